@@ -1,0 +1,1 @@
+"""Numba kernels: step kernels per family, trajectory and sweep runners."""

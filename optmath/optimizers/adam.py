@@ -1,0 +1,151 @@
+r"""Adam and the optimizers that differ from it by one fragment or one switch.
+
+Adam (Kingma & Ba 2014), AdamW (Loshchilov & Hutter 2019), AMSGrad (Reddi, Kale & Kumar
+2018), Yogi (Zaheer et al. 2018), AdaBelief (Zhuang et al. 2020) share this builder:
+
+* Yogi swaps :func:`~.fragments.second_moment` for :func:`~.fragments.yogi_second_moment`;
+* AdaBelief swaps it for :func:`~.fragments.belief_second_moment`;
+* AMSGrad adds a running maximum (switch ``amsgrad``); AdamW sets ``weight_decay``.
+
+Switches
+--------
+``second_moment`` ``ema`` | ``yogi`` | ``belief``;
+``amsgrad`` ``none`` | ``raw`` (max of raw v, then corrected: PyTorch, Keras, Reddi) |
+``corrected`` (max of bias-corrected v: optax);
+``bias_correction`` ``both`` | ``none``;
+``eps_placement`` ``vhat`` (Algorithm 1: ``m_hat / (sqrt(v_hat) + eps)``) | ``hat`` (the
+paper's "efficient" form used by Keras/TF: ``lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps_hat)``);
+``eps_root`` ``no`` | ``yes`` (optax's ``eps_root`` inside the square root);
+``weight_decay`` ``none`` | ``l2`` | ``decoupled`` | ``decoupled_unscaled``;
+``first_moment`` ``blend`` | ``lerp`` (PyTorch's ``lerp_``; equal in exact arithmetic);
+``init`` ``zero`` | ``accumulator`` (m0 = v0 = acc0: optax Yogi) | ``second_only``
+(m0 = 0, v0 = acc0: TF-Addons Yogi).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sympy as sp
+
+from ..errors import DomainError
+from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
+from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, WEIGHT_DECAY_CHOICES, A, S,
+                        belief_second_moment, bias_correction, decoupled_decay, ema, g,
+                        l2_penalty, lr, second_moment, x, yogi_second_moment)
+
+ACC0 = Hyper("acc0", r"v_0", "initial accumulator value (Yogi)", 1e-6, 0.0, None)
+
+SWITCHES = (
+    Switch("second_moment", "second-moment fragment", {
+        "ema": "v <- b2 v + (1 - b2) g^2 (Adam)",
+        "yogi": "v <- v - (1 - b2) sign(v - g^2) g^2 (Yogi)",
+        "belief": "s <- b2 s + (1 - b2)(g - m)^2 + eps_root (AdaBelief)"}),
+    Switch("amsgrad", "running maximum of the second moment", {
+        "none": "no maximum", "raw": "max of raw v (PyTorch, Keras, Reddi)",
+        "corrected": "max of bias-corrected v (optax)"}),
+    Switch("bias_correction", "bias correction of the moments",
+           {"both": "divide by 1 - b^t", "none": "no correction (Reddi's AMSGrad, Yogi paper)"}),
+    Switch("eps_placement", "where eps enters", {
+        "vhat": "m_hat / (sqrt(v_hat) + eps) (Algorithm 1, PyTorch, optax)",
+        "hat": "lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps_hat) (Keras/TF)"}),
+    Switch("eps_root", "optax eps_root inside the square root", {"no": "absent", "yes": "sqrt(v_hat + eps_root)"}),
+    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
+    Switch("init", "initial moments", {"zero": "m0 = v0 = 0",
+                                        "accumulator": "m0 = v0 = acc0 (optax Yogi)",
+                                        "second_only": "m0 = 0, v0 = acc0 (TF-Addons Yogi)"}),
+)
+
+
+def build(sw) -> Program:
+    m, v, vmax, eps = S("m"), S("v"), S("vmax"), S("eps")
+    if sw["amsgrad"] == "corrected" and sw["eps_placement"] == "hat":
+        raise DomainError("amsgrad='corrected' has no eps-hat form; use eps_placement='vhat'")
+    wd_mode = sw["weight_decay"]
+    ups = l2_penalty() if wd_mode == "l2" else decoupled_decay(wd_mode)
+    ups += ema("m", "b1", g, sw["first_moment"], "first moment")
+    kind = sw["second_moment"]
+    ups += {"ema": second_moment, "yogi": yogi_second_moment,
+            "belief": belief_second_moment}[kind]()
+    acc0 = S("acc0")
+    m0 = acc0 if sw["init"] == "accumulator" else sp.Integer(0)
+    v0 = acc0 if sw["init"] in ("accumulator", "second_only") else sp.Integer(0)
+    states = [StateVar("m", "m", "first moment (EMA of g)", m0),
+              StateVar("v", "s" if kind == "belief" else "v",
+                       "EMA of (g - m)^2" if kind == "belief" else "second moment", v0)]
+    correct = sw["bias_correction"] == "both"
+    bc1 = bias_correction("b1") if correct else 1
+    bc2 = bias_correction("b2") if correct else 1
+    second = v
+    if sw["amsgrad"] != "none":
+        states.append(StateVar("vmax", r"\hat v^{\max}", "running maximum of the second moment"))
+        new = v if sw["amsgrad"] == "raw" else v / bc2
+        ups.append(A("vmax", sp.Max(vmax, new), "AMSGrad maximum"))
+        second = vmax
+    root_eps = S("eps_root") if sw["eps_root"] == "yes" and kind != "belief" else 0
+    if sw["eps_placement"] == "hat":
+        ups.append(A("x", x - lr * sp.sqrt(bc2) / bc1 * m / (sp.sqrt(second + root_eps) + eps),
+                     "step (eps-hat form)"))
+        return Program(tuple(states), tuple(ups))
+    ups.append(A("mhat", m / bc1, "bias-corrected first moment"))
+    vhat = second if sw["amsgrad"] == "corrected" else second / bc2
+    ups.append(A("vhat", vhat, "bias-corrected second moment"))
+    ups.append(A("x", x - lr * S("mhat") / (sp.sqrt(S("vhat") + root_eps) + eps), "step"))
+    return Program(tuple(states), tuple(ups),
+                   temporaries={"mhat": "bias-corrected first moment",
+                                "vhat": "bias-corrected second moment"})
+
+
+ADAM = Spec(
+    "adam", "Adam", "adam",
+    (LR, B1, B2, EPS, EPS_ROOT, WD, ACC0), SWITCHES,
+    {
+        "paper": Profile({}, {}, "Kingma & Ba (2014), Algorithm 1"),
+        "pytorch": Profile({"first_moment": "lerp", "weight_decay": "l2"}, {},
+                           "torch.optim.Adam", "torch/optim/adam.py"),
+        "keras": Profile({"eps_placement": "hat", "first_moment": "lerp"}, {"eps": 1e-7},
+                         "keras.optimizers.Adam (eps-hat form)", "keras/src/optimizers/adam.py"),
+        "optax": Profile({"eps_root": "yes"}, {}, "optax.adam", "optax/_src/transform.py"),
+        "d2l": Profile({}, {"lr": 0.01, "eps": 1e-6}, "d2l.ai 12.10"),
+    },
+    build,
+    ("Kingma & Ba (2014), arXiv:1412.6980",),
+    "Adam with every convention of the frameworks as a switch.",
+)
+
+ADAMW = ADAM.variant("adamw", "AdamW", adjust={
+    "paper": Profile({"weight_decay": "decoupled_unscaled"}, {"wd": 1e-4},
+                     "Loshchilov & Hutter (2019), Algorithm 2 with schedule multiplier 1"),
+    "pytorch": Profile({"weight_decay": "decoupled"}, {"wd": 1e-2}, "torch.optim.AdamW"),
+    "keras": Profile({"weight_decay": "decoupled"}, {"wd": 0.004}, "keras.optimizers.AdamW"),
+    "optax": Profile({"weight_decay": "decoupled"}, {"wd": 1e-4}, "optax.adamw"),
+    "d2l": None,
+})
+
+AMSGRAD = ADAM.variant("amsgrad", "AMSGrad", adjust={
+    "paper": Profile({"amsgrad": "raw", "bias_correction": "none"}, {"eps": 0.0},
+                     "Reddi, Kale & Kumar (2018), Algorithm 2 (no bias correction, no eps)"),
+    "pytorch": Profile({"amsgrad": "raw"}, {}, "torch.optim.Adam(amsgrad=True)"),
+    "keras": Profile({"amsgrad": "raw"}, {}, "keras.optimizers.Adam(amsgrad=True)"),
+    "optax": Profile({"amsgrad": "corrected"}, {}, "optax.amsgrad"),
+    "d2l": None,
+})
+
+YOGI = ADAM.variant("yogi", "Yogi", second_moment="yogi", adjust={
+    "paper": Profile({"bias_correction": "none"}, {"lr": 0.01, "eps": 1e-3},
+                     "Zaheer et al. (2018), Algorithm 2 (m0 = v0 = 0, no bias correction)"),
+    "pytorch": None,
+    "keras": Profile({"init": "second_only", "eps_placement": "hat", "first_moment": "blend"},
+                     {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6}, "TF-Addons tfa.optimizers.Yogi"),
+    "optax": Profile({"init": "accumulator"}, {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6}, "optax.yogi"),
+    "d2l": Profile({}, {"lr": 0.01, "eps": 1e-3}, "d2l.ai 12.10.3"),
+})
+
+ADABELIEF = ADAM.variant("adabelief", "AdaBelief", second_moment="belief", adjust={
+    "paper": Profile({}, {"eps": 1e-16, "eps_root": 1e-16},
+                     "Zhuang et al. (2020), Algorithm 2 (eps added to s_t and to the root)"),
+    "pytorch": None, "keras": None, "d2l": None,
+    "optax": Profile({}, {"eps": 1e-16, "eps_root": 1e-16}, "optax.adabelief"),
+})
+
+SPECS = (ADAM, ADAMW, AMSGRAD, YOGI, ADABELIEF)

@@ -1,0 +1,97 @@
+r"""Named fragments that specs are composed from (the optax idea, with equations).
+
+Each fragment returns a list of :class:`~optmath.spec.Assign`; a builder concatenates them.
+A variant of an optimizer is one swapped fragment (Yogi = Adam with
+:func:`yogi_second_moment` instead of :func:`second_moment`) or one switch value.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..spec import Assign, Dot, Hyper, Norm, StateVar, d, g, lr, sym, t, x
+
+# --- hyperparameters that many specs share ------------------------------------------------
+LR = Hyper("lr", r"\eta", "learning rate", 1e-3, 0.0, None, lo_open=True)
+B1 = Hyper("b1", r"\beta_1", "decay of the first moment", 0.9, 0.0, 1.0, hi_open=True)
+B2 = Hyper("b2", r"\beta_2", "decay of the second moment", 0.999, 0.0, 1.0, hi_open=True)
+EPS = Hyper("eps", r"\epsilon", "numerical stabiliser", 1e-8, 0.0, None)
+EPS_ROOT = Hyper("eps_root", r"\epsilon_{\mathrm{root}}", "stabiliser inside the square root", 0.0, 0.0, None)
+WD = Hyper("wd", r"\lambda", "weight decay coefficient", 0.0, 0.0, None)
+MU = Hyper("mu", r"\mu", "momentum coefficient", 0.9, 0.0, 1.0, hi_open=True)
+
+WEIGHT_DECAY_CHOICES = {
+    "none": "no weight decay",
+    "l2": "L2 penalty added to the gradient: g <- g + wd x",
+    "decoupled": "decoupled decay times lr: x <- x - lr wd x (PyTorch AdamW, optax, Keras)",
+    "decoupled_unscaled": "decoupled decay not times lr: x <- x - wd x (AdamW paper with "
+                          "schedule multiplier 1, TF-Addons)",
+}
+
+EMA_FORMS = {
+    "blend": "b m + (1 - b) g (optax, paper)",
+    "lerp": "m + (1 - b)(g - m) (PyTorch lerp_, Keras increment); equal in exact arithmetic",
+}
+
+
+def A(target: str, expr, note: str = "") -> Assign:
+    return Assign(target, sp.sympify(expr), note)
+
+
+def S(name: str) -> sp.Symbol:
+    return sym(name)
+
+
+def ema(state: str, beta: str, value, form: str = "blend", note: str = "") -> list[Assign]:
+    """Exponential moving average ``state <- beta state + (1 - beta) value``."""
+    s, b = S(state), S(beta)
+    if form == "lerp":
+        return [A(state, s + (1 - b) * (value - s), note)]
+    return [A(state, b * s + (1 - b) * value, note)]
+
+
+def l2_penalty(wd: str = "wd") -> list[Assign]:
+    """Coupled weight decay: the L2 penalty's gradient added to ``g``."""
+    return [A("g", g + S(wd) * x, "L2 penalty")]
+
+
+def decoupled_decay(mode: str, wd: str = "wd", ratio=1) -> list[Assign]:
+    """Decoupled weight decay applied to the previous iterate, before the step."""
+    if mode == "decoupled":
+        return [A("x", x - lr * S(wd) * ratio * x, "decoupled weight decay")]
+    if mode == "decoupled_unscaled":
+        return [A("x", x - S(wd) * ratio * x, "decoupled weight decay (not times lr)")]
+    return []
+
+
+def second_moment(form: str = "blend") -> list[Assign]:
+    """Adam's second moment: EMA of ``g**2``."""
+    return ema("v", "b2", g**2, form if form == "blend" else "blend", "second moment")
+
+
+def yogi_second_moment() -> list[Assign]:
+    """Yogi's additive second moment: ``v <- v - (1 - b2) sign(v - g^2) g^2``."""
+    v = S("v")
+    return [A("v", v - (1 - S("b2")) * sp.sign(v - g**2) * g**2, "Yogi second moment")]
+
+
+def belief_second_moment() -> list[Assign]:
+    """AdaBelief: EMA of the squared prediction error ``(g - m)^2``, plus ``eps_root``."""
+    v, m = S("v"), S("m")
+    return [A("v", S("b2") * v + (1 - S("b2")) * (g - m) ** 2 + S("eps_root"), "belief (s_t)")]
+
+
+def bias_correction(beta: str, shift: int = 0):
+    """The factor ``1 - beta^(t + shift)`` by which an EMA started at zero is biased."""
+    return 1 - S(beta) ** (t + shift)
+
+
+def descend(direction, note: str = "") -> list[Assign]:
+    return [A("x", x - lr * direction, note)]
+
+
+__all__ = [
+    "A", "S", "LR", "B1", "B2", "EPS", "EPS_ROOT", "WD", "MU", "WEIGHT_DECAY_CHOICES",
+    "EMA_FORMS", "ema", "l2_penalty", "decoupled_decay", "second_moment",
+    "yogi_second_moment", "belief_second_moment", "bias_correction", "descend",
+    "Dot", "Norm", "StateVar", "Hyper", "d", "g", "lr", "t", "x",
+]

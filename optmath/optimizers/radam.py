@@ -1,0 +1,62 @@
+r"""RAdam (Liu et al. 2020): Adam with the variance of the adaptive lr rectified.
+
+``rho_inf = 2/(1 - b2) - 1``, ``rho_t = rho_inf - 2 t b2^t / (1 - b2^t)``; when ``rho_t`` passes
+the threshold the step is ``lr r_t m_hat * l_t`` with the rectifier
+``r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t))``, else ``lr m_hat``.
+Switches: ``eps_placement`` ``raw`` (PyTorch: ``l_t = sqrt(1-b2^t)/(sqrt(v) + eps)``) |
+``vhat`` (optax: ``1/(sqrt(v_hat) + eps)``); ``threshold_rule`` ``gt`` (PyTorch ``rho_t > 5``,
+paper ``> 4``) | ``ge`` (optax ``rho_t >= 5``).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sympy as sp
+
+from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
+from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, A, S, bias_correction, ema, g,
+                        l2_penalty, lr, second_moment, t, x)
+
+THRESHOLD = Hyper("threshold", r"\rho_{\min}", "rectification threshold on rho_t", 5.0, None, None)
+SWITCHES = (
+    Switch("eps_placement", "where eps enters", {"raw": "sqrt(1-b2^t)/(sqrt(v) + eps)",
+                                                  "vhat": "1/(sqrt(v_hat) + eps)"}),
+    Switch("threshold_rule", "comparison with the threshold", {"gt": "rho_t > threshold",
+                                                               "ge": "rho_t >= threshold"}),
+    Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
+    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+)
+
+
+def build(sw) -> Program:
+    b2, eps, v = S("b2"), S("eps"), S("v")
+    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups += ema("m", "b1", g, sw["first_moment"], "first moment")
+    ups += second_moment()
+    rho_inf = 2 / (1 - b2) - 1
+    ups.append(A("rho_t", rho_inf - 2 * t * b2**t / bias_correction("b2"), "length of the approximated SMA"))
+    rho = S("rho_t")
+    rect = sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    if sw["eps_placement"] == "raw":
+        adaptive = sp.sqrt(bias_correction("b2")) / (sp.sqrt(v) + eps)
+    else:
+        adaptive = 1 / (sp.sqrt(v / bias_correction("b2")) + eps)
+    ups.append(A("mhat", S("m") / bias_correction("b1"), "bias-corrected first moment"))
+    cond = rho > S("threshold") if sw["threshold_rule"] == "gt" else rho >= S("threshold")
+    ups.append(A("x", x - lr * S("mhat") * sp.Piecewise((rect * adaptive, cond), (1, True)), "step"))
+    return Program((StateVar("m", "m", "first moment"), StateVar("v", "v", "second moment")), tuple(ups),
+                   temporaries={"rho_t": "SMA length", "mhat": "bias-corrected first moment"})
+
+
+RADAM = Spec(
+    "radam", "RAdam", "radam", (LR, B1, B2, EPS, THRESHOLD, WD), SWITCHES,
+    {
+        "paper": Profile({"eps_placement": "raw", "threshold_rule": "gt"}, {"threshold": 4.0, "eps": 0.0},
+                         "Liu et al. (2020), Algorithm 2 (rho_t > 4, no eps)"),
+        "pytorch": Profile({"eps_placement": "raw", "threshold_rule": "gt", "first_moment": "lerp",
+                            "weight_decay": "l2"}, {}, "torch.optim.RAdam"),
+        "optax": Profile({"eps_placement": "vhat", "threshold_rule": "ge"}, {}, "optax.radam"),
+    },
+    build, ("Liu et al. (2020), On the variance of the adaptive learning rate and beyond",),
+)
+SPECS = (RADAM,)

@@ -1,0 +1,1 @@
+"""Numeric validation: generated reference steps, high-precision replay, tolerances."""

@@ -1,0 +1,183 @@
+r"""Reference steps generated from a spec's SymPy equations.
+
+:func:`reference_step` prints every equation of a resolved algorithm to Python source with a
+small whitelisted printer (functions come from a namespace ``F``), so one generated body runs
+either on NumPy arrays (float64, vectorised over coordinates) or on mpmath numbers at any
+precision.  Nothing here is written by hand per optimizer: the equations are the only input,
+which is what makes the kernels' agreement with it a real check.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..spec import Algorithm, Dot, Norm
+
+
+class _Printer(PythonCodePrinter):
+    """Python source for an equation; every non-arithmetic function goes through ``F``."""
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.args
+        if exp == sp.Rational(1, 2):
+            return f"F.sqrt({self._print(base)})"
+        if exp == -sp.Rational(1, 2):
+            return f"(1/F.sqrt({self._print(base)}))"
+        if exp == -1:
+            return f"(1/({self._print(base)}))"
+        return f"(({self._print(base)})**({self._print(exp)}))"
+
+    def _print_Rational(self, expr):
+        return f"F.rat({expr.p}, {expr.q})"
+
+    def _print_Integer(self, expr):
+        return f"{int(expr)}"
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Max(self, expr):
+        out = self._print(expr.args[0])
+        for a in expr.args[1:]:
+            out = f"F.maximum({out}, {self._print(a)})"
+        return out
+
+    def _print_sign(self, expr):
+        return f"F.sign({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr):
+        *pairs, (last, cond) = expr.args
+        out = self._print(last) if cond == sp.true else f"F.where({self._print(cond)}, {self._print(last)}, F.nan)"
+        for val, c in reversed(pairs):
+            out = f"F.where({self._print(c)}, {self._print(val)}, {out})"
+        return out
+
+    def _print_Function(self, expr):
+        if isinstance(expr, Dot):
+            return f"F.dot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        if isinstance(expr, Norm):
+            return f"F.norm({self._print(expr.args[0])})"
+        raise TypeError(f"function {expr.func} is not allowed in a spec")
+
+
+_PRINTER = _Printer({"fully_qualified_modules": False})
+
+
+def equation_source(expr) -> str:
+    """Python source of one expression, through the whitelisted printer."""
+    return _PRINTER.doprint(sp.sympify(expr))
+
+
+def _np_where(c, a, b):
+    with np.errstate(all="ignore"):
+        return np.where(c, a, b)
+
+
+NUMPY = SimpleNamespace(
+    sqrt=np.sqrt, maximum=np.maximum, sign=np.sign, where=_np_where, rat=lambda p, q: p / q,
+    nan=math.nan, dot=lambda a, b: float(np.dot(a, b)), norm=lambda a: float(np.sqrt(np.dot(a, a))),
+)
+
+
+def mpmath_namespace(mp):
+    """The ``F`` namespace for scalar mpmath evaluation (vector functions see one coordinate)."""
+    return SimpleNamespace(
+        sqrt=mp.sqrt, maximum=lambda a, b: b if b > a else a, sign=mp.sign,
+        where=lambda c, a, b: a if c else b, rat=lambda p, q: mp.mpf(p) / q, nan=mp.nan,
+        dot=lambda a, b: a * b, norm=abs,
+    )
+
+
+@dataclass(frozen=True)
+class ReferenceStep:
+    """Generated step: ``new_x, new_states = fn(x, g, t, d, H, S, F)``; ``source`` is the code."""
+
+    fn: Callable
+    source: str
+    look: Callable | None
+    state_names: tuple[str, ...]
+
+
+def _generate(alg: Algorithm) -> ReferenceStep:
+    names = [s.name for s in alg.states]
+    lines = ["def step(x, g, t, d, H, S, F):"]
+    for h in alg.spec.hypers:
+        lines.append(f"    {h.name} = H[{h.name!r}]")
+    lines.append("    lr = H['lr']")
+    for n in names:
+        lines.append(f"    {n} = S[{n!r}]")
+    for a in alg.updates:
+        lines.append(f"    {a.target} = {equation_source(a.expr)}  # {a.note}")
+    lines.append("    return x, {" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
+    src = "\n".join(lines)
+    look_fn = None
+    if alg.program.lookahead is not None:
+        look_src = ["def look(x, t, d, H, S, F):"]
+        look_src += [f"    {h.name} = H[{h.name!r}]" for h in alg.spec.hypers]
+        look_src += [f"    {n} = S[{n!r}]" for n in names]
+        look_src.append(f"    return {equation_source(alg.program.lookahead)}")
+        src += "\n\n" + "\n".join(look_src)
+    namespace: dict = {}
+    exec(compile(src, f"<reference {alg.spec.name}/{alg.profile}>", "exec"), namespace)  # noqa: S102 - our own printed specs
+    if alg.program.lookahead is not None:
+        look_fn = namespace["look"]
+    return ReferenceStep(namespace["step"], src, look_fn, tuple(names))
+
+
+_CACHE: dict = {}
+
+
+def reference_step(alg: Algorithm) -> ReferenceStep:
+    """The generated reference step of ``alg`` (cached per spec object and switches)."""
+    key = (id(alg.spec), tuple(sorted(alg.switches.items())))
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not alg.spec:
+        hit = _CACHE[key] = (alg.spec, _generate(alg))
+    return hit[1]
+
+
+@dataclass
+class ReferenceRun:
+    xs: np.ndarray  # (T+1, d)
+    states: dict  # name -> (T+1, d)
+    nonfinite_step: int  # 0 when every value stayed finite
+
+
+def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None = None) -> ReferenceRun:
+    """Run the generated NumPy reference over an explicit gradient stream ``grads`` (T, d)."""
+    ref = reference_step(alg)
+    grads = np.asarray(grads, dtype=np.float64)
+    T, dim = grads.shape
+    x = np.array(np.broadcast_to(np.asarray(x0, dtype=np.float64), (dim,)))
+    S = {s.name: np.full(dim, alg.initial_value(s)) for s in alg.states}
+    H = dict(alg.values)
+    xs = np.empty((T + 1, dim))
+    xs[0] = x
+    hist = {n: np.empty((T + 1, dim)) for n in S}
+    for n in S:
+        hist[n][0] = S[n]
+    bad = 0
+    with np.errstate(all="ignore"):
+        for k in range(T):
+            if lrs is not None:
+                H["lr"] = float(lrs[k])
+            x, S = ref.fn(x, grads[k].copy(), k + 1, dim, H, S, NUMPY)
+            x = np.broadcast_to(np.asarray(x, dtype=np.float64), (dim,)).copy()
+            S = {n: np.broadcast_to(np.asarray(v, dtype=np.float64), (dim,)).copy() for n, v in S.items()}
+            xs[k + 1] = x
+            for n in S:
+                hist[n][k + 1] = S[n]
+            if not bad and not (np.all(np.isfinite(x)) and all(np.all(np.isfinite(v)) for v in S.values())):
+                bad = k + 1
+                xs, hist = xs[: k + 2], {n: h[: k + 2] for n, h in hist.items()}
+                break
+    return ReferenceRun(xs, hist, bad)

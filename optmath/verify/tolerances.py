@@ -1,0 +1,46 @@
+r"""Named tolerances and the three assertion helpers (exact, upper bound, lower bound).
+
+Relative differences of trajectories are measured against the *trajectory's scale*: at step k
+the error of coordinate i is divided by ``max_{j <= k} |ref_j[i]|`` (at least ``TINY``).  An
+iterate is a running sum of steps, so its rounding error is relative to the size of the partial
+sums, not to the value at a zero crossing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+KERNEL_VS_SPEC = 1e-12  # kernel against the generated reference step, float64
+FRAMEWORK_PARITY = 1e-12  # kernel against torch.optim / optax, float64
+GOLDEN_DIGITS = 7  # printed digits of the golden values in REFERENCES.md
+TINY = 1e-300
+
+
+def scaled_difference(a, b) -> float:
+    """Largest ``|a - b|`` over the running maximum of ``|b|`` along axis 0 (see module doc)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise AssertionError(f"shapes differ: {a.shape} vs {b.shape}")
+    scale = np.maximum.accumulate(np.abs(b), axis=0) if b.ndim else np.abs(b)
+    return float(np.max(np.abs(a - b) / np.maximum(scale, TINY), initial=0.0))
+
+
+def assert_exact(a, b, rtol: float, what: str = "") -> None:
+    """``a`` equals ``b`` up to ``rtol`` in the scaled sense."""
+    err = scaled_difference(a, b)
+    if not err <= rtol:
+        raise AssertionError(f"{what}: scaled difference {err:.3e} > {rtol:.1e}")
+
+
+def assert_upper_bound(value, bound, rtol: float = 0.0, what: str = "") -> None:
+    """``value <= bound (1 + rtol)`` everywhere."""
+    value, bound = np.asarray(value, float), np.asarray(bound, float)
+    if not np.all(value <= bound + rtol * np.abs(bound)):
+        raise AssertionError(f"{what}: {np.max(value - bound):.3e} above the bound")
+
+
+def assert_lower_bound(value, bound, rtol: float = 0.0, what: str = "") -> None:
+    """``value >= bound (1 - rtol)`` everywhere."""
+    value, bound = np.asarray(value, float), np.asarray(bound, float)
+    if not np.all(value >= bound - rtol * np.abs(bound)):
+        raise AssertionError(f"{what}: {np.max(bound - value):.3e} below the bound")
