@@ -27,7 +27,7 @@ from .errors import DomainError, UnknownNameError
 QUADRATIC, PERIODIC, STOCHASTIC = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _coef(prob, pp, t, u):
     """Slope of the linear families at step t (``u`` is the step's uniform draw)."""
     if prob == PERIODIC:
@@ -40,7 +40,7 @@ def _coef(prob, pp, t, u):
     return -pp[2]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def grad(prob, pp, x, t, u, out):
     """Write the gradient of ``f_t`` at ``x`` into ``out``."""
     if prob == QUADRATIC:
@@ -53,7 +53,7 @@ def grad(prob, pp, x, t, u, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss(prob, pp, x, t, u):
     """``f_t(x)`` summed over coordinates."""
     s = 0.0

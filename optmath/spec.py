@@ -35,16 +35,29 @@ d = sp.Symbol("d", integer=True, positive=True)
 CONTEXT_SYMBOLS = {"x": x, "g": g, "t": t, "lr": lr, "d": d}
 
 
-class Dot(sp.Function):
+class Inner(sp.Function):
     """Inner product of two vectors (a scalar shared by all coordinates)."""
 
     nargs = 2
 
+    def _latex(self, printer):
+        a, b = (printer._print(v) for v in self.args)
+        return rf"\langle {a}, {b} \rangle"
 
-class Norm(sp.Function):
+    def _sympystr(self, printer):
+        return f"inner({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+
+class VecNorm(sp.Function):
     """Euclidean norm of a vector (a scalar shared by all coordinates)."""
 
     nargs = 1
+
+    def _latex(self, printer):
+        return rf"\lVert {printer._print(self.args[0])} \rVert"
+
+    def _sympystr(self, printer):
+        return f"norm({printer._print(self.args[0])})"
 
 
 def sym(name: str) -> sp.Symbol:
@@ -315,3 +328,6 @@ class Algorithm:
         from .render import notation_rows
 
         return notation_rows(self)
+
+
+Dot, Norm = Inner, VecNorm  # short names used by the fragments

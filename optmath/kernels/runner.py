@@ -1,7 +1,7 @@
 r"""Trajectory and sweep runners over the jitted step kernels.
 
 Public functions validate their input, draw randomness from a seeded generator, allocate the
-output and then call a private ``@njit(cache=True)`` loop that allocates and draws nothing, so
+output and then call a private ``@njit(cache=True, error_model="numpy")`` loop that allocates and draws nothing, so
 the same input gives the same bits.  A non-finite value is reported with its step index.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .steps import NS, eval_point, step
 SCHEDULES = ("constant", "inv_sqrt")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _finite(a):
     for v in a.flat:
         if not math.isfinite(v):
@@ -29,7 +29,7 @@ def _finite(a):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _clip(x, lo, hi):
     for i in range(x.shape[0]):
         if x[i] < lo:
@@ -38,7 +38,7 @@ def _clip(x, lo, hi):
             x[i] = hi
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run_grads(fam, x, st, hp, grads, lrs, lo, hi, project, xs, srec, record, work):
     xs[0, :] = x
     if record:
@@ -55,7 +55,7 @@ def _run_grads(fam, x, st, hp, grads, lrs, lo, hi, project, xs, srec, record, wo
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _run_oracle(fam, x, st, hp, prob, pp, draws, lrs, lo, hi, project, xstar, xs, srec, record,
                 losses, regrets, work, gbuf, xe, xopt):
     xs[0, :] = x
@@ -81,10 +81,10 @@ def _run_oracle(fam, x, st, hp, prob, pp, draws, lrs, lo, hi, project, xstar, xs
     return 0
 
 
-@njit(cache=True, parallel=True)
-def _sweep(fam, hps, lrs0, sched, x0s, inits, prob, pps, draws, lo, hi, project, xstars, out, xw, stw, ww, gw, ew, ow):
+@njit(cache=True, parallel=True, error_model="numpy")
+def _sweep(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars, out, xw, stw, ww, gw, ew, ow):
     """One config per iteration; ``out[n] = (final x, average regret, max |x|, first bad step)``."""
-    T = sched.shape[0]
+    T = lr_mult.shape[0]
     for n in prange(hps.shape[0]):
         x, st, work, gb, xe = xw[n], stw[n], ww[n], gw[n], ew[n]
         x[0] = x0s[n]
@@ -100,7 +100,7 @@ def _sweep(fam, hps, lrs0, sched, x0s, inits, prob, pps, draws, lo, hi, project,
             eval_point(fam, x, st, hps[n], xe)
             P.grad(prob, pps[n], xe, t, draws[k], gb)
             reg += P.loss(prob, pps[n], x, t, draws[k]) - P.loss(prob, pps[n], xo, t, draws[k])
-            step(fam, x, gb, st, hps[n], lrs0[n] * sched[k], t, work)
+            step(fam, x, gb, st, hps[n], lrs0[n] * lr_mult[k], t, work)
             if project:
                 _clip(x, lo, hi)
             if not (math.isfinite(x[0]) and _finite(st)):

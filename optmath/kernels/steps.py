@@ -4,7 +4,9 @@ Each ``_<family>`` function advances ``x`` (float64[d]) and the state rows ``st`
 (float64[NS, d]) in place for step ``t`` (1-based) with learning rate ``lr``; ``hp`` holds
 the family's hyperparameters and switch codes in the layout documented in
 :mod:`optmath.kernels.plan`; ``work`` is a float64[d] scratch array.  Nothing here allocates
-or draws random numbers.  ``fastmath`` is off everywhere so NaN and Inf stay visible.
+or draws random numbers.  ``fastmath`` is off everywhere so NaN and Inf stay visible, and
+``error_model="numpy"`` makes a division by zero give Inf or NaN (IEEE) instead of raising
+ZeroDivisionError, so a run reports the step where a value stopped being finite.
 
 These kernels are written by hand from the update rules and are *checked against* the
 reference step generated from each spec's SymPy equations (tests/test_kernels_vs_spec.py).
@@ -19,7 +21,7 @@ SGD, ADAGRAD, RMSPROP, ADADELTA, ADAM, ADAMAX, NADAM, RADAM, ADAMP, LION = range
 NS = 3  # rows of the state array
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sign(v):
     if v > 0.0:
         return 1.0
@@ -30,14 +32,14 @@ def _sign(v):
     return v  # NaN stays NaN
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _ema(s, value, b, lerp):
     if lerp:
         return s + (1.0 - b) * (value - s)
     return b * s + (1.0 - b) * value
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sgd(x, g, st, hp, lr, t):
     mu, damp, wd = hp[0], hp[1], hp[2]
     kind, form, first_grad = int(hp[3]), int(hp[4]), hp[5] != 0.0
@@ -64,7 +66,7 @@ def _sgd(x, g, st, hp, lr, t):
                 x[i] = x[i] + v
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adagrad(x, g, st, hp, lr, t):
     eps, lr_decay, wd, inside = hp[0], hp[1], hp[2], hp[3] != 0.0
     clr = lr / (1.0 + (t - 1) * lr_decay)
@@ -78,7 +80,7 @@ def _adagrad(x, g, st, hp, lr, t):
             x[i] = x[i] - clr * gi / (math.sqrt(s) + eps)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rmsprop(x, g, st, hp, lr, t):
     alpha, eps, mu, wd = hp[0], hp[1], hp[2], hp[3]
     centered, inside, kind, lr_inside = hp[4] != 0.0, hp[5] != 0.0, int(hp[6]), hp[7] != 0.0
@@ -102,7 +104,7 @@ def _rmsprop(x, g, st, hp, lr, t):
             x[i] = x[i] - (1.0 if lr_inside else lr) * direction
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adadelta(x, g, st, hp, lr, t):
     rho, eps, wd = hp[0], hp[1], hp[2]
     for i in range(x.shape[0]):
@@ -114,7 +116,7 @@ def _adadelta(x, g, st, hp, lr, t):
         x[i] = x[i] - lr * delta
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adam(x, g, st, hp, lr, t):
     b1, b2, eps, eps_root, wd = hp[0], hp[1], hp[2], hp[3], hp[4]
     wd_mode, second, ams = int(hp[5]), int(hp[6]), int(hp[7])
@@ -157,7 +159,7 @@ def _adam(x, g, st, hp, lr, t):
         x[i] = xi
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adamax(x, g, st, hp, lr, t):
     b1, b2, eps, mode, wd, lerp = hp[0], hp[1], hp[2], int(hp[3]), hp[4], hp[5] != 0.0
     bc1 = 1.0 - b1 ** float(t)
@@ -170,7 +172,7 @@ def _adamax(x, g, st, hp, lr, t):
         x[i] = x[i] - lr / bc1 * m / den
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _nadam_mu(b1, psi, sched, step):
     if sched == 2:
         return b1
@@ -178,7 +180,7 @@ def _nadam_mu(b1, psi, sched, step):
     return b1 * (1.0 - 0.5 * 0.96**expo)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _nadam(x, g, st, hp, lr, t):
     b1, b2, eps, psi, sched, wd, lerp = hp[0], hp[1], hp[2], hp[3], int(hp[4]), hp[5], hp[6] != 0.0
     tf = float(t)
@@ -195,7 +197,7 @@ def _nadam(x, g, st, hp, lr, t):
         x[i] = x[i] - lr * (1.0 - mu_t) / (1.0 - p) * gi / den - lr * mu_next / (1.0 - p * mu_next) * m / den
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _radam(x, g, st, hp, lr, t):
     b1, b2, eps, thr, ge, raw, wd, lerp = (hp[0], hp[1], hp[2], hp[3], hp[4] != 0.0,
                                            hp[5] == 0.0, hp[6], hp[7] != 0.0)
@@ -224,7 +226,7 @@ def _radam(x, g, st, hp, lr, t):
             x[i] = x[i] - lr * mhat
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adamp(x, g, st, hp, lr, t, work):
     b1, b2, eps, wd, delta, wd_ratio, nest = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6] != 0.0
     tf = float(t)
@@ -259,7 +261,7 @@ def _adamp(x, g, st, hp, lr, t, work):
         x[i] = xi - lr / bc1 * work[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lion(x, g, st, hp, lr, t):
     b1, b2, wd = hp[0], hp[1], hp[2]
     for i in range(x.shape[0]):
@@ -269,7 +271,7 @@ def _lion(x, g, st, hp, lr, t):
         st[0, i] = b2 * m + (1.0 - b2) * g[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(fam, x, g, st, hp, lr, t, work):
     """Advance ``x`` and ``st`` by one step of family ``fam`` (see module docstring)."""
     if fam == SGD:
@@ -294,7 +296,7 @@ def step(fam, x, g, st, hp, lr, t, work):
         _lion(x, g, st, hp, lr, t)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def eval_point(fam, x, st, hp, out):
     """Where the gradient of the next step is taken: ``x``, or ``x + mu v`` for Sutskever's
     look-ahead Nesterov form."""

@@ -43,7 +43,10 @@ def build(sw) -> Program:
         ups += ema("a", "alpha", g, note="gradient average")
         states.append(StateVar("a", "a", "average of gradients"))
         var = s - a**2
-    rms = sp.sqrt(var) + eps if sw["eps_placement"] == "outside" else sp.sqrt(var + eps)
+    # (s - a^2) + eps is ill-conditioned for a near-constant gradient: keep the frameworks'
+    # order of evaluation (unevaluated Add) so that the printed reference rounds like them.
+    inside = sp.Add(var, eps, evaluate=False)
+    rms = sp.sqrt(var) + eps if sw["eps_placement"] == "outside" else sp.sqrt(inside)
     if sw["momentum"] == "none":
         ups.append(A("x", x - lr * g / rms, "step"))
         return Program(tuple(states), tuple(ups))

@@ -1,0 +1,164 @@
+"""The ``optmath`` command: a thin layer that renders what library functions return.
+
+Heavy modules (NumPy, SymPy, Numba, rich) are imported inside the commands, so ``--help`` is
+instant.  Every error on bad input is one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._version import __version__
+from .errors import OptmathError
+
+
+def _parse_sets(items):
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq or not k.strip():
+            raise OptmathError(f"bad --set {item!r}; expected NAME=VALUE")
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise OptmathError(f"--set {k.strip()} = {v!r} is not a number") from None
+    return out
+
+
+def _parse_switches(items):
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq or not k.strip():
+            raise OptmathError(f"bad --switch {item!r}; expected NAME=VALUE")
+        out[k.strip()] = v.strip()
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="optmath")
+def cli():
+    """optmath: the mathematics of gradient optimizers, derived and checked."""
+
+
+@cli.command("list")
+def list_cmd():
+    """List optimizers, their profiles and convention switches."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .optimizers import REGISTRY
+
+    table = Table(title="optmath optimizers")
+    for col in ("name", "title", "profiles", "switches"):
+        table.add_column(col)
+    for name, spec in REGISTRY.items():
+        sw = ", ".join(f"{s.name}" + (f"={spec.fixed[s.name]}" if s.name in spec.fixed else "")
+                       for s in spec.switches)
+        table.add_row(name, spec.title, ", ".join(spec.profiles), sw or "-")
+    Console(width=160).print(table)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--profile", "-p", default="paper", show_default=True, help="paper, pytorch, keras, optax or d2l")
+@click.option("--latex", is_flag=True, help="print the LaTeX algorithm block")
+@click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="override a convention switch")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a hyperparameter")
+def show(name, profile, latex, switches, sets):
+    """Show one optimizer's update rule for a profile, with its notation table."""
+    from .optimizers import get_spec
+
+    alg = get_spec(name).resolve(profile, _parse_switches(switches), **_parse_sets(sets))
+    if latex:
+        click.echo(alg.latex())
+        return
+    click.echo(alg.text())
+    click.echo("  notation:")
+    for code, tex, doc, val in alg.notation():
+        click.echo(f"    {code:<10} {tex:<22} {doc}" + (f" [{val}]" if val else ""))
+
+
+@cli.command("run")
+@click.argument("name")
+@click.option("--problem", required=True, metavar="FAMILY[:k=v,...]",
+              help="quadratic[:h=,c=], reddi[:C=,n=,phase=,D=], synthetic, periodic, stochastic[:C=,p=,D=]")
+@click.option("--profile", "-p", default="paper", show_default=True)
+@click.option("--steps", default=1000, show_default=True, type=int)
+@click.option("--x0", default=0.0, show_default=True, type=float)
+@click.option("--schedule", default="constant", show_default=True, help="constant or inv_sqrt")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE")
+@click.option("--plot", type=click.Path(dir_okay=False), help="write the trajectory as a PNG")
+def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, plot):
+    """Run an optimizer on a problem with the Numba kernel and summarise the trajectory."""
+    import time
+
+    from .kernels.runner import run
+    from .optimizers import get_spec
+    from .problems import parse_problem
+
+    alg = get_spec(name).resolve(profile, _parse_switches(switches), **_parse_sets(sets))
+    prob = parse_problem(problem)
+    t0 = time.perf_counter()
+    tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed)
+    wall = time.perf_counter() - t0
+    click.echo(f"{alg.spec.name}/{profile} on {prob.name} for {steps} steps (seed {seed})")
+    click.echo(f"  final x         {tr.final[0]:+.10g}   (optimum {prob.xstar:+g})")
+    click.echo(f"  average regret  {tr.average_regret:.6g}")
+    click.echo(f"  max |x|         {abs(tr.xs).max():.6g}")
+    click.echo(f"  kernel time     {wall:.3f} s (includes compilation on a cold cache)")
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(tr.xs[:, 0], lw=1)
+        ax.axhline(prob.xstar, color="k", ls=":", lw=1, label="optimum")
+        ax.set_xlabel("step t")
+        ax.set_ylabel("x_t")
+        ax.set_title(f"{alg.spec.title} ({profile}) on {prob.name}")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(plot, dpi=120, metadata={"Software": None})
+        plt.close(fig)
+        click.echo(f"  plot            {plot}")
+
+
+@cli.command()
+@click.option("--out", default="reports/demo", show_default=True, help="folder for the report")
+@click.option("--steps", default=30000, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo(out, steps, seed):
+    """Derive, verify with the kernels, search a counterexample and write a report."""
+    from .demo import main as demo_main
+
+    if steps < 100:
+        raise OptmathError(f"--steps {steps} is too short for the search; use at least 100")
+    result = demo_main(out, steps, seed, click.echo)
+    if not result["ok"]:
+        sys.exit(1)
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="optmath", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("optmath: aborted", err=True)
+        sys.exit(2)
+    except click.ClickException as e:
+        click.echo(f"optmath: error: {e.format_message()}", err=True)
+        sys.exit(2)
+    except OptmathError as e:
+        click.echo(f"optmath: error: {e}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Derivations over specs (closed forms, limits, equivalences)."""
