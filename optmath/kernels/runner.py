@@ -150,7 +150,7 @@ def learning_rates(lr: float, schedule, steps: int) -> np.ndarray:
         raise ShapeError(f"learning-rate array has shape {arr.shape}, expected ({steps},)")
     bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
     if bad.size:
-        raise DomainError(f"learning rate at step {bad[0] + 1} is {arr[bad[0]]!r}; must be finite and > 0")
+        raise DomainError(f"learning rate at step {bad[0] + 1} is {float(arr[bad[0]])!r}; must be finite and > 0")
     return arr
 
 
@@ -171,7 +171,7 @@ def _x0(x0, dim) -> np.ndarray:
     if arr.shape != (dim,):
         raise ShapeError(f"x0 has shape {arr.shape}, expected ({dim},) to match the gradients")
     if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"x0 contains a non-finite value {arr[~np.isfinite(arr)][0]!r}")
+        raise NonFiniteError(f"x0 contains a non-finite value {float(arr[~np.isfinite(arr)][0])!r}")
     return arr.copy()
 
 
@@ -233,7 +233,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
         bad = np.argwhere(~np.isfinite(G))
         if bad.size:
             k, i = bad[0]
-            raise NonFiniteError(f"gradient at step {k + 1}, coordinate {i} is {G[k, i]!r}", int(k + 1))
+            raise NonFiniteError(f"gradient at step {k + 1}, coordinate {i} is {float(G[k, i])!r}", int(k + 1))
         T, dim = G.shape
         lrs = learning_rates(p.lr, schedule, T)
         lo_, hi_ = _check_bounds(lo, hi)

@@ -79,5 +79,6 @@ RMSPROP = Spec(
 RMSPROP_PLAIN = RMSPROP.variant("rmsprop", "RMSProp", centered="no", momentum="none")
 RMSPROP_CENTERED = RMSPROP.variant("rmsprop_centered", "Centred RMSProp", centered="yes", momentum="none")
 RMSPROP_MOMENTUM = RMSPROP.variant("rmsprop_momentum", "RMSProp with momentum", momentum="heavy_ball")
-RMSPROP_NESTEROV = RMSPROP.variant("rmsprop_nesterov", "RMSProp with Nesterov momentum", momentum="nesterov")
+RMSPROP_NESTEROV = RMSPROP.variant("rmsprop_nesterov", "RMSProp with Nesterov momentum",
+                                   adjust={"pytorch": None, "keras": None, "d2l": None}, momentum="nesterov")
 SPECS = (RMSPROP_PLAIN, RMSPROP_CENTERED, RMSPROP_MOMENTUM, RMSPROP_NESTEROV)
