@@ -13,27 +13,25 @@ from ._version import __version__
 from .errors import OptmathError
 
 
-def _parse_sets(items):
+def _pairs(items, flag, convert):
     out = {}
     for item in items:
         k, eq, v = item.partition("=")
         if not eq or not k.strip():
-            raise OptmathError(f"bad --set {item!r}; expected NAME=VALUE")
+            raise OptmathError(f"bad {flag} {item!r}; expected NAME=VALUE")
         try:
-            out[k.strip()] = float(v)
+            out[k.strip()] = convert(v.strip())
         except ValueError:
-            raise OptmathError(f"--set {k.strip()} = {v!r} is not a number") from None
+            raise OptmathError(f"{flag} {k.strip()} = {v!r} is not a number") from None
     return out
+
+
+def _parse_sets(items):
+    return _pairs(items, "--set", float)
 
 
 def _parse_switches(items):
-    out = {}
-    for item in items:
-        k, eq, v = item.partition("=")
-        if not eq or not k.strip():
-            raise OptmathError(f"bad --switch {item!r}; expected NAME=VALUE")
-        out[k.strip()] = v.strip()
-    return out
+    return _pairs(items, "--switch", str)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -29,7 +29,7 @@ import sympy as sp
 from .errors import DomainError, OptmathTypeError, UnknownNameError
 
 # --- symbols shared by every spec -------------------------------------------------------
-x, g, t, lr, d = sp.symbols("x g t lr d", real=True)
+x, g, lr = sp.symbols("x g lr", real=True)
 t = sp.Symbol("t", integer=True, positive=True)
 d = sp.Symbol("d", integer=True, positive=True)
 CONTEXT_SYMBOLS = {"x": x, "g": g, "t": t, "lr": lr, "d": d}

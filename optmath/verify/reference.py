@@ -112,7 +112,6 @@ def _generate(alg: Algorithm) -> ReferenceStep:
     lines = ["def step(x, g, t, d, H, S, F):"]
     for h in alg.spec.hypers:
         lines.append(f"    {h.name} = H[{h.name!r}]")
-    lines.append("    lr = H['lr']")
     for n in names:
         lines.append(f"    {n} = S[{n!r}]")
     for a in alg.updates:
