@@ -142,6 +142,91 @@ def demo(out, steps, seed):
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("topic")
+@click.option("--optimizer", "-o", default=None, help="optimizer name (default depends on the topic)")
+@click.option("--profile", "-p", default="paper", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
+              show_default=True)
+def derive(topic, optimizer, profile, fmt):
+    """Derive TOPIC from a spec: ema, expectations, limits, bounds or quadratic."""
+    import json
+
+    from .symbolic.derive import derive as run_derive
+
+    d = run_derive(topic, optimizer, profile)
+    if fmt == "json":
+        click.echo(json.dumps(d.as_dict(), indent=2))
+    elif fmt == "latex":
+        click.echo(d.latex())
+    else:
+        click.echo(d.text())
+    if not d.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--only", default=None, metavar="PATTERN", help="glob (ema/*) or substring of claim names")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="write every result as JSON")
+@click.option("--root", type=click.Path(file_okay=False), default=None,
+              help="proof directory (default: proofs/ of this checkout)")
+def prove(only, json_file, root):
+    """Run the proof suite: every claim's symbolic and numeric check; exit 1 on a surprise."""
+    import json
+    import time
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ._version import __version__ as version
+    from .proof import run_proofs
+
+    console = Console(width=160, stderr=True)
+    t0 = time.perf_counter()
+    with console.status("proving...") as status:
+        runs = run_proofs(only, root, progress=lambda n: status.update(f"proving {n}"))
+    wall = time.perf_counter() - t0
+    table = Table(title=f"optmath proofs ({len(runs)} claims, {wall:.1f} s)")
+    for col in ("claim", "status", "expected", "kind", "numeric evidence", "s"):
+        table.add_column(col, overflow="fold")
+    for r in runs:
+        mark = r.result.status if r.ok else f"[bold red]{r.result.status}[/]"
+        table.add_row(r.name, mark, r.expected, r.result.kind, r.result.numeric, f"{r.seconds:.2f}")
+    Console(width=160).print(table)
+    bad = [r for r in runs if not r.ok]
+    if json_file:
+        with open(json_file, "w") as fh:
+            json.dump({"optmath": version, "seconds": round(wall, 2), "claims": [r.as_dict() for r in runs]},
+                      fh, indent=2)
+        click.echo(f"wrote {json_file}")
+    click.echo(f"{len(runs) - len(bad)}/{len(runs)} claims reached their expected status")
+    if bad:
+        for r in bad:
+            click.echo(f"  UNEXPECTED {r.name}: {r.result.status} (expected {r.expected})", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("formula")
+@click.option("--assume", "assume", multiple=True, metavar="TEXT",
+              help="'0 < b < 1', 't >= 1', 'x > 0', 't integer' (repeatable)")
+@click.option("--points", default=40, show_default=True, type=int, help="random rational points")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def claim(formula, assume, points, seed, as_json):
+    """Prove or refute FORMULA ("LHS == RHS", <, <=, >, >=, !=); exit 1 when refuted, 3 when undecided."""
+    import json
+
+    from .symbolic.claims import decide
+
+    r = decide(formula, assume, points=points, seed=seed)
+    click.echo(json.dumps(r.as_dict(), indent=2) if as_json else str(r))
+    if r.status == "refuted":
+        sys.exit(1)
+    if r.status == "inconclusive":
+        sys.exit(3)
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)

@@ -1,11 +1,23 @@
-"""The result object every proof in ``proofs/`` returns, and discovery of the proof files."""
+"""The result object every proof in ``proofs/`` returns, discovery, and running the suite.
+
+A proof file ``proofs/<topic>/<claim>.py`` defines one ``prove_<claim>()`` returning a
+:class:`ProofResult` and a module constant ``EXPECTED`` (the status the claim must reach:
+``"proved"`` for a true statement, ``"refuted"`` for a circulating false one).  Nobody keeps a
+list of proofs: :func:`discover` finds them.
+"""
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+
+from .errors import DomainError
 
 STATUSES = ("proved", "refuted", "checked-numerically", "inconclusive")
+KINDS = ("exact", "upper bound", "lower bound", "counterexample")
 
 
 @dataclass
@@ -23,26 +35,119 @@ class ProofResult:
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind {self.kind!r} is not one of {KINDS}")
 
     def __str__(self) -> str:
         return (f"claim:    {self.claim}\nsymbolic: {self.symbolic}\nnumeric:  {self.numeric}\n"
                 f"status:   {self.status} ({self.kind})")
+
+    def as_dict(self) -> dict:
+        return {"claim": self.claim, "symbolic": self.symbolic, "numeric": self.numeric,
+                "status": self.status, "kind": self.kind, "references": list(self.references),
+                "data": _jsonable(self.data)}
 
     def _repr_markdown_(self) -> str:
         return (f"**Claim** {self.claim}\n\n* symbolic: {self.symbolic}\n* numeric: {self.numeric}\n"
                 f"* status: **{self.status}** ({self.kind})")
 
 
-def discover(root: str | Path) -> dict:
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (bool, int, str)) or v is None:
+        return v
+    if isinstance(v, float):
+        return v if v == v and abs(v) != float("inf") else str(v)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def verdict(symbolic_ok: bool, numeric_ok: bool, refutes: bool = False) -> str:
+    """One rule for every proof: both checks -> ``proved`` (or ``refuted`` for a refutation
+    whose counterexample is confirmed both ways); only the numeric one -> ``checked-numerically``
+    (never for a refutation); otherwise ``inconclusive``."""
+    if symbolic_ok and numeric_ok:
+        return "refuted" if refutes else "proved"
+    if numeric_ok and not refutes:
+        return "checked-numerically"
+    return "inconclusive"
+
+
+@dataclass(frozen=True)
+class ProofEntry:
+    name: str
+    func: Callable[[], ProofResult]
+    expected: str
+    path: Path
+    doc: str
+
+    def __call__(self) -> ProofResult:
+        return self.func()
+
+
+def default_root() -> Path:
+    """``proofs/`` of the source checkout this package runs from."""
+    return Path(__file__).resolve().parent.parent / "proofs"
+
+
+def discover(root: str | Path | None = None) -> dict[str, ProofEntry]:
     """Every ``prove_*`` function in ``root/**/*.py`` (files starting with ``_`` excluded)."""
+    root = Path(root) if root is not None else default_root()
+    if not root.is_dir():
+        raise DomainError(f"proof directory {str(root)!r} does not exist")
     found = {}
-    for path in sorted(Path(root).rglob("*.py")):
+    for path in sorted(root.rglob("*.py")):
         if path.name.startswith("_"):
             continue
-        spec = importlib.util.spec_from_file_location(f"proofs.{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(f"optmath_proofs.{path.parent.name}.{path.stem}", path)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
+        expected = getattr(mod, "EXPECTED", "proved")
+        if expected not in STATUSES:
+            raise DomainError(f"{path}: EXPECTED = {expected!r} is not one of {STATUSES}")
         for name in dir(mod):
             if name.startswith("prove_"):
-                found[f"{path.parent.name}/{name}"] = getattr(mod, name)
+                key = f"{path.parent.name}/{name[len('prove_'):]}"
+                found[key] = ProofEntry(key, getattr(mod, name), expected, path,
+                                        (mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else "")
     return found
+
+
+@dataclass
+class ProofRun:
+    name: str
+    expected: str
+    result: ProofResult
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.result.status == self.expected
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "expected": self.expected, "ok": self.ok,
+                "seconds": round(self.seconds, 3), **self.result.as_dict()}
+
+
+def run_proofs(only: str | None = None, root: str | Path | None = None,
+               progress: Callable[[str], None] | None = None) -> list[ProofRun]:
+    """Run every discovered proof (``only``: a glob such as ``"ema/*"`` or a substring)."""
+    entries = discover(root)
+    if only:
+        pat = only if any(c in only for c in "*?[") else f"*{only}*"
+        entries = {k: v for k, v in entries.items() if fnmatch.fnmatch(k, pat)}
+        if not entries:
+            raise DomainError(f"no proof matches {only!r}")
+    runs = []
+    for name, entry in entries.items():
+        if progress:
+            progress(name)
+        t0 = time.perf_counter()
+        result = entry()
+        runs.append(ProofRun(name, entry.expected, result, time.perf_counter() - t0))
+    return runs

@@ -13,6 +13,9 @@ KERNEL_VS_SPEC = 1e-12  # kernel against the generated reference step, float64
 FRAMEWORK_PARITY = 1e-12  # kernel against torch.optim / optax, float64
 GOLDEN_DIGITS = 7  # printed digits of the golden values in REFERENCES.md
 TINY = 1e-300
+CLOSED_FORM_VS_KERNEL = 1e-12  # a derived closed form evaluated in float64 against the kernel
+STEADY_STATE = 1e-8  # a derived limit against a finite kernel run (limited by b^T, not rounding)
+MONTE_CARLO_SIGMAS = 5.0  # a Monte Carlo estimate must lie within this many standard errors
 
 
 def scaled_difference(a, b) -> float:
