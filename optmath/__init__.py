@@ -19,6 +19,8 @@ _LAZY = {
     "make_problem": "optmath.problems", "parse_problem": "optmath.problems",
     "reference_run": "optmath.verify.reference", "replay": "optmath.verify.replay",
     "demo": "optmath.demo",
+    "derive": "optmath.symbolic.derive", "analyse": "optmath.symbolic.ema",
+    "decide": "optmath.symbolic.claims", "run_proofs": "optmath.proof",
 }
 
 __all__ = ["__version__", "OptmathError", "OptmathValueError", "OptmathTypeError", "UnknownNameError",

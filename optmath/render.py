@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .spec import DOC_CONTEXT, LATEX_CONTEXT, Algorithm, Dot, Norm, sym
+from .spec import DOC_CONTEXT, LATEX_CONTEXT, Algorithm, sym
 
 
 def _latex_names(alg: Algorithm) -> dict:

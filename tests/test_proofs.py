@@ -1,26 +1,89 @@
-"""Every proof file is discovered (no hand-kept list) and its status is not a failure."""
+"""The proof suite: discovered (no hand-kept list), every claim reaches its expected status,
+refutations print a counterexample, and ``optmath prove`` writes the evidence as JSON."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from optmath.proof import ProofResult, discover
+from optmath.errors import DomainError
+from optmath.proof import KINDS, STATUSES, ProofResult, discover, run_proofs, verdict
 
-PROOFS = discover(Path(__file__).parent.parent / "proofs")
+ROOT = Path(__file__).parent.parent / "proofs"
+PROOFS = discover(ROOT)
+TOPICS = ("ema", "expectations", "limits", "bounds", "gamma", "quadratic")
 
 
-def test_proofs_are_discovered():
-    assert PROOFS
+def test_at_least_thirty_claims_covering_every_topic_and_three_refutations():
+    assert len(PROOFS) >= 30
+    assert {name.split("/")[0] for name in PROOFS} == set(TOPICS)
+    assert sum(e.expected == "refuted" for e in PROOFS.values()) >= 3
 
 
 @pytest.mark.parametrize("name", sorted(PROOFS))
-def test_proof_holds(name):
-    result = PROOFS[name]()
+def test_proof_reaches_its_expected_status(name):
+    entry = PROOFS[name]
+    result = entry()
     assert isinstance(result, ProofResult)
-    assert result.status in ("proved", "refuted", "checked-numerically"), str(result)
+    assert result.status == entry.expected, str(result)
+    assert result.symbolic and result.numeric
+    if entry.expected == "refuted":
+        assert result.kind == "counterexample"
 
 
-def test_bad_status_is_refused():
+@pytest.mark.parametrize("name", sorted(PROOFS))
+def test_proof_file_follows_the_template(name):
+    text = PROOFS[name].path.read_text()
+    doc = text.split('"""')[1]
+    order = [doc.find(h) for h in ("Assumptions", "Derivation", "Kind", "References", "Example")]
+    assert all(i > 0 for i in order) and order == sorted(order), name
+    assert 'if __name__ == "__main__":' in text and "EXPECTED = " in text
+
+
+def test_verdict_rule():
+    assert verdict(True, True) == "proved"
+    assert verdict(False, True) == "checked-numerically"
+    assert verdict(True, False) == "inconclusive"
+    assert verdict(True, True, refutes=True) == "refuted"
+    assert verdict(False, True, refutes=True) == "inconclusive"
+
+
+def test_bad_status_and_kind_are_refused():
     with pytest.raises(ValueError, match="status"):
         ProofResult("c", "s", "n", "probably")
+    with pytest.raises(ValueError, match="kind"):
+        ProofResult("c", "s", "n", "proved", kind="vibes")
+    assert set(STATUSES) >= {"proved", "refuted"} and "exact" in KINDS
+
+
+def test_unknown_pattern_and_missing_root_are_refused(tmp_path):
+    with pytest.raises(DomainError, match="no proof matches"):
+        run_proofs("no_such_claim", ROOT)
+    with pytest.raises(DomainError, match="does not exist"):
+        discover(tmp_path / "nope")
+
+
+def test_a_failing_proof_makes_prove_exit_1(tmp_path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "wrong.py").write_text(
+        "from optmath.proof import ProofResult\nEXPECTED = 'proved'\n"
+        "def prove_wrong():\n    return ProofResult('1 = 2', 'no', 'no', 'inconclusive')\n")
+    r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--root", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "UNEXPECTED bad/wrong" in r.stderr
+
+
+def test_optmath_prove_runs_everything_and_writes_the_evidence(tmp_path):
+    out = tmp_path / "proofs.json"
+    r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert len(data["claims"]) == len(PROOFS) and data["seconds"] < 180
+    for c in data["claims"]:
+        assert c["ok"] and c["symbolic"] and c["numeric"] and isinstance(c["data"], dict)

@@ -23,7 +23,6 @@ paper's "efficient" form used by Keras/TF: ``lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(
 """
 from __future__ import annotations
 
-from dataclasses import replace
 
 import sympy as sp
 

@@ -9,7 +9,6 @@ paper ``> 4``) | ``ge`` (optax ``rho_t >= 5``).
 """
 from __future__ import annotations
 
-from dataclasses import replace
 
 import sympy as sp
 

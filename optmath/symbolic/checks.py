@@ -55,6 +55,14 @@ def subs_by_name(expr, values) -> sp.Expr:
     return expr.subs({s: values[str(s)] for s in expr.free_symbols if str(s) in values})
 
 
+def unify(expr, like) -> sp.Expr:
+    """``expr`` with each symbol replaced by the same-named symbol of ``like`` (so a formula
+    typed with default assumptions can be compared with a derived one)."""
+    names = {str(s): s for s in sp.sympify(like).free_symbols}
+    expr = sp.sympify(expr)
+    return expr.subs({s: names[str(s)] for s in expr.free_symbols if str(s) in names and names[str(s)] != s})
+
+
 def evaluate(expr, point) -> sp.Expr:
     """``expr`` at ``point``: exact when it reduces to a rational, else a 60-digit float."""
     val = sp.sympify(expr).subs(point)

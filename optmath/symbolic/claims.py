@@ -347,7 +347,7 @@ def decide(text: str, assume=(), points: int = 40, seed: int = 0,
                                    witness, dom_text)
             numeric = f"holds at all {len(pts)} random rational points (60 digits)"
             if kind is sp.Eq:
-                ok = simplifies_to_zero(lhs.doit() - rhs.doit())
+                ok = simplifies_to_zero(lhs.doit() - rhs.doit()) or _zero_with_decays(lhs - rhs)
             elif kind is sp.Ne:
                 ok = False
             else:
@@ -361,6 +361,18 @@ def decide(text: str, assume=(), points: int = 40, seed: int = 0,
                            numeric, None, dom_text)
     return ClaimResult(text, "checked-numerically", "SymPy could not show it", numeric, None,
                        dom_text)
+
+
+def _zero_with_decays(d) -> bool:
+    """Retry with every decay in (0, 1) written as ``1/(1 + r)``, ``r > 0`` (so the ``b = 1``
+    branch that ``Sum`` produces is decided away)."""
+    from .assume import is_decay
+
+    fwd = {b: 1 / (1 + sp.Symbol(f"r_{b}", positive=True)) for b in d.free_symbols
+           if is_decay(b) and b.is_positive}
+    if not fwd:
+        return False
+    return simplifies_to_zero(sp.piecewise_fold(d.subs(fwd).doit()))
 
 
 def _sign_follows(d, kind) -> bool:

@@ -23,7 +23,7 @@ import sympy as sp
 
 from optmath import get_spec, run
 from optmath.proof import ProofResult, verdict
-from optmath.symbolic.expectations import MU, SIGMA, iid_moments
+from optmath.symbolic.expectations import SIGMA, iid_moments
 
 EXPECTED = "proved"
 

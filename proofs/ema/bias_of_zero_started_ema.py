@@ -23,6 +23,8 @@ from optmath import get_spec, run
 from optmath.proof import ProofResult
 from optmath.symbolic.ema import unroll, weights
 
+EXPECTED = "proved"
+
 
 def prove_bias_of_zero_started_ema(max_t: int = 12) -> ProofResult:
     alg = get_spec("adam").resolve("paper")

@@ -24,8 +24,7 @@ import sympy as sp
 
 from optmath import get_spec, run
 from optmath.proof import ProofResult, verdict
-from optmath.symbolic.checks import simplifies_to_zero
-from optmath.symbolic.assume import symbol
+from optmath.symbolic.checks import simplifies_to_zero, unify
 from optmath.symbolic.ema import analyse
 from optmath.symbolic.limits import GRAD, steady_state
 
@@ -34,10 +33,10 @@ EXPECTED = "proved"
 
 def prove_ema_momentum_equals_scaled_heavy_ball() -> ProofResult:
     mu, lr = sp.Symbol("mu", positive=True), sp.Symbol("lr", positive=True)
-    damp = symbol("damp")
     hb = analyse(get_spec("momentum").resolve("paper"), "vel")
     ema = analyse(get_spec("momentum").resolve("optax"), "buf")
-    ratio = sp.simplify((hb.weight / ema.weight).subs(damp, mu))
+    damp = next(s for s in ema.weight.free_symbols if str(s) == "damp")
+    ratio = sp.simplify(unify(hb.weight / ema.weight, ema.weight).subs(damp, mu))
     ok = simplifies_to_zero(ratio + lr / (1 - mu))
     ss = steady_state(get_spec("momentum").resolve("optax"), damp=sp.Rational(9, 10), mu=sp.Rational(9, 10))
     ok &= simplifies_to_zero(ss.states["buf"] - GRAD)
