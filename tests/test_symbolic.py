@@ -252,3 +252,28 @@ def test_random_point_check_finds_a_wrong_identity():
     b = sp.Symbol("b", positive=True)
     bad = worst_at_points(sp.Sum(b**sp.Symbol("k", integer=True), (sp.Symbol("k", integer=True), 0, 4)) - 1 / (1 - b))
     assert not bad.zero and bad.witness
+
+
+@pytest.mark.parametrize("lr,mu,expected", [
+    (0.01, 0.25, "real, non-negative roots (overdamped)"),  # q = 0.01 < (1 - 1/2)^2
+    (0.25, 0.25, "repeated root (critically damped)"),     # q = (1 - sqrt(mu))^2
+    (1.0, 0.25, "complex (underdamped)"),
+    (2.4, 0.25, "real with a negative root (oscillating)"),  # above (1 + 1/2)^2, below 2.5
+    (2.5, 0.25, "marginal"),                                 # q = 2 + 2 mu: root -1
+    (3.0, 0.25, "divergent"),
+])
+def test_heavy_ball_regimes_at_known_points(lr, mu, expected):
+    from optmath.symbolic.quadratic import regime
+
+    M = iteration_matrix(get_spec("momentum").resolve("paper"))
+    assert regime(M, lr=lr, mu=mu, h=1) == expected
+    if expected == "divergent":
+        from optmath.symbolic.quadratic import kernel_rate
+        assert kernel_rate(get_spec("momentum").resolve("paper", lr=lr, mu=mu), 1.0, 200) > 1
+
+
+def test_regime_needs_every_value():
+    from optmath.symbolic.quadratic import regime
+
+    with pytest.raises(DomainError, match="needs values"):
+        regime(iteration_matrix(get_spec("momentum").resolve("paper")), lr=0.1)

@@ -205,3 +205,36 @@ def kernel_rate(alg: Algorithm, h: float, steps: int = 600, window: int = 40) ->
     if a == 0 or b == 0:
         return 0.0
     return float((b / a) ** (1.0 / (steps - half)))
+
+
+REGIMES = ("divergent", "marginal", "complex (underdamped)", "repeated root (critically damped)",
+           "real, non-negative roots (overdamped)", "real with a negative root (oscillating)")
+
+
+def regime(im: IterationMatrix, **values) -> str:
+    """Classify one point (``lr``, ``h``, hyperparameters) of a 1x1 or 2x2 iteration matrix.
+
+    The rule, in order: spectral radius > 1 -> divergent, = 1 -> marginal (exact arithmetic on
+    rationals); then for 2x2 the sign of the discriminant T^2 - 4D: < 0 complex, = 0 repeated,
+    > 0 real, split by whether the smaller root is negative.
+    """
+    from .checks import subs_by_name
+
+    vals = {k: sp.nsimplify(v) for k, v in values.items()}
+    M = im.matrix.applyfunc(lambda e: subs_by_name(e, vals))
+    if M.free_symbols:
+        raise DomainError(f"regime needs values for {sorted(str(s) for s in M.free_symbols)}")
+    eigs = [complex(sp.N(e, 30)) for e in M.eigenvals(multiple=True)]
+    rho = max(abs(e) for e in eigs)
+    if rho > 1 + 1e-15:
+        return REGIMES[0]
+    if abs(rho - 1) <= 1e-15:
+        return REGIMES[1]
+    if M.shape == (1, 1):
+        return REGIMES[4] if eigs[0].real >= 0 else REGIMES[5]
+    disc = sp.simplify(M.trace() ** 2 - 4 * M.det())
+    if disc < 0:
+        return REGIMES[2]
+    if disc == 0:
+        return REGIMES[3]
+    return REGIMES[5] if min(e.real for e in eigs) < 0 else REGIMES[4]
