@@ -14,7 +14,7 @@ Example
 """
 from __future__ import annotations
 
-from optmath.proof import ProofResult, verdict
+from optmath.proof import ProofResult
 
 EXPECTED = "proved"  # or "refuted" for a circulating false claim (kind="counterexample")
 
@@ -23,7 +23,7 @@ def prove_claim() -> ProofResult:
     # 1. derive from a spec with optmath.symbolic (never type the formula you are proving)
     # 2. symbolic check: substitute back and simplify to zero (optmath.symbolic.checks)
     # 3. numeric check: a kernel run (optmath.run) and/or random rational points
-    # 4. return ProofResult(claim, symbolic, numeric, verdict(symbolic_ok, numeric_ok), ...)
+    # 4. return ProofResult(claim, symbolic, numeric, optmath.proof.verdict(symbolic_ok, numeric_ok))
     raise NotImplementedError("copy this template; files starting with _ are not discovered")
 
 

@@ -7,7 +7,8 @@ Derivation
     P(g > 0) - P(g < 0) = erf(mu/(sigma sqrt 2)) (from :mod:`sympy.stats`), while
     E[mhat]/sqrt(E[vhat]) = mu/sqrt(mu^2 + sigma^2); at mu = sigma = 1 they are 0.6827 and
     0.7071.  For t = 1 and 10 the bias is confirmed by Monte Carlo with the Adam kernel on
-    200,000 coordinates (more than 5 standard errors); t = 100 is reported, not required.
+    200,000 coordinates (more than 5 standard errors); t = 100 (50,000 coordinates) is
+    reported, not required.
 Kind
     counterexample
 References
@@ -35,17 +36,20 @@ def prove_refute_corrected_ratio_unbiased(N: int = 200_000) -> ProofResult:
     symbolic_counter = abs(diff1) > 1e-3
     target = 1 / np.sqrt(2)
     alg = get_spec("adam").resolve("pytorch", eps=0.0)
-    grads = np.random.default_rng(21).normal(1.0, 1.0, size=(100, N))
-    st = run(alg, grads, record_states=True).states
     b1, b2 = alg.values["b1"], alg.values["b2"]
     mc = {}
     numeric_counter = True
-    for t in (1, 10, 100):
-        ratio = (st["m"][t] / (1 - b1**t)) / np.sqrt(st["v"][t] / (1 - b2**t))
-        mean, se = float(ratio.mean()), float(ratio.std(ddof=1) / np.sqrt(N))
-        mc[t] = {"mean": mean, "se": se, "bias": mean - target, "z": (mean - target) / se}
-        if t <= 10:  # at t = 100 the bias (~1e-3) is near the Monte Carlo resolution
-            numeric_counter &= abs(mean - target) > 5 * se
+    # t <= 10 on N coordinates (required); t = 100 on N/4 (reported: its bias ~1e-3 is near the
+    # Monte Carlo resolution); two runs keep the recorded states small
+    for T, n, seed in ((10, N, 21), (100, N // 4, 22)):
+        grads = np.random.default_rng(seed).normal(1.0, 1.0, size=(T, n))
+        st = run(alg, grads, record_states=True).states
+        for t in ((1, 10) if T == 10 else (100,)):
+            ratio = (st["m"][t] / (1 - b1**t)) / np.sqrt(st["v"][t] / (1 - b2**t))
+            mean, se = float(ratio.mean()), float(ratio.std(ddof=1) / np.sqrt(n))
+            mc[t] = {"mean": mean, "se": se, "bias": mean - target, "z": (mean - target) / se, "n": n}
+            if t <= 10:
+                numeric_counter &= abs(mean - target) > 5 * se
     return ProofResult(
         claim="mhat_t/sqrt(vhat_t) is unbiased for E[g]/sqrt(E[g^2]) after bias correction",
         symbolic=f"t = 1: E = {r['mean_of_direction']} vs {r['ratio_of_means']}; at mu = sigma = 1 "
