@@ -227,6 +227,29 @@ def claim(formula, assume, points, seed, as_json):
         sys.exit(3)
 
 
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--steps", default=3, show_default=True, type=int, help="symbolic steps compared")
+@click.option("--varying-lr", is_flag=True, help="give every step its own learning rate")
+@click.option("--keep", multiple=True, metavar="NAME", help="keep a hyperparameter that is 0 on both sides symbolic")
+@click.option("--a-switch", "a_switches", multiple=True, metavar="NAME=VALUE")
+@click.option("--b-switch", "b_switches", multiple=True, metavar="NAME=VALUE")
+@click.option("--a-set", "a_sets", multiple=True, metavar="NAME=VALUE", help="pin a hyperparameter of A")
+@click.option("--b-set", "b_sets", multiple=True, metavar="NAME=VALUE", help="pin a hyperparameter of B")
+@click.option("--json", "as_json", is_flag=True)
+def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets, as_json):
+    """Are A and B (NAME[:PROFILE]) the same optimizer? identical, shift, map, conditions or a witness."""
+    import json
+
+    from .equivalence import equivalence
+
+    r = equivalence(a, b, steps=steps, varying_lr=varying_lr, keep=tuple(keep),
+                    a_switches=_parse_switches(a_switches), b_switches=_parse_switches(b_switches),
+                    a_values=_parse_sets(a_sets), b_values=_parse_sets(b_sets))
+    click.echo(json.dumps(r.as_dict(), indent=2, default=str) if as_json else str(r))
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)

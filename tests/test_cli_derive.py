@@ -56,3 +56,14 @@ def test_claim_hostile_input_is_one_line_exit_2(formula):
     r = cli("claim", formula)
     assert r.returncode == 2 and r.stderr.startswith("optmath: error:")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_equiv_cli_json_and_bad_input():
+    r = cli("equiv", "momentum:paper", "momentum:optax", "--keep", "damp", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["kind"] == "reparameterisation" and d["map"]["mu_B"] == "mu"
+    for args in (("equiv", "nope", "adam"), ("equiv", "adam", "adam", "--steps", "9"),
+                 ("equiv", "adam", "adam", "--b-set", "b1=2")):
+        bad = cli(*args)
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
