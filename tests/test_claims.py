@@ -118,3 +118,30 @@ def test_time_limit_gives_inconclusive():
 def test_points_must_be_sane():
     with pytest.raises(ClaimError):
         decide("x == x", points=0)
+
+
+def test_time_limit_survives_a_swallowed_alarm():
+    """The alarm may fire inside code that swallows exceptions; it must fire again."""
+    import gc
+
+    from optmath.symbolic.claims import _time_limit, _Timeout
+
+    swallowed = []
+
+    def swallow(phase, info):  # a gc callback, like JAX's, that would eat the first alarm
+        try:
+            sum(range(10_000))
+        except BaseException as exc:  # noqa: BLE001
+            swallowed.append(exc)
+
+    gc.callbacks.append(swallow)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(_Timeout):
+            with _time_limit(0.05):
+                while True:
+                    [object() for _ in range(1000)]
+                    gc.collect(0)
+    finally:
+        gc.callbacks.remove(swallow)
+    assert time.perf_counter() - t0 < 10

@@ -271,6 +271,9 @@ def _time_limit(seconds: float):
         return
 
     def handler(signum, frame):
+        # re-arm first: an exception raised inside a callback that swallows it (a garbage
+        # collection hook, for instance) must not let the interrupted work run forever
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
         raise _Timeout()
 
     old = signal.signal(signal.SIGALRM, handler)
