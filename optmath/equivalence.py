@@ -58,6 +58,9 @@ class Equivalence:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def _repr_markdown_(self) -> str:
+        return "```\n" + str(self) + "\n```"
+
     def __str__(self) -> str:
         lines = [f"{self.a}  vs  {self.b}: {self.kind.upper()}"]
         if self.map:

@@ -145,3 +145,8 @@ def test_time_limit_survives_a_swallowed_alarm():
     finally:
         gc.callbacks.remove(swallow)
     assert time.perf_counter() - t0 < 10
+
+
+def test_results_display_in_notebooks():
+    r = decide("sqrt(x**2) == x")
+    assert r._repr_markdown_().startswith("```") and "refuted" in r._repr_markdown_()

@@ -96,6 +96,7 @@ def test_nadam_pytorch_vs_keras_vs_optax():
 @pytest.mark.parametrize("name", ["adagrad", "rmsprop"])
 def test_eps_inside_vs_outside_the_root(name):
     r = equivalence(f"{name}:pytorch", f"{name}:keras", steps=2)
+    assert "CONDITIONAL" in r._repr_markdown_() and r.as_dict()["kind"] == "conditional"
     assert r.kind == "conditional" and "eps = 0" in r.conditions
     assert r.numeric["with eps = 0"] < AGREE
     assert max(v for k, v in r.numeric.items() if k.startswith("with eps = ") and k != "with eps = 0") > DISAGREE

@@ -252,6 +252,9 @@ class ClaimResult:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def _repr_markdown_(self) -> str:
+        return "```\n" + str(self) + "\n```"
+
     def __str__(self) -> str:
         s = f"{self.status}: {self.claim}\n  symbolic: {self.symbolic}\n  numeric:  {self.numeric}"
         if self.counterexample:
