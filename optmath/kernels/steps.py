@@ -86,7 +86,7 @@ def _rmsprop(x, g, st, hp, lr, t):
     centered, inside, kind, lr_inside = hp[4] != 0.0, hp[5] != 0.0, int(hp[6]), hp[7] != 0.0
     for i in range(x.shape[0]):
         gi = g[i] + wd * x[i]
-        s = alpha * st[0, i] + (1.0 - alpha) * gi * gi
+        s = alpha * st[0, i] + (1.0 - alpha) * (gi * gi)  # the order the spec prints: s - a^2 cancels
         st[0, i] = s
         var = s
         if centered:
