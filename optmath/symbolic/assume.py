@@ -114,14 +114,16 @@ def symbol(name: str, domain: Interval | None = None) -> sp.Symbol:
     return s
 
 
-def decay_as_gap(expr: sp.Expr, *decays: sp.Symbol) -> tuple[sp.Expr, dict]:
-    """Rewrite ``b -> 1 - r_b`` (``r_b > 0``) so SymPy knows ``b < 1``; returns the inverse map."""
+def decays_inside(expr, positive_only: bool = False) -> tuple[dict, dict]:
+    """``(fwd, back)``: every decay ``b`` of ``expr`` written ``1/(1 + r_b)`` with ``r_b > 0``,
+    so that SymPy knows ``0 < b < 1`` (``b^t -> 0``, ``b != 1``), and the map back.
+    ``positive_only`` keeps only symbols that also carry ``positive=True``."""
     fwd, back = {}, {}
-    for b in decays:
-        r = sp.Symbol(f"r_{b}", positive=True)
-        fwd[b] = 1 - r
-        back[r] = 1 - b
-    return expr.subs(fwd), back
+    for b in sp.sympify(expr).free_symbols:
+        if is_decay(b) and (b.is_positive or not positive_only):
+            r = sp.Symbol(f"r_{b}", positive=True)
+            fwd[b], back[r] = 1 / (1 + r), 1 / b - 1
+    return fwd, back
 
 
 def _draw(dom: Interval, rng: np.random.Generator) -> Fraction:

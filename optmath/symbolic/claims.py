@@ -145,8 +145,6 @@ class _Builder:
                                      f"(limit {MAX_BITS})")
                 if a == 0 and b < 0:
                     raise ClaimError("division by zero in the formula (0 to a negative power)")
-        if b.has(sp.Pow) and a.is_number and not b.is_number:
-            pass  # symbolic exponent: safe to build, evaluated only at small sampled points
         return sp.Pow(a, b)
 
     def call(self, node: ast.Call):
@@ -372,10 +370,9 @@ def decide(text: str, assume=(), points: int = 40, seed: int = 0,
 def _zero_with_decays(d) -> bool:
     """Retry with every decay in (0, 1) written as ``1/(1 + r)``, ``r > 0`` (so the ``b = 1``
     branch that ``Sum`` produces is decided away)."""
-    from .assume import is_decay
+    from .assume import decays_inside
 
-    fwd = {b: 1 / (1 + sp.Symbol(f"r_{b}", positive=True)) for b in d.free_symbols
-           if is_decay(b) and b.is_positive}
+    fwd, _ = decays_inside(d, positive_only=True)
     if not fwd:
         return False
     return simplifies_to_zero(sp.piecewise_fold(d.subs(fwd).doit()))
@@ -384,14 +381,13 @@ def _zero_with_decays(d) -> bool:
 def _sign_follows(d, kind) -> bool:
     """Whether the sign that ``kind`` needs of ``d = lhs - rhs`` follows from the assumptions,
     also after writing every decay ``b`` in (0, 1) as ``1/(1 + r)`` with ``r > 0``."""
-    from .assume import is_decay
+    from .assume import decays_inside
 
     attr = {sp.Lt: "is_negative", sp.Le: "is_nonpositive", sp.Gt: "is_positive",
             sp.Ge: "is_nonnegative"}[kind]
     if getattr(d, attr):
         return True
-    fwd = {b: 1 / (1 + sp.Symbol(f"r_{b}", positive=True)) for b in d.free_symbols
-           if is_decay(b) and b.is_positive}
+    fwd, _ = decays_inside(d, positive_only=True)
     if fwd:
         d2 = sp.factor(sp.simplify(d.subs(fwd)))
         return bool(getattr(d2, attr))

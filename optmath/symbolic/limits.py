@@ -22,7 +22,7 @@ from ..errors import DomainError
 from ..spec import Algorithm, g, lr, sym, t, x
 from .assume import is_decay, symbol
 from .checks import simplifies_to_zero, unify
-from .ema import assumption_map
+from .ema import assumption_map, limit_t_inf
 
 GRAD = sp.Symbol("G", positive=True)
 _BRANCHY = (sp.Max, sp.Min, sp.sign, sp.Abs, sp.Piecewise)
@@ -42,11 +42,7 @@ def _t_to_infinity(expr):
 
     expr = expr.replace(lambda e: isinstance(e, sp.Pow) and small(e), lambda e: sp.Integer(0))
     if expr.has(t):
-        r_syms = {b: 1 / (1 + sp.Symbol(f"r_{b}", positive=True))
-                  for b in expr.free_symbols if is_decay(b)}
-        back = {sp.Symbol(f"r_{b}", positive=True): 1 / b - 1 for b in r_syms}
-        tt = sp.Symbol("t", positive=True)
-        expr = sp.limit(expr.subs(t, tt).subs(r_syms), tt, sp.oo).subs(back)
+        expr = limit_t_inf(expr, t, simplify=False)
     if expr.has(*_BRANCHY):  # simplify would rewrite sign() as a Piecewise of Abs
         return expr
     return sp.simplify(expr)

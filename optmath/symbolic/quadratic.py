@@ -101,11 +101,10 @@ def iteration_matrix(alg: Algorithm, **values) -> IterationMatrix:
     states = [v.name for v in alg.states]
     if any(v.scalar for v in alg.states):
         raise DomainError(f"{alg.spec.name} has a scalar product state; not a linear method")
-    lr_sym = symbol("lr")
     env = {x: x, **{sym(s): sym(s) for s in states}}
     env[g] = H * point.subs(fixed).subs(amap).subs(env)
     for a in alg.updates:
-        expr = _steady_branch(a.expr).subs(fixed).subs(amap).subs(sym("lr"), lr_sym)
+        expr = _steady_branch(a.expr).subs(fixed).subs(amap)
         env[sym(a.target)] = sp.expand(expr.subs(env, simultaneous=True))
         if a.target == "g":
             env[g] = env[sym("g")]

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optmath import get_spec
 from optmath.proof import ProofResult, verdict
-from optmath.symbolic.checks import simplifies_to_zero
-from optmath.symbolic.limits import GRAD, kernel_steady_step, steady_state, steady_step_value
+from optmath.symbolic.limits import GRAD, check_steady_steps
 
 EXPECTED = "proved"
 
@@ -29,16 +27,9 @@ EXPECTED = "proved"
 def prove_heavy_ball_terminal_velocity() -> ProofResult:
     mu, lr = sp.Symbol("mu", positive=True), sp.Symbol("lr", positive=True)
     claimed = -lr * GRAD / (1 - mu)
-    ok, worst, steps = True, 0.0, {}
-    for profile in ("paper", "pytorch"):
-        alg = get_spec("momentum").resolve(profile, mu=0.9, lr=0.01)
-        ss = steady_state(alg, damp=0)
-        steps[profile] = str(ss.step)
-        ok &= simplifies_to_zero(ss.step - claimed)
-        for G in (0.7, -0.7):
-            k = kernel_steady_step(alg, G, 2000)
-            e = steady_step_value(ss, G, alg, damp=0)
-            worst = max(worst, abs(k - e) / abs(e))
+    r = check_steady_steps("momentum", {p: claimed for p in ('paper', 'pytorch')}, {"mu": 0.9, "lr": 0.01},
+                           Gs=(0.7, -0.7), steps=2000, substitute={"damp": 0})
+    ok, worst, steps = r["symbolic_ok"], r["worst"], r["steps"]
     return ProofResult(
         claim="heavy ball terminal step is -lr G/(1-mu) (velocity and PyTorch buffer forms)",
         symbolic=f"limiting steps {steps}; equal to -lr G/(1-mu): {ok}",
