@@ -135,6 +135,11 @@ def _generate(alg: Algorithm) -> ReferenceStep:
 _CACHE: dict = {}
 
 
+def compile_step(alg: Algorithm) -> ReferenceStep:
+    """The generated step of ``alg``, uncached (for programs built on the fly, e.g. mutants)."""
+    return _generate(alg)
+
+
 def reference_step(alg: Algorithm) -> ReferenceStep:
     """The generated reference step of ``alg`` (cached per spec object and switches)."""
     key = (id(alg.spec), tuple(sorted(alg.switches.items())))

@@ -47,3 +47,8 @@ def assert_lower_bound(value, bound, rtol: float = 0.0, what: str = "") -> None:
     value, bound = np.asarray(value, float), np.asarray(bound, float)
     if not np.all(value >= bound - rtol * np.abs(bound)):
         raise AssertionError(f"{what}: {np.max(bound - value):.3e} below the bound")
+
+#: user code against the spec (optmath check), relative to the expected path length
+#: |x_0| + sum |x_k - x_{k-1}|: float64 code may reorder operations (lerp vs blend, eps-hat
+#: algebra); the d2l style keeps float32 tensors, so its rounding is ~1e-7 per step.
+CONFORMANCE = {"float64": 1e-9, "float32": 2e-5}

@@ -1,0 +1,262 @@
+r"""The subprocess that runs a user's optimizer code for :mod:`optmath.verify.conformance`.
+
+Started as ``python -m optmath.verify._worker READ_FD WRITE_FD STYLE FILE NAME STEP INIT``.  It
+imports the target once, answers ``describe`` (the constructor's or factory's keyword
+parameters and defaults) and then one ``run`` request per gradient stream: a fresh optimizer,
+the given gradients fed step by step, the iterates recorded.  The parent enforces the time
+limit and kills this process when it is exceeded; anything the target prints goes to a log file,
+never into the message pipe.
+
+Only NumPy and the target's framework are imported here (no SymPy, no Numba), so that the
+worker starts quickly.  This module never imports the rest of optmath.
+"""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+STYLES = ("torch", "optax", "d2l", "d2l-numpy")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _where(exc: BaseException, file: str) -> str:
+    """``file:line`` of the innermost frame of the target's own file, if any."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == file:
+            return f" (at line {frame.lineno}: {frame.line})" if frame.line else f" (at line {frame.lineno})"
+    return ""
+
+
+class TargetFailure(Exception):
+    """The target misbehaved at ``step`` (0: while being constructed)."""
+
+    def __init__(self, message: str, step: int, kind: str = "raised", exc_type: str = "") -> None:
+        super().__init__(message)
+        self.step, self.kind, self.exc_type = step, kind, exc_type
+
+
+def load(file: str, names: list[str]):
+    spec = importlib.util.spec_from_file_location("optmath_target", file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["optmath_target"] = module
+    spec.loader.exec_module(module)
+    out = []
+    for name in names:
+        obj = module
+        for part in name.split("."):
+            if not hasattr(obj, part):
+                raise LookupError(f"{file} has no attribute {name!r}")
+            obj = getattr(obj, part)
+        if not callable(obj):
+            raise LookupError(f"{file}:{name} is a {type(obj).__name__}, not a class or function")
+        out.append(obj)
+    return out
+
+
+def describe(obj) -> dict:
+    """Keyword parameters of a constructor or factory: names, numeric defaults, ``**kwargs``."""
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return {"names": [], "defaults": {}, "var_kw": True, "arity": None}
+    names, defaults, var_kw, positional = [], {}, False, 0
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            var_kw = True
+            continue
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+        names.append(p.name)
+        d = p.default
+        if isinstance(d, (int, float)) and not isinstance(d, bool):
+            defaults[p.name] = float(d)
+        elif isinstance(d, tuple) and all(isinstance(v, (int, float)) for v in d):
+            defaults[p.name] = [float(v) for v in d]
+    return {"names": names, "defaults": defaults, "var_kw": var_kw, "arity": positional}
+
+
+def _check_param(name: str, value: np.ndarray, shape: tuple, step: int) -> np.ndarray:
+    if value.shape != shape:
+        raise TargetFailure(f"parameter {name} changed shape from {shape} to {value.shape}", step, "mutated")
+    return value
+
+
+# --- one runner per style: (objs, kwargs, grads, lrs, x0, dtype) -> list of (T+1, *shape) ------
+def run_torch(objs, req, out):
+    import torch
+
+    cls, = objs
+    dtype = torch.float64
+    params = [torch.nn.Parameter(torch.tensor(x, dtype=dtype)) for x in req["x0"]]
+    try:
+        opt = cls(params, **req["kwargs"])
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"constructing {cls.__name__}(params, {_kw(req['kwargs'])}) raised "
+                            f"{_one_line(exc)}{_where(exc, req['file'])}", 0, exc_type=type(exc).__name__) from None
+    if not hasattr(opt, "step"):
+        raise TargetFailure(f"{cls.__name__} has no step() method", 0, "wrong type")
+    out.extend([p.detach().numpy().copy()] for p in params)
+    for k in range(req["T"]):
+        for p, G in zip(params, req["grads"]):
+            p.grad = torch.tensor(G[k], dtype=dtype)
+        if req["lrs"] is not None:
+            for group in getattr(opt, "param_groups", []):
+                group["lr"] = float(req["lrs"][k])
+        _call(lambda: opt.step(), k + 1, req["file"])
+        for i, (p, rec) in enumerate(zip(params, out)):
+            rec.append(_check_param(f"{i}", p.detach().numpy().copy(), rec[0].shape, k + 1))
+    return out
+
+
+def run_optax(objs, req, out):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    factory, = objs
+    kwargs = dict(req["kwargs"])
+    if req["lrs"] is not None:
+        table = jnp.asarray(req["lrs"], dtype=jnp.float64)
+        kwargs["learning_rate"] = lambda count: table[jnp.minimum(count, table.shape[0] - 1)]
+    try:
+        tx = factory(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"{factory.__name__}({_kw(req['kwargs'])}) raised {_one_line(exc)}"
+                            f"{_where(exc, req['file'])}", 0, exc_type=type(exc).__name__) from None
+    if not (callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))):
+        raise TargetFailure(f"{factory.__name__}(...) returned {type(tx).__name__}, not a "
+                            "GradientTransformation (an object with init and update)", 0, "wrong type")
+    params = [jnp.asarray(x, dtype=jnp.float64) for x in req["x0"]]
+    state = _call(lambda: tx.init(params), 0, req["file"])
+    out.extend([np.asarray(p).copy()] for p in params)
+    # optax transformations are pure by contract and are always used under jit; eager dispatch
+    # would compile a kernel per distinct step count (b ** count).  Code that cannot be traced
+    # runs eagerly instead.
+    update = jax.jit(tx.update)
+    for k in range(req["T"]):
+        grads = [jnp.asarray(G[k], dtype=jnp.float64) for G in req["grads"]]
+        try:
+            res = update(grads, state, params) if update is not tx.update else None
+        except Exception:  # noqa: BLE001 - not traceable (or failing): run it eagerly to see
+            update = tx.update
+            res = None
+        if res is None:
+            res = _call(lambda: tx.update(grads, state, params), k + 1, req["file"])
+        if not (isinstance(res, tuple) and len(res) == 2):
+            raise TargetFailure(f"update() returned {type(res).__name__}, not (updates, state)", k + 1, "wrong type")
+        updates, state = res
+        if not isinstance(updates, (list, tuple)) or len(updates) != len(params):
+            raise TargetFailure(f"update() returned updates of type {type(updates).__name__} for a "
+                                f"list of {len(params)} parameters", k + 1, "wrong type")
+        params = [p + jnp.asarray(u, dtype=p.dtype) for p, u in zip(params, updates)]
+        for i, (p, rec) in enumerate(zip(params, out)):
+            rec.append(_check_param(f"{i}", np.asarray(p).copy(), rec[0].shape, k + 1))
+    return out
+
+
+def run_d2l(objs, req, out, numpy: bool):
+    step_fn, init_fn = objs
+    d = req["x0"][0].shape[0]
+    if numpy:
+        params = [np.array(x, dtype=np.float64) for x in req["x0"]]
+    else:
+        import torch
+
+        params = [torch.tensor(x, dtype=torch.float32, requires_grad=True) for x in req["x0"]]
+    try:
+        states = init_fn(d)
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"{init_fn.__name__}({d}) raised {_one_line(exc)}{_where(exc, req['file'])}", 0,
+                            exc_type=type(exc).__name__) from None
+    hyper = dict(req["kwargs"])
+    hyper["t"] = 1
+    out.extend([np.asarray(_np(p), dtype=np.float64).copy()] for p in params)
+    for k in range(req["T"]):
+        if req["lrs"] is not None:
+            hyper["lr"] = float(req["lrs"][k])
+        if numpy:
+            grads = [np.array(G[k], dtype=np.float64) for G in req["grads"]]
+            _call(lambda: step_fn(params, grads, states, hyper), k + 1, req["file"])
+        else:
+            import torch
+
+            for p, G in zip(params, req["grads"]):
+                p.grad = torch.tensor(G[k], dtype=torch.float32)
+            _call(lambda: step_fn(params, states, hyper), k + 1, req["file"])
+        for i, (p, rec) in enumerate(zip(params, out)):
+            rec.append(_check_param(f"{'wb'[i]}", np.asarray(_np(p), dtype=np.float64).copy(), rec[0].shape, k + 1))
+    return out
+
+
+def _np(p):
+    return p.detach().numpy() if hasattr(p, "detach") else p
+
+
+def _kw(kwargs) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def _call(fn, step: int, file: str):
+    try:
+        with np.errstate(all="ignore"):
+            return fn()
+    except TargetFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"{_one_line(exc)}{_where(exc, file)}", step, exc_type=type(exc).__name__) from None
+
+
+RUNNERS = {"torch": run_torch, "optax": run_optax,
+           "d2l": lambda objs, req, out: run_d2l(objs, req, out, numpy=False),
+           "d2l-numpy": lambda objs, req, out: run_d2l(objs, req, out, numpy=True)}
+
+
+def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
+    inbox, outbox = Connection(rd, writable=False), Connection(wr, readable=False)
+    try:
+        if style in ("torch", "d2l"):
+            import torch  # noqa: F401 - imported before the target so its import time is not the target's
+        elif style == "optax":
+            import jax  # noqa: F401
+
+            jax.config.update("jax_enable_x64", True)
+        objs = load(file, names)
+    except LookupError as exc:
+        outbox.send({"status": "usage", "message": str(exc).strip("'\"")})
+        return
+    except BaseException as exc:  # noqa: BLE001 - importing user code can raise anything
+        outbox.send({"status": "load-error", "message": f"importing {file} raised {_one_line(exc)}"
+                                                       f"{_where(exc, file)}"})
+        return
+    outbox.send({"status": "ready", "describe": [describe(o) for o in objs]})
+    while True:
+        try:
+            req = inbox.recv()
+        except EOFError:
+            return
+        req["file"] = file
+        out: list = []
+        try:
+            RUNNERS[req.get("style", style)](objs, req, out)
+            outbox.send({"status": "ok", "xs": [np.asarray(r) for r in out]})
+        except TargetFailure as exc:
+            outbox.send({"status": "failed", "message": str(exc), "step": exc.step, "kind": exc.kind,
+                         "exc_type": exc.exc_type, "xs": [np.asarray(r[:exc.step]) for r in out]})
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt from user code
+            outbox.send({"status": "failed", "message": _one_line(exc) or type(exc).__name__, "step": -1,
+                         "kind": "raised", "exc_type": type(exc).__name__})
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the conformance tests
+    _rd, _wr, _style, _file, *_names = sys.argv[1:]
+    serve(int(_rd), int(_wr), _style, _file, [n for n in _names if n])

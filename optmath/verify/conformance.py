@@ -1,0 +1,803 @@
+r"""Conformance checking: does a user's optimizer implement a spec, and if not, what is wrong?
+
+:func:`check` runs the target (see :mod:`optmath.verify.targets`) and the spec side by side:
+
+1. **Candidates.**  Every legitimate convention of the spec is a candidate: each switch takes
+   any value some profile gives it (eps placement, first-moment form, AMSGrad's maximum, Yogi's
+   initial state, where lr sits, ...), and every hyperparameter the target does not receive as
+   a keyword (a constant hard-coded in d2l-style code) ranges over the values the profiles use
+   and the usual eps values.  Weight decay is probed with a positive coefficient whenever the
+   target accepts one.
+2. **Probes.**  Eight fixed streams chosen to separate conventions and expose the catalogued
+   bugs (magnitudes 1e-12 to 1e6 side by side, sign flips, zeros, a changing learning rate, a
+   start away from 0, sparse spikes, a 1,000-step constant run) prune the candidates.
+3. **Search.**  If candidates survive, Hypothesis generates further streams (shapes, lengths up
+   to 300 steps, magnitudes 1e-12..1e6, zeros, sign flips, constant and sparse streams, lr
+   changes) looking for one on which no surviving candidate matches.
+4. **Verdict.**  CONFORMS names the matching convention(s).  Otherwise the failing stream is
+   shrunk (Hypothesis's shrinking, then a greedy pass that truncates, drops tensors and
+   coordinates and rounds values), the first differing step is reported with expected and
+   actual values, and the bug catalogue (:mod:`optmath.verify.bugs`) and the other optimizers
+   of the registry are run on every stream seen: one that reproduces the target everywhere is
+   the diagnosis, with its effect in closed form where one exists.
+
+Agreement is judged per coordinate and step with the tolerance ``CONFORMANCE[precision]``
+relative to the path length ``|x_0| + sum |x_k - x_{k-1}|`` of the expected trajectory, which
+bounds the rounding a correct implementation can accumulate.  Non-finite values agree when both
+sides become non-finite at the same step; an arithmetic exception at step ``k``
+(``ZeroDivisionError``, ``FloatingPointError``, ``OverflowError``) counts as a non-finite value.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from random import Random
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import DomainError, UnknownNameError
+from ..spec import Algorithm
+from .bugs import Mutant, describe_effect, mutants
+from .reference import NUMPY, compile_step
+from .targets import (KWARG_NAMES, TargetCrashed, TargetError, TargetProcess, TargetTimeout,
+                      framework_kwargs, make_target)
+from .tolerances import CONFORMANCE
+
+ARITHMETIC = ("ZeroDivisionError", "FloatingPointError", "OverflowError")
+EPS_GUESSES = (1e-8, 1e-7, 1e-6, 1e-5, 1e-10, 1e-3, 1e-16, 0.0)
+STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l", "d2l-numpy": "d2l"}
+D2L_WITHOUT_LR = ("adadelta",)  # d2l.ai's Adadelta has no learning rate
+PROBE_WD, PROBE_DAMP, PROBE_LR = 0.05, 0.25, 0.1
+
+
+# --- streams ---------------------------------------------------------------------------------------
+@dataclass
+class Stream:
+    """Gradients per parameter tensor ``(T, *shape)``, starting points, optional lr per step."""
+
+    grads: list
+    x0: list
+    lrs: np.ndarray | None
+    label: str = ""
+
+    @property
+    def T(self) -> int:
+        return int(self.grads[0].shape[0])
+
+    def shapes(self) -> list[tuple]:
+        return [tuple(x.shape) for x in self.x0]
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "shapes": self.shapes(),
+                "grads": [G.reshape(G.shape[0], -1).tolist() for G in self.grads],
+                "x0": [x.reshape(-1).tolist() for x in self.x0],
+                "lrs": None if self.lrs is None else self.lrs.tolist()}
+
+    def text(self, lr: float) -> str:
+        def fmt(a):
+            return np.array2string(np.asarray(a).reshape(-1), separator=", ", precision=6,
+                                   formatter={"float_kind": lambda v: f"{v:.6g}"})
+        lines = [f"{self.T} step(s), tensors of shape {', '.join(str(s) for s in self.shapes())}"]
+        for i, G in enumerate(self.grads):
+            rows = "; ".join(fmt(G[k]) for k in range(min(self.T, 8)))
+            lines.append(f"tensor {i}: x0 = {fmt(self.x0[i])}, g_1..g_{self.T} = {rows}"
+                         + (" ..." if self.T > 8 else ""))
+        lines.append("lr per step: " + (fmt(self.lrs) if self.lrs is not None else f"{lr:g} throughout"))
+        return "\n".join(lines)
+
+
+def default_layout(style: str) -> list[tuple]:
+    return [(2, 1), (1,)] if style.startswith("d2l") else [(3,), (2, 2)]
+
+
+def _fill(layout, per_coord) -> list:
+    """Split a flat (T, n) array into tensors of ``layout``."""
+    out, at = [], 0
+    for shape in layout:
+        size = int(np.prod(shape))
+        out.append(per_coord[:, at:at + size].reshape((per_coord.shape[0],) + tuple(shape)))
+        at += size
+    return out
+
+
+def probes(style: str, lr: float, seed: int = 0, vary_lr: bool = True) -> list[Stream]:
+    """The fixed probe streams (see the module docstring), for the style's tensor layout."""
+    layout = default_layout(style)
+    n = sum(int(np.prod(s)) for s in layout)
+    rng = np.random.default_rng(seed)
+    zeros = [np.zeros(s) for s in layout]
+    mags = np.array([1e-12, 1e-6, 1e-3, 1.0, -2.0, 1e3, 1e6, -1e-9])[np.arange(n) % 8]
+
+    def noisy(T):
+        return rng.normal(size=(T, n)) * 10.0 ** rng.uniform(-3, 1, size=(T, n))
+
+    out = [Stream(_fill(layout, np.tile(mags, (30, 1))), zeros, None, "constant, magnitudes 1e-12..1e6")]
+    flips = np.tile(mags, (30, 1)) * np.where(np.arange(30) % 2 == 0, 1.0, -1.0)[:, None]
+    out.append(Stream(_fill(layout, flips), zeros, None, "sign flips"))
+    z = noisy(20)
+    z[:3] = 0.0
+    z[7] = 0.0
+    out.append(Stream(_fill(layout, z), zeros, None, "zeros first"))
+    out.append(Stream(_fill(layout, noisy(40)), zeros, None, "random"))
+    x0 = _fill(layout, (1.0 + np.arange(n))[None, :] * np.where(np.arange(n) % 2, -0.5, 1.0))
+    out.append(Stream(_fill(layout, noisy(20)), [a[0] for a in x0], None, "start away from 0"))
+    if vary_lr:
+        lrs = np.array([lr] * 5 + [lr / 10] * 5 + [3 * lr] * 5 + [lr] * 5)
+        out.append(Stream(_fill(layout, noisy(20)), zeros, lrs, "changing lr"))
+    sparse = np.zeros((60, n))
+    sparse[::10] = 5.0 * np.sign(mags)
+    sparse[5::10] = -1e-4
+    out.append(Stream(_fill(layout, sparse), zeros, None, "sparse spikes"))
+    out.append(Stream(_fill(layout, np.tile(np.where(np.arange(n) % 2, -0.5, 1.0) * 10.0 ** -(np.arange(n) % 4),
+                                             (1000, 1))), zeros, None, "constant, 1000 steps"))
+    return out
+
+
+def stream_strategy(style: str, lr: float, vary_lr: bool = True):
+    """Hypothesis strategy for gradient streams in the style's layout (see module docstring)."""
+    from hypothesis import strategies as st
+
+    values = st.builds(lambda e, m, s: (-1.0 if s else 1.0) * m * 10.0 ** e,
+                       st.integers(-12, 6), st.sampled_from([1.0, 2.0, 1.5, 3.0, 7.25, 9.5]), st.booleans())
+
+    @st.composite
+    def build(draw):
+        if style.startswith("d2l"):
+            layout = [(draw(st.integers(1, 3)), 1), (1,)]
+        else:
+            layout = draw(st.lists(st.sampled_from([(1,), (2,), (3,), (2, 2), (1, 3)]), min_size=1, max_size=3))
+        n = sum(int(np.prod(s)) for s in layout)
+        T = draw(st.one_of(st.integers(1, 12), st.integers(13, 60), st.sampled_from([150, 300])))
+        kind = draw(st.sampled_from(["explicit", "constant", "flip", "noise", "sparse"]))
+        base = np.array(draw(st.lists(values, min_size=n, max_size=n)))
+        if kind == "explicit" and T <= 12:
+            G = np.array(draw(st.lists(st.lists(values | st.just(0.0), min_size=n, max_size=n),
+                                       min_size=T, max_size=T)))
+        elif kind == "constant":
+            G = np.tile(base, (T, 1))
+        elif kind == "flip":
+            G = np.tile(base, (T, 1)) * np.where(np.arange(T) % 2 == 0, 1.0, -1.0)[:, None]
+        else:
+            rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+            G = rng.normal(size=(T, n)) * np.abs(base)[None, :]
+            if kind == "sparse":
+                G *= rng.random((T, n)) < 0.1
+        if draw(st.booleans()):
+            G[draw(st.integers(0, T - 1))] = 0.0
+        x0 = np.array(draw(st.lists(st.sampled_from([0.0, 1.0, -0.5, 2.0, 1e-3]), min_size=n, max_size=n)))
+        lrs = None
+        if vary_lr and T > 1 and draw(st.booleans()):
+            cut = draw(st.integers(1, T - 1))
+            factor = draw(st.sampled_from([0.1, 0.5, 3.0, 10.0]))
+            lrs = np.where(np.arange(T) < cut, lr, lr * factor)
+        return Stream(_fill(layout, G), [a[0] for a in _fill(layout, x0[None, :])], lrs, "hypothesis")
+
+    return build()
+
+
+# --- the spec side ---------------------------------------------------------------------------------
+@dataclass
+class Candidate:
+    """One legitimate convention setting of the spec, with the profiles it coincides with."""
+
+    alg: Algorithm
+    profiles: list
+    unknown: dict  # hyperparameters guessed (not told to the target) -> value
+    varying: tuple = ()  # the switches that differ between legitimate conventions
+
+    def describe(self) -> str:
+        parts = [f"{n}={self.alg.switches[n]}" for n in self.varying]
+        vals = ", ".join(f"{k} = {v:g}" for k, v in self.unknown.items())
+        head = f"profile {' / '.join(self.profiles)}" if self.profiles else "switch setting"
+        return head + (f" ({'; '.join(parts)})" if parts else "") + (f"; fixed in the code: {vals}" if vals else "")
+
+    def conventions(self) -> dict:
+        out = {s.name: f"{self.alg.switches[s.name]}: {s.choices[self.alg.switches[s.name]]}"
+               for s in self.alg.spec.switches if s.name not in self.alg.spec.fixed}
+        out.update({k: f"{v:g}" for k, v in self.unknown.items()})
+        return out
+
+
+def _legit_switch_values(spec, profile: str | None) -> dict[str, list[str]]:
+    out = {}
+    profiles = [spec.profiles[profile]] if profile else list(spec.profiles.values())
+    for s in spec.switches:
+        if s.name in spec.fixed:
+            out[s.name] = [spec.fixed[s.name]]
+            continue
+        vals = []
+        for p in profiles:
+            v = p.switches.get(s.name, next(iter(s.choices)))
+            if v not in vals:
+                vals.append(v)
+        out[s.name] = vals
+    return out
+
+
+def candidates(spec, values: dict, known: dict, profile: str | None, prefer: str) -> list[Candidate]:
+    """Every legitimate convention setting (see the module docstring), preferred profile first."""
+    legit = _legit_switch_values(spec, profile)
+    if "weight_decay" in legit:
+        if values.get("wd", 0.0) == 0.0:
+            legit["weight_decay"] = ["none"] if "none" in spec.switch("weight_decay").choices else legit["weight_decay"][:1]
+        else:
+            legit["weight_decay"] = [v for v in legit["weight_decay"] if v != "none"] or legit["weight_decay"]
+    if "eps_root" in legit and values.get("eps_root", 0.0) == 0.0:
+        legit["eps_root"] = ["no"]
+    unknown = {}
+    for h in spec.hypers:
+        if known.get(h.name, 0) is None:
+            guesses = [values[h.name]] + [p.defaults[h.name] for p in spec.profiles.values() if h.name in p.defaults]
+            guesses.append(h.default)
+            if h.name == "eps":
+                guesses += list(EPS_GUESSES)
+            unknown[h.name] = list(dict.fromkeys(float(v) for v in guesses))
+    names = list(legit)
+    varying = tuple(n for n in names if len(legit[n]) > 1)
+    out: list[Candidate] = []
+    seen: dict = {}
+    for combo in itertools.product(*(legit[n] for n in names)):
+        sw = dict(zip(names, combo))
+        for guess in itertools.product(*unknown.values()):
+            vals = dict(values)
+            vals.update(dict(zip(unknown, guess)))
+            try:
+                alg = spec.resolve(next(iter(spec.profiles)), sw, **vals)
+            except DomainError:
+                continue
+            if alg.program.lookahead is not None:
+                continue  # a fixed gradient stream cannot see where the gradient is evaluated
+            used = alg.free_names()
+            guessed = {k: v for k, v in zip(unknown, guess) if k in used}
+            matching = [pname for pname, p in spec.profiles.items()
+                        if all(alg.switches[k] == v for k, v in _profile_switches(spec, p, legit, values).items())
+                        and all(vals[k] == p.defaults.get(k, spec.hyper(k).default) for k in guessed)]
+            # the same equations under two switch settings (a moot switch) are one candidate
+            key = (alg.updates, tuple((s.name, str(s.init)) for s in alg.states),
+                   tuple(sorted((k, v) for k, v in vals.items() if k in used)))
+            if key in seen:
+                seen[key].profiles.extend(p for p in matching if p not in seen[key].profiles)
+                continue
+            seen[key] = Candidate(alg, matching, guessed, varying)
+            out.append(seen[key])
+    out.sort(key=lambda c: (prefer not in c.profiles, not c.profiles))
+    return out
+
+
+def _profile_switches(spec, p, legit, values) -> dict:
+    sw = {s.name: p.switches.get(s.name, next(iter(s.choices))) for s in spec.switches}
+    for k, h in (("weight_decay", "wd"), ("eps_root", "eps_root")):  # switches that are moot at 0
+        if k in sw and values.get(h, 0.0) == 0.0:
+            sw[k] = legit[k][0]
+    return sw
+
+
+_COMPILED: dict = {}
+
+
+def simulate(alg: Algorithm, stream: Stream, tmap=None) -> list[np.ndarray]:
+    """Run the spec's generated step on every tensor of ``stream``: ``(T+1, *shape)`` each."""
+    key = id(alg)
+    hit = _COMPILED.get(key)
+    if hit is None or hit[0] is not alg:
+        hit = _COMPILED[key] = (alg, compile_step(alg))
+        if len(_COMPILED) > 4096:
+            _COMPILED.clear()
+    ref = hit[1]
+    P = len(stream.grads)
+    H = dict(alg.values)
+    out = []
+    with np.errstate(all="ignore"):
+        for i, (G, x0) in enumerate(zip(stream.grads, stream.x0)):
+            shape = x0.shape
+            x = np.asarray(x0, dtype=np.float64).reshape(-1).copy()
+            n = x.size
+            S = {s.name: np.full(n, alg.initial_value(s)) for s in alg.states}
+            xs = np.empty((stream.T + 1, n))
+            xs[0] = x
+            for k in range(stream.T):
+                if stream.lrs is not None:
+                    H["lr"] = float(stream.lrs[k])
+                tk = k + 1 if tmap is None else tmap(k + 1, i, P)
+                try:
+                    x, S = ref.fn(x, np.asarray(G[k], dtype=np.float64).reshape(-1).copy(), tk, n, H, S, NUMPY)
+                except ZeroDivisionError:
+                    x = np.full(n, np.nan)
+                x = np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)).copy()
+                S = {name: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)).copy() for name, v in S.items()}
+                xs[k + 1] = x
+            out.append(xs.reshape((stream.T + 1,) + shape))
+    return out
+
+
+# --- comparing ----------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What the target did on one stream."""
+
+    xs: list | None  # per tensor (T+1, *shape) when it finished
+    failed_step: int = 0  # step at which it raised (0: it finished)
+    message: str = ""
+    exc_type: str = ""
+    kind: str = ""
+
+    @property
+    def arithmetic(self) -> bool:
+        return self.failed_step > 0 and self.exc_type in ARITHMETIC
+
+    @property
+    def crashed(self) -> bool:
+        return self.failed_step != 0 and not self.arithmetic
+
+
+@dataclass
+class Difference:
+    step: int
+    tensor: int
+    index: tuple
+    expected: float
+    actual: float | str
+
+    def text(self) -> str:
+        where = f"tensor {self.tensor}{list(self.index)}"
+        act = self.actual if isinstance(self.actual, str) else f"{self.actual:.10g}"
+        return f"step {self.step}, {where}: expected {self.expected:.10g}, got {act}"
+
+
+def compare(outcome: Outcome, expected: list, rtol: float) -> Difference | None:
+    """First difference of ``outcome`` from the expected trajectories, or ``None``."""
+    if outcome.crashed:
+        return Difference(max(outcome.failed_step, 0), 0, (), math.nan, outcome.message)
+    best: Difference | None = None
+    for i, E in enumerate(expected):
+        T = E.shape[0] - 1
+        flatE = E.reshape(T + 1, -1)
+        with np.errstate(all="ignore"):
+            path = np.abs(flatE[0]) + np.vstack([np.zeros((1, flatE.shape[1])),
+                                                 np.cumsum(np.abs(np.diff(flatE, axis=0)), axis=0)])
+        A = outcome.xs[i].reshape(-1, flatE.shape[1]) if outcome.xs else np.empty((0, flatE.shape[1]))
+        limit = outcome.failed_step if outcome.arithmetic else T + 1
+        for k in range(1, T + 1):
+            e = flatE[k]
+            e_bad = ~np.isfinite(e)
+            if k >= limit:  # the target raised an arithmetic error at this step
+                if not e_bad.any():
+                    d = Difference(k, i, tuple(int(v) for v in np.unravel_index(0, E.shape[1:])), float(e[0]),
+                                   outcome.message)
+                    best = d if best is None or d.step < best.step else best
+                break
+            a = A[k]
+            a_bad = ~np.isfinite(a)
+            if e_bad.any() or a_bad.any():
+                if np.array_equal(e_bad, a_bad):
+                    break  # both non-finite at the same coordinates: agreement, stop here
+                j = int(np.argmax(e_bad != a_bad))
+            else:
+                with np.errstate(all="ignore"):
+                    err = np.abs(a - e) > rtol * path[k] + 1e-300
+                if not err.any():
+                    continue
+                j = int(np.argmax(err))
+            d = Difference(k, i, tuple(int(v) for v in np.unravel_index(j, E.shape[1:])), float(e[j]), float(a[j]))
+            if best is None or d.step < best.step:
+                best = d
+            break
+    return best
+
+
+# --- the verdict ----------------------------------------------------------------------------------------
+@dataclass
+class Diagnosis:
+    key: str
+    title: str
+    variant: str
+    effect: str
+    factor: str | None = None
+    numbers: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        return f"{self.title} ({self.variant}): {self.effect}"
+
+
+@dataclass
+class ConformanceReport:
+    """The result of :func:`check`; ``exit_code`` 0 conforms, 1 does not, 2 could not check."""
+
+    target: str
+    style: str
+    optimizer: str
+    profile: str | None
+    conforms: bool
+    exit_code: int
+    matched: list = field(default_factory=list)  # descriptions of the matching conventions
+    conventions: dict = field(default_factory=dict)  # switch -> meaning, of the first match
+    probes: int = 0
+    examples: int = 0
+    reason: str = ""
+    difference: Difference | None = None
+    expected_from: str = ""
+    stream: Stream | None = None
+    diagnosis: Diagnosis | None = None
+    other_algorithm: str = ""
+    lr: float = 0.0
+    kwargs: dict = field(default_factory=dict)
+    seed: int = 0
+
+    @property
+    def verdict(self) -> str:
+        return "CONFORMS" if self.conforms else ("ERROR" if self.exit_code == 2 else "DOES NOT CONFORM")
+
+    def __str__(self) -> str:
+        lines = [f"{self.verdict}: {self.target} as {self.optimizer}"
+                 + (f" (profile {self.profile})" if self.profile else "")]
+        if self.reason:
+            lines.append(f"  reason: {self.reason}")
+        if self.conforms:
+            lines.append(f"  matches {self.matched[0]}")
+            if len(self.matched) > 1:
+                lines.append("  indistinguishable from: " + "; ".join(self.matched[1:4])
+                             + (f" (+{len(self.matched) - 4} more)" if len(self.matched) > 4 else ""))
+        if self.kwargs:
+            lines.append("  called with: " + ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items()))
+        if self.probes or self.examples:
+            lines.append(f"  streams run: {self.probes} probes, {self.examples} generated by Hypothesis (seed {self.seed})")
+        if self.difference is not None:
+            lines.append(f"  first difference: {self.difference.text()}")
+            if self.expected_from:
+                lines.append(f"  expected from: {self.expected_from}")
+        if self.stream is not None:
+            lines.append("  minimal stream: " + self.stream.text(self.lr).replace("\n", "\n    "))
+        if self.diagnosis is not None:
+            lines.append(f"  diagnosis: {self.diagnosis.text()}")
+        elif self.other_algorithm:
+            lines.append(f"  diagnosis: {self.other_algorithm}")
+        elif not self.conforms and self.exit_code == 1 and self.difference is not None:
+            lines.append("  diagnosis: no catalogued bug class explains the difference")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + str(self) + "\n```"
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("target", "style", "optimizer", "profile", "conforms", "exit_code",
+                                          "matched", "conventions", "probes", "examples", "reason",
+                                          "expected_from", "other_algorithm", "lr", "seed")}
+        d["verdict"] = self.verdict
+        d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
+        d["difference"] = None if self.difference is None else {
+            "step": self.difference.step, "tensor": self.difference.tensor, "index": list(self.difference.index),
+            "expected": self.difference.expected, "actual": self.difference.actual}
+        d["stream"] = None if self.stream is None else self.stream.as_dict()
+        d["diagnosis"] = None if self.diagnosis is None else {
+            "bug_class": self.diagnosis.key, "title": self.diagnosis.title, "variant": self.diagnosis.variant,
+            "effect": self.diagnosis.effect, "factor": self.diagnosis.factor, "numbers": self.diagnosis.numbers}
+        d["version"] = __version__
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, allow_nan=True)
+
+
+class _Checker:
+    """State of one check: the process, the candidates and every stream run so far."""
+
+    def __init__(self, proc: TargetProcess, style: str, kwargs: dict, rtol: float, cands: list[Candidate]):
+        self.proc, self.style, self.kwargs, self.rtol = proc, style, kwargs, rtol
+        self.alive = list(cands)
+        self.all = list(cands)
+        self.seen: list[tuple[Stream, Outcome]] = []
+
+    def prepare(self, s: Stream) -> Stream:
+        if self.style == "d2l":  # float32 tensors: the spec sees the same rounded numbers
+            s = Stream([G.astype(np.float32).astype(np.float64) for G in s.grads],
+                       [x.astype(np.float32).astype(np.float64) for x in s.x0], s.lrs, s.label)
+        return s
+
+    def run(self, s: Stream) -> Outcome:
+        req = {"style": self.style, "kwargs": self.kwargs, "T": s.T, "grads": s.grads, "x0": s.x0,
+               "lrs": None if s.lrs is None else np.asarray(s.lrs, dtype=np.float64)}
+        msg = self.proc.call(req, f"running the stream '{s.label}' ({s.T} steps)")
+        if msg["status"] == "ok":
+            return Outcome(msg["xs"])
+        step = msg["step"]
+        return Outcome(msg.get("xs"), step if step != 0 else -1, msg["message"], msg.get("exc_type", ""),
+                       msg.get("kind", ""))
+
+    def matching(self, s: Stream, out: Outcome, cands) -> list:
+        return [c for c in cands if compare(out, simulate(c.alg, s), self.rtol) is None]
+
+
+def _closest(cands, s: Stream, out: Outcome, rtol: float):
+    best, best_diff = None, None
+    for c in cands:
+        d = compare(out, simulate(c.alg, s), rtol)
+        if d is not None and (best_diff is None or d.step > best_diff.step):
+            best, best_diff = c, d
+    return best, best_diff
+
+
+def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
+    """Greedy shrinking of a failing stream: truncate, drop tensors and coordinates, round values."""
+    tries = [0]
+
+    def still(c: Stream) -> bool:
+        if tries[0] >= budget:
+            return False
+        tries[0] += 1
+        return fails(c)
+
+    def truncated(c: Stream, T: int) -> Stream:
+        return Stream([G[:T] for G in c.grads], c.x0, None if c.lrs is None else c.lrs[:T], c.label)
+
+    # 1. the shortest prefix (the last step at which some candidate still agreed, plus one)
+    out = chk.run(s)
+    worst = 1
+    for c in chk.all:
+        d = compare(out, simulate(c.alg, s), chk.rtol)
+        if d is not None:
+            worst = max(worst, d.step)
+    lo = 1
+    for T in sorted({worst, 1, 2, 3}):
+        if T < s.T and still(truncated(s, T)):
+            s = truncated(s, T)
+            break
+        lo = T
+    # 2. fewer tensors / coordinates (the d2l layout stays [w (d, 1), b (1,)])
+    d2l = chk.style.startswith("d2l")
+    if not d2l:
+        for i in range(len(s.grads) - 1, -1, -1):
+            if len(s.grads) > 1:
+                c = Stream(s.grads[:i] + s.grads[i + 1:], s.x0[:i] + s.x0[i + 1:], s.lrs, s.label)
+                if still(c):
+                    s = c
+    for i in range(len(s.grads)):
+        shape = s.x0[i].shape
+        if int(np.prod(shape)) == 1:
+            continue
+        flatG = s.grads[i].reshape(s.T, -1)
+        flat0 = s.x0[i].reshape(-1)
+        for j in range(flatG.shape[1]):
+            new_shape = (1, 1) if d2l and i == 0 else (1,)
+            c = Stream(list(s.grads), list(s.x0), s.lrs, s.label)
+            c.grads[i] = flatG[:, j].reshape((s.T,) + new_shape)
+            c.x0[i] = flat0[j:j + 1].reshape(new_shape)
+            if still(c):
+                s = c
+                break
+    # 3. simpler numbers: lr constant, x0 = 0, each gradient 0, +-1, a power of ten
+    if s.lrs is not None:
+        c = Stream(s.grads, s.x0, None, s.label)
+        if still(c):
+            s = c
+    for i in range(len(s.x0)):
+        if np.any(s.x0[i] != 0):
+            c = Stream(s.grads, list(s.x0), s.lrs, s.label)
+            c.x0[i] = np.zeros_like(s.x0[i])
+            if still(c):
+                s = c
+    for i in range(len(s.grads)):
+        for k in range(s.T):
+            for j in range(int(np.prod(s.x0[i].shape))):
+                v = float(s.grads[i].reshape(s.T, -1)[k, j])
+                if v == 0.0:
+                    continue
+                for simple in (0.0, math.copysign(1.0, v), math.copysign(10.0 ** round(math.log10(abs(v))), v)):
+                    if simple == v:
+                        break
+                    G = s.grads[i].reshape(s.T, -1).copy()
+                    G[k, j] = simple
+                    c = Stream(list(s.grads), s.x0, s.lrs, s.label)
+                    c.grads[i] = G.reshape(s.grads[i].shape)
+                    if still(c):
+                        s = c
+                        break
+    return Stream(s.grads, s.x0, s.lrs, "shrunk")
+
+
+def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int):
+    """The catalogued bug (or other optimizer) that reproduces the target on every stream seen.
+
+    Returns ``(diagnosis, candidate, other)``.  Candidates are tried in order of how far they
+    agree with the target, each with every mutant of the catalogue; streams are tried shortest
+    first so that a wrong guess is dropped after a few steps.
+    """
+    from ..optimizers import REGISTRY
+
+    seen = sorted(chk.seen, key=lambda so: so[0].T)
+
+    def reproduces(alg, tmap=None) -> bool:
+        return all(compare(out, simulate(alg, s, tmap), chk.rtol) is None for s, out in seen)
+
+    def agreement(c: Candidate) -> float:
+        total = 0.0
+        for s, out in seen[:4]:
+            d = compare(out, simulate(c.alg, s), chk.rtol)
+            total += 1.0 if d is None else (d.step - 1) / s.T
+        return -total
+
+    for cand in sorted(chk.all, key=agreement):
+        for mut in mutants(cand.alg):
+            if reproduces(mut.alg, mut.tmap):
+                eff = describe_effect(mut, cand.alg, P)
+                return Diagnosis(mut.key, mut.bug.title, mut.variant, eff.text,
+                                 None if eff.factor is None else str(eff.factor), eff.values), cand, ""
+    prefer = [STYLE_PROFILE[chk.style], "pytorch", "optax", "keras", "paper", "d2l"]
+    for name, other in REGISTRY.items():
+        if name == spec_name:
+            continue
+        hits = []
+        for pname in sorted(other.profiles, key=lambda p: prefer.index(p) if p in prefer else 99):
+            try:
+                vals = {k: v for k, v in values.items() if any(h.name == k for h in other.hypers)}
+                alg = other.resolve(pname, **vals)
+            except (DomainError, UnknownNameError):
+                continue
+            if alg.program.lookahead is None and reproduces(alg):
+                hits.append(pname)
+        if hits:
+            return None, None, f"the code implements {name} ({' / '.join(hits)} profile), not {spec_name}"
+    return None, None, ""
+
+
+def check(target, optimizer: str, profile: str | None = None, style: str | None = None,
+          step=None, init=None, examples: int = 100, timeout: float = 60.0, seed: int = 0,
+          shrink_budget: int = 120) -> ConformanceReport:
+    r"""Check ``target`` against the spec ``optimizer`` (see the module docstring).
+
+    ``target`` is ``'path/to/file.py:Name'`` or the class/factory itself; for the d2l style give
+    ``step`` and ``init`` (names or functions).  ``profile`` demands that profile's conventions;
+    without it any legitimate convention is accepted and named.  ``timeout`` bounds every call
+    into the target (seconds).  Returns a :class:`ConformanceReport`; raises
+    :class:`~optmath.verify.targets.TargetError` (a ``ValueError``) on a usage error.
+    """
+    from ..optimizers import get_spec
+
+    spec = get_spec(optimizer)
+    if profile is not None and profile not in spec.profiles:
+        raise UnknownNameError(f"profile of {spec.name}", profile, spec.profiles)
+    for name, v, lo in (("examples", examples, 0), ("timeout", timeout, 1e-3), ("shrink_budget", shrink_budget, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= lo) or not math.isfinite(v):
+            raise TargetError(f"{name} = {v!r} must be a number >= {lo:g}")
+    tgt = make_target(target, style, step, init)
+    report = ConformanceReport(tgt.label, tgt.style, spec.name, profile, False, 1, seed=seed)
+    with TargetProcess(tgt, float(timeout)) as proc:
+        try:
+            first = proc.start()
+        except (TargetTimeout, TargetCrashed) as exc:
+            report.reason = f"could not import the target: {exc}"
+            return report
+        if first["status"] == "usage":
+            raise TargetError(first["message"])
+        if first["status"] != "ready":
+            report.exit_code, report.reason = 2, first["message"]
+            return report
+        st = tgt.style
+        if st == "d2l" and proc.describe[0].get("arity") == 4:
+            st = "d2l-numpy"
+        report.style = st
+        report.target = report.target.rsplit(" (", 1)[0] + f" ({st})"
+        prefer = profile or next(p for p in (STYLE_PROFILE[st], "pytorch", "optax", *spec.profiles)
+                                 if p in spec.profiles)
+        base = spec.resolve(prefer)
+        values = dict(base.values)
+        desc = proc.describe[0] if not st.startswith("d2l") else None
+        accepts = set(desc["names"]) if desc else set()
+        var_kw = bool(desc and desc["var_kw"])
+        if "wd" in values:
+            decay_variant = base.values.get("wd", 0.0) > 0
+            if st.startswith("d2l"):
+                values["wd"] = PROBE_WD if decay_variant else 0.0
+            elif "weight_decay" in accepts or var_kw:
+                values["wd"] = PROBE_WD
+            else:
+                values["wd"] = desc["defaults"].get("weight_decay", values["wd"]) if desc else values["wd"]
+        if "damp" in values:
+            nesterov = base.switches.get("momentum") == "nesterov"  # torch refuses dampening with it
+            values["damp"] = PROBE_DAMP if st == "torch" and not nesterov and ("dampening" in accepts or var_kw) else 0.0
+        no_lr = st.startswith("d2l") and spec.name in D2L_WITHOUT_LR
+        if not no_lr:  # a large step makes every bug visible above rounding, float32 included
+            values["lr"] = max(values["lr"], PROBE_LR)
+        kwargs, known = framework_kwargs(st, values, base.switches, desc)
+        if st.startswith("d2l"):  # only the names the algorithm uses go into hyperparams
+            used = base.free_names() - ({"lr"} if no_lr else set())
+            kwargs = {kw: v for h, v in values.items() if h in used
+                      for kw in [KWARG_NAMES[st].get(h)] if kw is not None}
+        for h, v in known.items():
+            if v is not None and not isinstance(v, list):
+                values[h] = v
+        report.kwargs, report.lr = kwargs, values.get("lr", 0.0)
+        cands = candidates(spec, values, known, profile, prefer)
+        rtol = CONFORMANCE["float32" if st == "d2l" else "float64"]
+        chk = _Checker(proc, st, kwargs, rtol, cands)
+        P = len(default_layout(st))
+        failing: Stream | None = None
+        try:
+            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr):
+                s = chk.prepare(s)
+                out = chk.run(s)
+                chk.seen.append((s, out))
+                report.probes += 1
+                if out.crashed:
+                    when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
+                    report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
+                    return report
+                alive = chk.matching(s, out, chk.alive)
+                if not alive:
+                    failing = s
+                    break
+                chk.alive = alive
+            if failing is None and examples > 0:
+                failing = _search(chk, st, values.get("lr", 1e-3), examples, seed, report, not no_lr)
+        except (TargetTimeout, TargetCrashed) as exc:
+            report.reason = str(exc)
+            return report
+        if failing is None:
+            report.conforms, report.exit_code = True, 0
+            report.matched = [c.describe() for c in chk.alive]
+            report.conventions = chk.alive[0].conventions()
+            return report
+        try:
+            def fails(c: Stream) -> bool:
+                o = chk.run(c)
+                return not o.crashed and not chk.matching(c, o, chk.all[:64])
+
+            small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing
+            out = chk.run(small)
+            chk.seen.append((small, out))
+            ran = {id(s) for s, _ in chk.seen}
+            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr)[report.probes:]:
+                s = chk.prepare(s)  # the remaining probes are evidence for the diagnosis
+                if id(s) not in ran:
+                    chk.seen.append((s, chk.run(s)))
+                    report.probes += 1
+            diag, cand, other = _diagnose(chk, spec.name, values, P)
+        except (TargetTimeout, TargetCrashed) as exc:
+            report.reason = str(exc)
+            return report
+        ref, diff = (cand, compare(out, simulate(cand.alg, small), rtol)) if cand else _closest(chk.all, small, out, rtol)
+        if ref is None:
+            ref = chk.all[0]
+            diff = compare(out, simulate(ref.alg, small), rtol)
+        report.stream, report.difference, report.expected_from = small, diff, ref.describe()
+        report.diagnosis, report.other_algorithm = diag, other
+        if out.crashed:
+            report.reason = f"the target failed at step {out.failed_step}: {out.message}"
+        return report
+
+
+def _search(chk: _Checker, style: str, lr: float, examples: int, seed: int, report, vary_lr: bool):
+    """Hypothesis search for a stream on which no surviving candidate matches (``None``: none found)."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    state = {"n": 0}
+
+    def bad(s: Stream) -> bool:
+        s = chk.prepare(s)
+        state["n"] += 1
+        out = chk.run(s)
+        if out.crashed:
+            chk.seen.append((s, out))
+            return True
+        alive = chk.matching(s, out, chk.alive)
+        if alive:
+            chk.alive = alive
+            return False
+        chk.seen.append((s, out))
+        return True
+
+    conf = settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
+                    suppress_health_check=list(HealthCheck))
+    try:
+        found = find(stream_strategy(style, lr, vary_lr), bad, settings=conf, random=Random(seed))
+    except NoSuchExample:
+        found = None
+    report.examples = state["n"]
+    return None if found is None else chk.prepare(found)
+
+
+__all__ = ["check", "ConformanceReport", "Stream", "probes", "stream_strategy", "candidates", "simulate",
+           "compare", "Mutant"]

@@ -1,0 +1,309 @@
+r"""User optimizer code as a *target*: where it is, how to call it, and the subprocess it runs in.
+
+Four calling conventions (styles) are understood:
+
+``torch``      a ``torch.optim.Optimizer`` subclass, ``file.py:ClassName``, constructed as
+               ``ClassName(params, **kwargs)`` with torch.optim's keyword names;
+``optax``      a factory returning an optax ``GradientTransformation``, ``file.py:factory``,
+               called with optax's keyword names;
+``d2l``        the from-scratch style of the d2l.ai optimization chapter: ``step(params, states,
+               hyperparams)`` and ``init_states(feature_dim)``; ``params = [w, b]`` are float32
+               torch tensors of shapes ``(d, 1)`` and ``(1,)`` carrying ``.grad``;
+               ``hyperparams`` holds ``'lr'``, ``'t'`` (starting at 1; the step function
+               increments it) and the chapter's names for the other hyperparameters;
+``d2l-numpy``  the same with float64 NumPy arrays and ``step(params, grads, states, hyperparams)``
+               (chosen automatically when the step function takes four arguments).
+
+The target runs in a separate process (:class:`TargetProcess`) with a time limit per call, so a
+target that hangs, crashes, exits or returns the wrong type gives a verdict instead of taking
+the checker down with it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from ..errors import OptmathValueError
+from ._worker import STYLES
+
+
+class TargetError(OptmathValueError):
+    """The target cannot be checked at all: a missing file or name, or a bad option (usage error)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the code under test lives and how it is called."""
+
+    style: str
+    file: str
+    names: tuple[str, ...]  # (ClassName,), (factory,) or (step, init)
+
+    @property
+    def label(self) -> str:
+        try:
+            shown = os.path.relpath(self.file)
+        except ValueError:  # pragma: no cover - another drive on Windows
+            shown = self.file
+        shown = self.file if shown.startswith("..") else shown
+        return f"{shown}:{'/'.join(self.names)} ({self.style})"
+
+
+def _object_location(obj) -> tuple[str, str]:
+    import inspect
+
+    try:
+        file = inspect.getsourcefile(obj)
+    except TypeError:
+        file = None
+    qual = getattr(obj, "__qualname__", "")
+    if not file or "<locals>" in qual or not qual:
+        raise TargetError(f"{obj!r} is not a module-level class or function in a .py file; "
+                          "give the target as 'path/to/file.py:Name'")
+    return file, qual
+
+
+def make_target(target, style: str | None = None, step=None, init=None) -> Target:
+    """Build a :class:`Target` from ``'file.py:Name'`` (or a class/function object) and a style.
+
+    ``style=None`` picks ``d2l`` when ``step``/``init`` are given, ``optax`` when the file
+    imports optax or jax, and ``torch`` otherwise.
+    """
+    if style is not None and style not in STYLES:
+        raise TargetError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
+    d2l = style in ("d2l", "d2l-numpy") or step is not None or init is not None
+    if d2l:
+        if step is None or init is None:
+            raise TargetError("the d2l style needs both --step NAME and --init NAME")
+        names = []
+        file = None
+        for what, obj in (("step", step), ("init", init)):
+            if isinstance(obj, str):
+                names.append(obj)
+            else:
+                f, q = _object_location(obj)
+                file = file or f
+                names.append(q)
+        if isinstance(target, str):
+            file = target.partition(":")[0] if ":" in target else target
+        elif target is not None:
+            file, _ = _object_location(target)
+        if file is None:
+            raise TargetError("no file given for the d2l step and init functions")
+        names_t = tuple(names)
+    else:
+        if isinstance(target, str):
+            file, colon, name = target.rpartition(":")
+            if not colon or not file or not name:
+                raise TargetError(f"target {target!r} must be 'path/to/file.py:Name'")
+        else:
+            file, name = _object_location(target)
+        names_t = (name,)
+    path = Path(file)
+    if path.suffix != ".py":
+        raise TargetError(f"target file {file!r} is not a .py file")
+    if not path.is_file():
+        raise TargetError(f"target file {file!r} does not exist")
+    for n in names_t:
+        if not all(part.isidentifier() for part in n.split(".")):
+            raise TargetError(f"{n!r} is not a Python name")
+    if style is None:
+        if d2l:
+            style = "d2l"
+        else:
+            text = path.read_text(errors="replace")
+            style = "optax" if re.search(r"^\s*(import|from)\s+(optax|jax)\b", text, re.M) else "torch"
+    return Target(style, str(path.resolve()), names_t)
+
+
+# --- the subprocess ---------------------------------------------------------------------------
+IMPORT_TIMEOUT = 60.0  # seconds allowed for importing torch/jax and the target (at least)
+
+class TargetTimeout(Exception):
+    """A call to the target did not return within the time limit."""
+
+
+class TargetCrashed(Exception):
+    """The target's process died (segfault, os._exit, out of memory...)."""
+
+
+@dataclass
+class TargetProcess:
+    """A worker process holding the imported target; :meth:`call` sends one request."""
+
+    target: Target
+    timeout: float
+    describe: list = field(default_factory=list)
+    _proc: subprocess.Popen | None = None
+    _log: object = None
+
+    def start(self) -> dict:
+        """Start the worker and import the target; returns the worker's first message."""
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        self._log = tempfile.TemporaryFile(mode="w+b")
+        env = dict(os.environ)
+        env.setdefault("PYTHONHASHSEED", "0")
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        cmd = [sys.executable, "-m", "optmath.verify._worker", str(r1), str(w2), self.target.style,
+               self.target.file, *self.target.names]
+        self._proc = subprocess.Popen(cmd, pass_fds=(r1, w2), stdin=subprocess.DEVNULL,
+                                      stdout=self._log, stderr=self._log, env=env,
+                                      cwd=str(Path(self.target.file).parent))
+        os.close(r1)
+        os.close(w2)
+        self._out = Connection(w1, readable=False)
+        self._in = Connection(r2, writable=False)
+        msg = self._receive(max(self.timeout, IMPORT_TIMEOUT), "importing the target")
+        if msg.get("status") == "ready":
+            self.describe = msg["describe"]
+        return msg
+
+    def _receive(self, timeout: float, doing: str) -> dict:
+        try:
+            ready = self._in.poll(timeout)
+        except (EOFError, OSError):
+            ready = True
+        if not ready:
+            self.close()
+            raise TargetTimeout(f"no answer within {timeout:g} s while {doing}")
+        try:
+            return self._in.recv()
+        except (EOFError, OSError):
+            code = self._proc.wait(timeout=5) if self._proc else None
+            tail = self.log_tail()
+            self.close()
+            raise TargetCrashed(f"the target's process died (exit code {code}) while {doing}"
+                                + (f"; last output: {tail}" if tail else "")) from None
+
+    def call(self, request: dict, doing: str = "running a stream") -> dict:
+        if self._proc is None:
+            raise TargetCrashed("the target's process is not running")
+        try:
+            self._out.send(request)
+        except (BrokenPipeError, OSError):
+            self.close()
+            raise TargetCrashed(f"the target's process died before {doing}") from None
+        return self._receive(self.timeout, doing)
+
+    def log_tail(self) -> str:
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0)
+            lines = [ln for ln in self._log.read().decode(errors="replace").splitlines() if ln.strip()]
+        except (OSError, ValueError):
+            return ""
+        return lines[-1].strip()[:200] if lines else ""
+
+    def close(self) -> None:
+        if self._proc is not None:
+            for conn in (getattr(self, "_out", None), getattr(self, "_in", None)):
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except OSError:
+                        pass
+            if self._proc.poll() is None:
+                self._proc.kill()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                pass
+            self._proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        if self._log is not None:
+            self._log.close()
+
+
+# --- hyperparameter names in each style ---------------------------------------------------------
+#: optmath name -> keyword name(s) in each style; ``(name, index)`` is one entry of a tuple kwarg.
+KWARG_NAMES = {
+    "torch": {"lr": "lr", "b1": ("betas", 0), "b2": ("betas", 1), "eps": "eps", "wd": "weight_decay",
+              "mu": "momentum", "damp": "dampening", "alpha": "alpha", "rho": "rho",
+              "acc0": ["initial_accumulator_value", "initial_accumulator"], "lr_decay": "lr_decay"},
+    "optax": {"lr": "learning_rate", "b1": "b1", "b2": "b2", "eps": "eps", "eps_root": "eps_root",
+              "wd": "weight_decay", "mu": "momentum", "alpha": "decay", "rho": "rho",
+              "acc0": "initial_accumulator_value", "s0": "initial_scale"},
+    "d2l": {"lr": "lr", "mu": "momentum", "alpha": "gamma", "rho": "rho", "b1": "beta1", "b2": "beta2",
+            "eps": "eps", "wd": "wd"},
+}
+KWARG_NAMES["d2l-numpy"] = KWARG_NAMES["d2l"]
+
+#: boolean flags a framework uses to select the algorithm: flag -> (switch, value that sets it)
+FLAGS = {"torch": {"nesterov": ("momentum", "nesterov"), "amsgrad": ("amsgrad", "!none"),
+                   "centered": ("centered", "yes")},
+         "optax": {"nesterov": ("momentum", "nesterov"), "centered": ("centered", "yes")}}
+
+
+def _flag_value(switches, rule) -> bool:
+    name, value = rule
+    if name not in switches:
+        return False
+    return switches[name] != value[1:] if value.startswith("!") else switches[name] == value
+
+
+def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None) -> tuple[dict, dict]:
+    """Keyword arguments for the target and the value of each hyperparameter it will use.
+
+    Returns ``(kwargs, known)``: ``known[name]`` is the value the target is told or defaults
+    to, ``None`` where it cannot be known from outside (a hard-coded constant).
+    """
+    names = KWARG_NAMES[style]
+    d2l = style.startswith("d2l")
+    accepted = set(desc["names"]) if desc else set()
+    var_kw = bool(desc and desc["var_kw"])
+    defaults = desc["defaults"] if desc else {}
+    kwargs: dict = {}
+    known: dict = {}
+    for h, v in values.items():
+        kw = names.get(h)
+        if d2l:
+            if kw is not None:
+                kwargs[kw] = v
+            known[h] = v if h in ("lr", "mu", "alpha", "rho", "wd") else None
+            continue
+        options = kw if isinstance(kw, list) else [kw]
+        placed = False
+        for opt in options:
+            if opt is None:
+                continue
+            base, idx = (opt if isinstance(opt, tuple) else (opt, None))
+            if base in accepted or var_kw:
+                if idx is None:
+                    kwargs[base] = v
+                else:
+                    cur = list(kwargs.get(base, defaults.get(base, [None, None])))
+                    cur[idx] = v
+                    kwargs[base] = tuple(cur)
+                known[h] = v
+                placed = True
+                break
+            if base in defaults:
+                dv = defaults[base]
+                known[h] = dv[idx] if idx is not None and isinstance(dv, list) else (
+                    dv if idx is None and not isinstance(dv, list) else None)
+                placed = True
+                break
+        if not placed:
+            known[h] = None
+    for flag, rule in FLAGS.get(style, {}).items():
+        if flag in accepted or (var_kw and _flag_value(switches, rule)):
+            kwargs[flag] = _flag_value(switches, rule)
+    if not d2l:
+        for k, v in list(kwargs.items()):  # a tuple kwarg with an entry we could not fill
+            if isinstance(v, tuple) and None in v:
+                del kwargs[k]
+    return kwargs, known
