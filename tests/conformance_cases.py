@@ -143,8 +143,6 @@ def mutate(style: str, optimizer: str, replacements) -> str:
     name = CORRECT[optimizer][style][0][0]
     lo, hi = block(source, name)
     body = source[lo:hi]
-    if style == "torch" or (style == "d2l" and optimizer == "adam"):
-        pass
     for old, new in replacements:
         assert body.count(old) == 1, f"{style}/{optimizer}: {old!r} occurs {body.count(old)} times"
         body = body.replace(old, new)

@@ -225,14 +225,14 @@ def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
     inbox, outbox = Connection(rd, writable=False), Connection(wr, readable=False)
     try:
         if style in ("torch", "d2l"):
-            import torch  # noqa: F401 - imported before the target so its import time is not the target's
+            import torch  # noqa: F401 - imported first, so a slow torch import is not charged to the target
         elif style == "optax":
             import jax  # noqa: F401
 
             jax.config.update("jax_enable_x64", True)
         objs = load(file, names)
     except LookupError as exc:
-        outbox.send({"status": "usage", "message": str(exc).strip("'\"")})
+        outbox.send({"status": "usage", "message": exc.args[0] if exc.args else str(exc)})
         return
     except BaseException as exc:  # noqa: BLE001 - importing user code can raise anything
         outbox.send({"status": "load-error", "message": f"importing {file} raised {_one_line(exc)}"

@@ -349,6 +349,20 @@ def factor_holds(factor, mutant: Mutant, base: Algorithm, steps: int = 40, rtol:
     return compared > 0
 
 
+def _tidy(expr) -> str:
+    """Print with ``1 - b`` kept together for each decay ``b`` (SymPy prefers ``-(b - 1)``)."""
+    gaps = {}
+    for b in sorted(expr.free_symbols, key=str):  # by name: derivations may use assumed symbols
+        if b.name in DECAY_NAMES:
+            gap = sp.Symbol(f"GAP_{b.name}", positive=True)
+            gaps[gap] = f"(1 - {b.name})"
+            expr = expr.subs(b, 1 - gap)
+    text = sp.sstr(sp.powsimp(expr, force=True))
+    for gap, shown in gaps.items():
+        text = text.replace(f"({gap})", shown).replace(str(gap), shown)
+    return text
+
+
 def _limit_t(expr):
     from ..symbolic.limits import _t_to_infinity
 
@@ -405,7 +419,7 @@ def describe_effect(mutant: Mutant, base: Algorithm, P: int = 2) -> Effect:
     if "t=1" not in numbers and not f.has(I_SYM):
         text += "; at t = 1 a bias factor is 1 - b^0 = 0 and the step is not finite"
     if lim_val is not None:
-        text += f"; as t -> inf this tends to {sp.sstr(lim)} = {lim_val:.4g}"
+        text += f"; as t -> inf this tends to {_tidy(lim)} = {lim_val:.4g}"
     if "t=1" in numbers:
         text += f"; at t = 1 it is {numbers['t=1']:.4g}"
     return Effect(text, factor, numbers)
@@ -441,8 +455,8 @@ def _limit_ratio_text(mutant: Mutant, base: Algorithm) -> str:
     try:
         value = float(subs_by_name(ratio, base.values))
     except (TypeError, ValueError):
-        return f"; under a constant gradient the step tends to {sp.sstr(ratio)} times the correct one"
-    return f"; under a constant gradient the step tends to {sp.sstr(ratio)} = {value:.4g} times the correct one"
+        return f"; under a constant gradient the step tends to {_tidy(ratio)} times the correct one"
+    return f"; under a constant gradient the step tends to {_tidy(ratio)} = {value:.4g} times the correct one"
 
 
 _STATE_EFFECTS = {

@@ -1,0 +1,214 @@
+"""optmath check / assert_conforms: correct code conforms with the right profile in every style,
+every planted bug is caught and named, misbehaving targets give a verdict, bad input exits 2."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conformance_cases import CORRECT, FRAMEWORK_OWN, FILES, TARGETS, correct_cases, mutant_cases, mutate
+from optmath import get_spec
+from optmath.errors import OptmathError
+from optmath.verify.bugs import CATALOGUE, SCALING_CLASSES, describe_effect, factor_holds, mutants
+from optmath.verify.conformance import check
+from optmath.verify.targets import TargetError
+
+pytest.importorskip("torch")
+pytest.importorskip("optax")
+pytestmark = pytest.mark.parity  # needs torch and optax: never skipped in CI
+
+
+def _run(style, optimizer, file, names, **kw):
+    if style.startswith("d2l"):
+        return check(str(file), optimizer, step=names[0], init=names[1], **kw)
+    return check(f"{file}:{names[0]}", optimizer, **kw)
+
+
+@pytest.mark.parametrize("cid,style,optimizer,names,profile", list(correct_cases()), ids=[c[0] for c in correct_cases()])
+def test_correct_implementation_conforms_with_its_profile(cid, style, optimizer, names, profile):
+    r = _run(style, optimizer, TARGETS / FILES[style], names, examples=20)
+    assert r.conforms and r.exit_code == 0, str(r)
+    assert r.style == style
+    assert any(f"profile {profile}" in m or f"/ {profile}" in m or f"{profile} /" in m
+               for m in r.matched if m.startswith("profile")) or \
+        (optimizer == "adamw" and "weight_decay=decoupled" in r.matched[0]), r.matched
+    assert r.probes >= 7 and r.examples >= 1
+
+
+@pytest.mark.parametrize("style,name,optimizer,profile", FRAMEWORK_OWN)
+def test_the_frameworks_own_optimizers_conform(style, name, optimizer, profile):
+    r = _run(style, optimizer, TARGETS / FILES[style], (name,), examples=10)
+    assert r.conforms, str(r)
+    assert profile in r.matched[0] or any(profile in m for m in r.matched)
+
+
+@pytest.mark.parametrize("cid,style,optimizer,bug,profile,reps", list(mutant_cases()), ids=[c[0] for c in mutant_cases()])
+def test_planted_bug_is_caught_and_named(tmp_path, cid, style, optimizer, bug, profile, reps):
+    file = tmp_path / f"{cid.replace('-', '_').replace(':', '_')}.py"
+    file.write_text(mutate(style, optimizer, reps))
+    r = _run(style, optimizer, file, CORRECT[optimizer][style][0], profile=profile, examples=0)
+    assert not r.conforms and r.exit_code == 1, str(r)
+    if bug.startswith("other:"):
+        assert f"implements {bug.split(':')[1]} " in r.other_algorithm, str(r)
+    else:
+        assert r.diagnosis is not None and r.diagnosis.key == bug, str(r)
+        assert CATALOGUE[bug].title in str(r)
+    assert r.difference is not None and r.stream is not None
+    assert r.stream.T <= 60 and "first difference: step" in str(r)
+    if bug == "t_never_incremented":
+        assert "sqrt(1 - b2)" in r.diagnosis.effect and "0.3162" in r.diagnosis.effect
+
+
+def test_catalogue_covers_every_bug_class_of_the_references():
+    covered = {c[3] for c in mutant_cases()}
+    assert set(CATALOGUE) - {"sign_reversed"} <= covered
+    assert len({c[0].split("-", 1)[1] for c in mutant_cases()}) >= 15
+
+
+def test_hypothesis_finds_what_the_probes_miss():
+    r = check(f"{TARGETS / 'misbehaving.py'}:SharedStateAdam", "adam", examples=100, seed=0)
+    assert not r.conforms and r.examples > 0, str(r)
+    shapes = r.stream.shapes()
+    assert len(shapes) >= 2 and len(set(shapes)) < len(shapes)  # two tensors of one shape share state
+
+
+@pytest.mark.parametrize("name,opts,expect", [
+    ("Hangs", {"timeout": 3}, "no answer within 3 s"),
+    ("Raises", {}, "RuntimeError: CUDA error"),
+    ("Exits", {}, "process died (exit code 3)"),
+    ("Reshapes", {}, "changed shape from (3,) to (1, 3)"),
+    ("not_a_transformation", {"style": "optax"}, "not a GradientTransformation"),
+])
+def test_misbehaving_target_gets_a_verdict_in_time(name, opts, expect):
+    t0 = time.time()
+    r = check(f"{TARGETS / 'misbehaving.py'}:{name}", "sgd", **opts)
+    assert time.time() - t0 < 60
+    assert not r.conforms and r.exit_code == 1
+    assert expect in r.reason and "\n" not in r.reason
+
+
+def test_import_error_is_exit_2(tmp_path):
+    bad = tmp_path / "broken.py"
+    bad.write_text("import torch\ndef f(:\n")
+    r = check(f"{bad}:Adam", "adam")
+    assert r.exit_code == 2 and "SyntaxError" in r.reason
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"target": "tests/targets/nope.py:Adam"}, "does not exist"),
+    ({"target": "tests/targets/torch_impl.py"}, "must be 'path/to/file.py:Name'"),
+    ({"target": "README.md:Adam"}, "not a .py file"),
+    ({"target": "tests/targets/torch_impl.py:Nope"}, "has no attribute 'Nope'"),
+    ({"target": "tests/targets/torch_impl.py:math"}, "not a class or function"),
+    ({"target": "tests/targets/torch_impl.py:Adam", "optimizer": "adamx"}, "unknown optimizer 'adamx'"),
+    ({"target": "tests/targets/torch_impl.py:Adam", "profile": "jax"}, "unknown profile of adam 'jax'"),
+    ({"target": "tests/targets/torch_impl.py:Adam", "style": "keras"}, "unknown style 'keras'"),
+    ({"target": "tests/targets/d2l_impl.py", "step": "adam"}, "needs both --step NAME and --init NAME"),
+    ({"target": "tests/targets/torch_impl.py:Adam", "examples": -1}, "examples = -1"),
+    ({"target": "tests/targets/torch_impl.py:Adam", "timeout": float("nan")}, "timeout = nan"),
+])
+def test_usage_errors_are_one_line(kwargs, message):
+    kwargs = {"optimizer": "adam", **kwargs}
+    with pytest.raises(OptmathError) as e:
+        check(**kwargs)
+    assert message in str(e.value) and "\n" not in str(e.value)
+    assert isinstance(e.value, ValueError)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "optmath.cli", "check", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_conforms_and_writes_json(tmp_path):
+    out = tmp_path / "r.json"
+    p = _cli("tests/targets/torch_impl.py:Adam", "--as", "adam", "--examples", "10", "--json", str(out))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("CONFORMS: tests/targets/torch_impl.py:Adam (torch) as adam")
+    d = json.loads(out.read_text())
+    assert d["verdict"] == "CONFORMS" and d["kwargs"]["betas"] == [0.9, 0.999]
+
+
+def test_cli_reports_a_bug_with_exit_1(tmp_path):
+    case = next(c for c in mutant_cases() if c[0] == "torch-adam-t_never_incremented")
+    file = tmp_path / "mine.py"
+    file.write_text(mutate("torch", "adam", case[5]))
+    p = _cli(f"{file}:Adam", "--as", "adam", "--examples", "0")
+    assert p.returncode == 1, p.stderr
+    assert "DOES NOT CONFORM" in p.stdout and "diagnosis: step counter never incremented" in p.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["tests/targets/nope.py:Adam", "--as", "adam"], "does not exist"),
+    (["tests/targets/torch_impl.py:Adam", "--as", "nope"], "unknown optimizer"),
+    (["tests/targets/torch_impl.py:Adam", "--as", "adam", "--examples", "x"], "Invalid value"),
+])
+def test_cli_usage_error_exit_2(args, message):
+    p = _cli(*args)
+    assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1 and not p.stdout
+
+
+def test_assert_conforms_in_a_users_test_suite(tmp_path):
+    import importlib.util
+
+    from optmath.testing import assert_conforms
+
+    spec = importlib.util.spec_from_file_location("torch_impl_for_test", TARGETS / "torch_impl.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["torch_impl_for_test"] = module  # as an ordinary import would
+    spec.loader.exec_module(module)
+    report = assert_conforms(module.RMSprop, "rmsprop", examples=5)
+    assert report.conforms and "pytorch" in report.matched[0]
+    case = next(c for c in mutant_cases() if c[0] == "torch-rmsprop-eps_precedence")
+    file = tmp_path / "mine.py"
+    file.write_text(mutate("torch", "rmsprop", case[5]))
+    with pytest.raises(AssertionError, match="eps added outside the division"):
+        assert_conforms(f"{file}:RMSprop", "rmsprop", examples=0)
+
+
+# --- the catalogue's closed forms, checked two ways -------------------------------------------
+@pytest.mark.parametrize("name,profile", [("adam", "pytorch"), ("adam", "keras"), ("yogi", "optax"),
+                                          ("amsgrad", "pytorch"), ("adamax", "pytorch")])
+def test_scaling_factors_hold_numerically(name, profile):
+    alg = get_spec(name).resolve(profile)
+    checked = 0
+    for m in mutants(alg):
+        if m.key not in SCALING_CLASSES:
+            continue
+        eff = describe_effect(m, alg)
+        if eff.factor is not None:
+            assert factor_holds(eff.factor, m, alg)  # a second, independent check
+            checked += 1
+    assert checked >= 2
+
+
+def test_t_never_incremented_factor_is_the_textbook_one():
+    alg = get_spec("adam").resolve("pytorch")
+    m = next(m for m in mutants(alg) if m.key == "t_never_incremented")
+    eff = describe_effect(m, alg)
+    assert math.isclose(eff.values["t->inf"], math.sqrt(1 - 0.999) / (1 - 0.9), rel_tol=1e-12)
+    assert eff.values["t=1"] == pytest.approx(1.0)
+    # t = 10 by hand: (1 - 0.9^10)/(1 - 0.9) * sqrt((1 - 0.999)/(1 - 0.999^10))
+    assert eff.values["t=10"] == pytest.approx((1 - 0.9**10) / 0.1 * math.sqrt(0.001 / (1 - 0.999**10)), rel=1e-12)
+
+
+def test_missing_one_minus_b_limit_ratio():
+    alg = get_spec("adam").resolve("optax")  # m <- b1 m + (1 - b1) g; in the lerp form it becomes m <- g
+    texts = {m.variant: describe_effect(m, alg).text for m in mutants(alg) if m.key == "missing_one_minus_b"}
+    assert "= 10 times" in texts["(1 - b1) missing in the update of m"]
+    assert "= 0.03162 times" in texts["(1 - b2) missing in the update of v"]
+
+
+def test_probe_streams_hold_the_advertised_features():
+    from optmath.verify.conformance import probes
+
+    ps = probes("torch", 0.1)
+    flat = np.concatenate([np.abs(np.concatenate([G.reshape(G.shape[0], -1) for G in s.grads], axis=1)).ravel()
+                           for s in ps])
+    assert flat[flat > 0].min() <= 1e-12 and flat.max() >= 1e6 and (flat == 0).any()
+    assert any(s.lrs is not None for s in ps) and max(s.T for s in ps) >= 1000
