@@ -16,7 +16,6 @@ from optmath import get_spec
 from optmath.errors import OptmathError
 from optmath.verify.bugs import CATALOGUE, SCALING_CLASSES, describe_effect, factor_holds, mutants
 from optmath.verify.conformance import check
-from optmath.verify.targets import TargetError
 
 pytest.importorskip("torch")
 pytest.importorskip("optax")

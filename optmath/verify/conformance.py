@@ -492,7 +492,7 @@ class ConformanceReport:
 class _Checker:
     """State of one check: the process, the candidates and every stream run so far."""
 
-    def __init__(self, proc: TargetProcess, style: str, kwargs: dict, rtol: float, cands: list[Candidate]):
+    def __init__(self, proc: TargetProcess, style: str, kwargs: dict, rtol: tuple, cands: list[Candidate]):
         self.proc, self.style, self.kwargs, self.rtol = proc, style, kwargs, rtol
         self.alive = list(cands)
         self.all = list(cands)
@@ -518,7 +518,7 @@ class _Checker:
         return [c for c in cands if compare(out, simulate(c.alg, s), self.rtol) is None]
 
 
-def _closest(cands, s: Stream, out: Outcome, rtol: float):
+def _closest(cands, s: Stream, out: Outcome, rtol: tuple):
     best, best_diff = None, None
     for c in cands:
         d = compare(out, simulate(c.alg, s), rtol)
