@@ -131,6 +131,18 @@ def make_problem(name: str, **params) -> Problem:
     return prob
 
 
+def gradient_scale(problem: Problem) -> float:
+    """Mean absolute gradient of a linear family (curvature for the quadratic): the scale of regrets."""
+    C = float(problem.pp[0])
+    if problem.code == PERIODIC:
+        n, D = float(problem.pp[1]), float(problem.pp[3])
+        return (C + D * (n - 1)) / n
+    if problem.code == STOCHASTIC:
+        p, D = float(problem.pp[1]), float(problem.pp[2])
+        return p * C + (1 - p) * D
+    return C
+
+
 def parse_problem(text: str) -> Problem:
     """Parse ``NAME[:k=v,k=v]`` (CLI syntax) without evaluating anything."""
     name, _, rest = text.partition(":")

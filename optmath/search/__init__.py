@@ -1,0 +1,1 @@
+"""Counterexample search: classification of runs, certificates, searches over problem families."""

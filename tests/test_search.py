@@ -1,0 +1,97 @@
+"""Classification of runs and the periodic limit-cycle certificates (issue 5, first part)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from optmath import get_spec, make_problem, run
+from optmath.errors import DomainError
+from optmath.search.certify import (adam_drift_b1_zero, adam_failure_boundary, ema_limit_cycle,
+                                    ema_limit_cycle_mp, geometric_form, periodic_certificate)
+from optmath.search.classify import CLASSES, classify, classify_trajectory
+
+
+def _reddi(name, C=3.0, b2=None, **extra):
+    b2 = 1.0 / (1.0 + C * C) if b2 is None else b2
+    return get_spec(name).resolve("paper", {"bias_correction": "none"}, lr=0.5, b1=0.0, b2=b2, eps=1e-8, **extra)
+
+
+@pytest.mark.parametrize("name,steps,expected", [
+    ("adam", 30000, "fails"), ("amsgrad", 30000, "converges"), ("yogi", 30000, "converges"),
+    ("adam", 5, "inconclusive"), ("yogi", 300, "inconclusive")])
+def test_each_class_on_a_known_case(name, steps, expected):
+    prob = make_problem("reddi", C=3.0)
+    tr = run(_reddi(name), problem=prob, steps=steps, x0=1.0, schedule="inv_sqrt")
+    v = classify_trajectory(tr, prob)
+    assert v.kind == expected, v
+    assert v.kind in CLASSES and v.reason
+
+
+def test_diverges_on_an_unstable_quadratic_and_on_nan():
+    prob = make_problem("quadratic", h=1.0, c=0.0)
+    tr = run(get_spec("gd").resolve("paper", lr=3.0), problem=prob, steps=100, x0=1.0)
+    assert classify_trajectory(tr, prob).kind == "diverges"
+    assert classify([0.0, 1.0, math.nan] + [0.0] * 10, 0.0).kind == "diverges"
+    grow = np.concatenate([np.ones(50), np.geomspace(1, 500, 50)])
+    assert classify(grow, 0.0).kind == "diverges"  # unconstrained, still rising: growth rule
+
+
+def test_limit_cycle_is_derived_and_checked():
+    b = sp.Symbol("b", positive=True)
+    u = sp.symbols("u0:3", real=True)
+    cyc = ema_limit_cycle(u, b)
+    for k in range(3):
+        assert sp.simplify(cyc[k] - geometric_form(u, b, k)) == 0
+        assert sp.simplify(cyc[k] - (b * cyc[k - 1] + (1 - b) * u[k])) == 0
+
+
+def test_reddi_certificate_adam_wrong_end_amsgrad_optimum():
+    c = periodic_certificate(3, 3, 1, 0, sp.Rational(1, 10))
+    assert c.pushes_to_wrong_end == {"adam": True, "amsgrad": False}
+    assert c.optimum_end == "lo" and all(v is True or (isinstance(v, float) and v < 1e-40) for v in c.checks.values())
+    # exact v cycle of Reddi's problem: (1-b)/(1-b^3) (9 + b + b^2), ... with b = 1/10
+    assert c.v_cycle_head[0] == pytest.approx(float(sp.Rational(9, 10) / (1 - sp.Rational(1, 1000)) * sp.Rational(911, 100)))
+    assert c.drift_value["adam"] == pytest.approx(-0.6809496019936718, rel=1e-12)
+
+
+def test_certificate_matches_the_kernel():
+    """Second check, numeric: the kernel's v over the last period equals the cycle, and an
+    unconstrained run with a constant lr moves by -lr * drift per period."""
+    C, n, b2 = 3.0, 3, 0.1
+    cert = periodic_certificate(C, n, 1, 0, sp.Rational(1, 10), eps=0)
+    alg = _reddi("adam", C, b2).with_values(eps=0.0)
+    steps = 3 * 400
+    prob = make_problem("reddi", C=C, lo=-1e12, hi=1e12)
+    tr = run(alg, problem=prob, steps=steps, x0=0.0, schedule="constant", record_states=True)
+    v_last = tr.states["v"][-n:, 0]
+    assert np.allclose(v_last, cert.v_cycle_head[:n], rtol=1e-12)
+    per_period = (tr.xs[-1, 0] - tr.xs[-1 - n, 0]) / alg.values["lr"]
+    assert per_period == pytest.approx(-cert.drift_value["adam"], rel=1e-10)
+
+
+def test_large_period_uses_the_50_digit_form_with_tiny_residual():
+    c = periodic_certificate(2000, 1000, 1, sp.Rational(9, 10), sp.Rational(999, 1000))
+    assert c.checks["closing_residual"] < 1e-40 and c.drift_exact == {}
+    cyc, res = ema_limit_cycle_mp([4, 1, 1, 1], sp.Rational(1, 2))
+    exact = ema_limit_cycle([4, 1, 1, 1], sp.Rational(1, 2))
+    assert [float(a) for a in cyc] == pytest.approx([float(e) for e in exact], rel=1e-15) and res < 1e-45
+
+
+def test_boundary_separates_the_signs():
+    for b2 in (0.05, 0.1, 0.3):
+        Cstar = adam_failure_boundary(b2)
+        below = periodic_certificate(sp.nsimplify(Cstar * 0.99), 3, 1, 0, sp.nsimplify(b2))
+        above = periodic_certificate(sp.nsimplify(Cstar * 1.01), 3, 1, 0, sp.nsimplify(b2))
+        assert below.pushes_to_wrong_end["adam"] and not above.pushes_to_wrong_end["adam"]
+    Cs, B2 = sp.symbols("C b2", positive=True)
+    f = adam_drift_b1_zero(Cs, B2).subs(B2, sp.Rational(1, 10))
+    assert abs(float(f.subs(Cs, sp.nsimplify(adam_failure_boundary(0.1))))) < 1e-12
+
+
+@pytest.mark.parametrize("args", [dict(C=3, n=1), dict(C=-1, n=3), dict(C=3, n=3, b2=1), dict(C=3, n=3, b1=1)])
+def test_certificate_rejects_bad_input(args):
+    with pytest.raises(DomainError):
+        periodic_certificate(**args)
