@@ -282,6 +282,64 @@ def check(target, as_, profile, style, step, init, examples, timeout, seed, json
     sys.exit(report.exit_code)
 
 
+@cli.command()
+@click.option("--fails", default="adam", show_default=True, help="the method that should fail or diverge")
+@click.option("--converges", "converges", multiple=True, default=("yogi",), show_default=True,
+              help="a method that must converge (repeatable)")
+@click.option("--also-converges", "also", multiple=True, help="another method that must converge")
+@click.option("--b1", default=0.9, show_default=True, type=float)
+@click.option("--b2", default="0.999", show_default=True, help="a number in (0, 1), or 'reddi' for 1/(1+C^2)")
+@click.option("--eps", default=1e-8, show_default=True, type=float)
+@click.option("--family", default="periodic", show_default=True, help="periodic or stochastic")
+@click.option("--lr", default=None, type=float, help="step size scale (default: searched over a few scales)")
+@click.option("--schedule", default="inv_sqrt", show_default=True, help="inv_sqrt (lr/sqrt(t)) or constant")
+@click.option("--steps", default=200_000, show_default=True, type=int, help="horizon of every run")
+@click.option("--budget", default=200, show_default=True, type=int, help="most problems simulated")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--profile", "-p", default=None, help="profile of every method (default: pytorch, else optax, else paper)")
+@click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="a switch for every method")
+@click.option("--out", default="counterexample.json", show_default=True, type=click.Path(dir_okay=False),
+              help="where the JSON record goes")
+def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, budget, seed, profile, switches, out):
+    """Find and certify a problem where --fails fails while every --converges method converges,
+    with the same step sizes, start, stream, betas and eps.  Exit 0 when found and certified."""
+    from rich.progress import Progress
+
+    from .search.search import SearchError, search as run_search, write_record
+
+    if b2 != "reddi":
+        try:
+            b2 = float(b2)
+        except ValueError:
+            raise SearchError(f"--b2 {b2!r} is neither a number nor 'reddi'") from None
+    with Progress(transient=True) as bar:
+        task = bar.add_task("simulating problems", total=budget)
+        result = run_search(fails, tuple(converges) + tuple(also), b1=b1, b2=b2, eps=eps, family=family, lr=lr,
+                            schedule=schedule, steps=steps, budget=budget, seed=seed, profile=profile,
+                            switches=_parse_switches(switches),
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    click.echo(str(result))
+    if result.record:
+        path = write_record(result.record, out)
+        click.echo(f"record: {path} (re-verify with: optmath replay {path})")
+    sys.exit(0 if result.record and result.record["certified"] else 1)
+
+
+@cli.command("replay")
+@click.argument("record", type=click.Path(dir_okay=False))
+def replay_cmd(record):
+    """Re-verify a counterexample record from scratch (exit 0 when it still holds)."""
+    from .search.search import replay_record
+
+    holds, fresh = replay_record(record)
+    for m, v in fresh["verdicts"].items():
+        rep = fresh["replay"][m]
+        click.echo(f"{m}: {v['class']} (x_T = {fresh['final_x'][m]:+.6f}); mpmath replay of {rep['steps']} steps: "
+                   f"max error {rep['max_error']:.2e}, first-order bound {'holds' if rep['bound_holds'] else 'exceeded'}")
+    click.echo("the counterexample still holds" if holds else "the counterexample does NOT hold any more")
+    sys.exit(0 if holds else 1)
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)

@@ -131,6 +131,20 @@ def make_problem(name: str, **params) -> Problem:
     return prob
 
 
+def linear_gradients(problem: Problem, steps: int, seed: int = 0) -> np.ndarray:
+    """The gradient of every step of a linear family (it does not depend on x), with the same
+    seeded draws as :func:`optmath.kernels.runner.run`: the explicit stream behind a run."""
+    t = np.arange(1, steps + 1)
+    C = float(problem.pp[0])
+    if problem.code == PERIODIC:
+        n, phase, D = int(problem.pp[1]), int(problem.pp[2]), float(problem.pp[3])
+        return np.where((t - 1 - phase) % n == 0, C, -D)
+    if problem.code == STOCHASTIC:
+        u = np.random.default_rng(seed).random(steps)
+        return np.where(u < float(problem.pp[1]), C, -float(problem.pp[2]))
+    raise DomainError(f"problem {problem.name!r} is not a linear family: its gradient depends on x")
+
+
 def gradient_scale(problem: Problem) -> float:
     """Mean absolute gradient of a linear family (curvature for the quadratic): the scale of regrets."""
     C = float(problem.pp[0])

@@ -95,3 +95,100 @@ def test_boundary_separates_the_signs():
 def test_certificate_rejects_bad_input(args):
     with pytest.raises(DomainError):
         periodic_certificate(**args)
+
+
+# --- the search, its records and their replay ------------------------------------------------
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from optmath.search.search import SearchError, replay_record, search, write_record  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reddi_record(tmp_path_factory):
+    r = search("adam", ("amsgrad", "yogi"), b1=0.0, b2="reddi", eps=1e-8, lr=0.5, steps=30000, seed=0,
+               profile="paper", switches={"bias_correction": "none"})
+    assert r.record is not None, str(r)
+    return r, write_record(r.record, tmp_path_factory.mktemp("cx") / "reddi.json")
+
+
+def test_reddi_search_finds_and_certifies(reddi_record):
+    r, path = reddi_record
+    rec = r.record
+    assert rec["certified"] and rec["hyper"]["b2"] == pytest.approx(1 / (1 + rec["params"]["C"] ** 2))
+    assert rec["lr"] == 0.5 and rec["verdicts"]["adam"]["class"] == "fails"
+    assert all(rec["verdicts"][m]["class"] == "converges" for m in ("amsgrad", "yogi"))
+    for m in ("adam", "amsgrad", "yogi"):  # the replay covers the whole horizon and agrees
+        assert rec["replay"][m]["full_horizon"] and rec["replay"][m]["max_error"] < 1e-9
+        assert rec["replay"][m]["class"] == rec["verdicts"][m]["class"]
+    assert rec["replay"]["adam"]["bound_holds"] and rec["replay"]["amsgrad"]["bound_holds"]
+    assert rec["certificate"]["pushes_to_wrong_end"] == {"adam": True, "amsgrad": False}
+    assert json.loads(path.read_text())["params"] == rec["params"]
+
+
+def test_pytorch_defaults_adam_fails_yogi_converges(tmp_path):
+    """Acceptance: b1 = 0.9, b2 = 0.999, eps = 1e-8 for both, found, certified and replayed (bounded:
+    about 40 s on two cores)."""
+    r = search("adam", ("yogi",), b1=0.9, b2=0.999, eps=1e-8, seed=0)
+    assert r.record and r.record["certified"], str(r)
+    assert r.record["hyper"] == {"b1": 0.9, "b2": 0.999, "eps": 1e-8}
+    assert r.screened_out > 0  # the certificate did the coarse work
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "optmath.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_replay_cli_exit_codes(reddi_record, tmp_path):
+    _, path = reddi_record
+    p = _cli("replay", str(path))
+    assert p.returncode == 0 and "still holds" in p.stdout, p.stderr
+    rec = json.loads(path.read_text())
+    rec["params"]["C"] = 50.0  # Adam no longer fails there (beyond the analytic boundary)
+    rec["b2_rule"] = "fixed"
+    rec["hyper"]["b2"] = 0.1
+    bad = tmp_path / "tampered.json"
+    bad.write_text(json.dumps(rec))
+    p = _cli("replay", str(bad))
+    assert p.returncode == 1 and "does NOT hold" in p.stdout
+    (tmp_path / "junk.json").write_text("{not json")
+    for target, message in ((tmp_path / "none.json", "does not exist"), (tmp_path / "junk.json", "not readable JSON")):
+        p = _cli("replay", str(target))
+        assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1
+    del rec["fails"]
+    (tmp_path / "partial.json").write_text(json.dumps(rec))
+    p = _cli("replay", str(tmp_path / "partial.json"))
+    assert p.returncode == 2 and "lacks or mangles a field" in p.stderr
+
+
+def test_search_reports_what_it_did_not_find():
+    r = search("amsgrad", ("adam",), b1=0.0, b2=0.1, lr=0.5, steps=3000, budget=3, seed=0)
+    assert r.record is None and r.evaluated == 3 and "no counterexample found; closest" in r.message
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"family": "zhang"}, "unknown search family"), ({"b2": 1.5}, "b2 = 1.5"), ({"budget": 0}, "budget = 0"),
+    ({"converges": ("adam",)}, "must be distinct"), ({"lr": -1.0}, "lr = -1.0"), ({"fails": "adamx"}, "adamx"),
+    ({"schedule": "cosine"}, "unknown schedule")])
+def test_search_bad_input(kwargs, message):
+    with pytest.raises(OptmathError_) as e:
+        search(**{"fails": "adam", "converges": ("yogi",), **kwargs})
+    assert message in str(e.value)
+
+
+def test_search_cli_bad_b2_is_exit_2():
+    p = _cli("search", "--b2", "big")
+    assert p.returncode == 2 and "--b2 'big'" in p.stderr
+
+
+@pytest.mark.slow
+def test_stochastic_family_search():
+    r = search("adam", ("amsgrad",), b1=0.0, b2="reddi", family="stochastic", lr=0.5, steps=100000, seed=0,
+               profile="paper", switches={"bias_correction": "none"})
+    assert r.record and r.record["certified"], str(r)
+    assert r.record["replay"]["adam"]["class"] == "fails"
+
+
+from optmath.errors import OptmathError as OptmathError_  # noqa: E402
+assert issubclass(SearchError, OptmathError_)

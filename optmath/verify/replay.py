@@ -50,13 +50,17 @@ class ReplayResult:
         return float(np.max(r))
 
 
-def replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, dps: int = 50) -> ReplayResult:
-    """Replay a one-dimensional run in mpmath at ``dps`` digits and compare with the kernel."""
+def replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, dps: int = 50,
+           lo: float | None = None, hi: float | None = None) -> ReplayResult:
+    """Replay a one-dimensional run in mpmath at ``dps`` digits and compare with the kernel.
+
+    ``lo``/``hi`` project the iterate onto an interval after every step, as the kernel does
+    (projection is 1-Lipschitz, so the rounding bound still holds)."""
     from ..kernels.runner import learning_rates, run
 
     G = np.asarray(grads, dtype=np.float64).reshape(-1)
     lr_arr = learning_rates(alg.values["lr"], "constant" if lrs is None else lrs, G.shape[0])
-    kernel = run(alg, G[:, None], x0=x0, schedule=lr_arr).xs[:, 0]
+    kernel = run(alg, G[:, None], x0=x0, schedule=lr_arr, lo=lo, hi=hi).xs[:, 0]
     ref = reference_step(alg)
     with mpmath.workdps(dps):
         mp = mpmath.mp
@@ -68,6 +72,10 @@ def replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, dps: int = 50) -> R
         for k, gk in enumerate(G):
             H["lr"] = mp.mpf(float(lr_arr[k]))
             x, S = ref.fn(x, mp.mpf(float(gk)), k + 1, 1, H, S, F)
+            if lo is not None and x < lo:
+                x = mp.mpf(lo)
+            if hi is not None and x > hi:
+                x = mp.mpf(hi)
             exact.append(x)
         exact_f = np.array([float(v) for v in exact])
         err = np.array([float(abs(mp.mpf(float(a)) - b)) for a, b in zip(kernel, exact)])

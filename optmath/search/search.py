@@ -1,0 +1,327 @@
+r"""Search for problems where one optimizer fails while others converge, and certify them.
+
+Every method runs with the *same* step-size schedule, start, gradient stream (and seed), eps and
+betas; only the update rule differs.  For the periodic family the search walks a grid of
+periods ``n`` and rare gradients ``C`` (the mean gradient ``(C - D (n - 1))/n`` just above 0, where
+failures live), times a few learning-rate scales when none is given.  When the failing method
+is Adam, the limit-cycle certificate (:mod:`optmath.search.certify`) screens each candidate
+before any run: only problems where Adam's drift points to the wrong end are simulated.
+Each candidate is run for every method with the Numba kernels and classified
+(:mod:`optmath.search.classify`); the first counterexample is refined (neighbouring ``C`` and
+lr, keeping the one with the widest margins) and certified:
+
+* the symbolic drift of Adam and AMSGrad with its sign (periodic family);
+* a high-precision (mpmath) replay of every method over the horizon, or over its first
+  ``REPLAY_STEPS`` steps when it is longer (stated in the record): the replayed run must get the
+  same class and stay within ``CERT_ERROR`` of the float64 run (the first-order rounding bound of
+  :mod:`optmath.verify.replay` is reported beside it);
+* a JSON record that :func:`replay_record` re-verifies from scratch.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import DomainError, OptmathValueError, UnknownNameError
+from ..optimizers import get_spec
+from ..problems import gradient_scale, linear_gradients, make_problem
+from .classify import classify_trajectory
+
+REPLAY_STEPS = 200_000
+REPLAY_DPS = 30
+CERT_ERROR = 1e-9  # largest float64 - exact difference a certificate accepts, relative to the interval
+FAMILIES = ("periodic", "stochastic")
+N_GRID = (3, 5, 10, 20, 50, 100, 200, 500)
+MEAN_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)  # target mean gradients (C = n * mean + (n - 1) D)
+LR_GRID = (0.5, 2.0, 10.0)
+P_GRID = (0.01, 0.02, 0.05, 0.1, 0.2)  # stochastic family: probability of the rare gradient
+
+
+class SearchError(OptmathValueError):
+    """Bad search or replay input (one line)."""
+
+
+def _alg(name: str, lr: float, b1: float, b2: float, eps: float, profile: str | None, switches: dict | None):
+    spec = get_spec(name)
+    prof = profile if profile in spec.profiles else next(p for p in ("pytorch", "optax", "paper", *spec.profiles)
+                                                         if p in spec.profiles)
+    names = {h.name for h in spec.hypers}
+    vals = {k: v for k, v in {"lr": lr, "b1": b1, "b2": b2, "eps": eps}.items() if k in names}
+    sw = {k: v for k, v in (switches or {}).items() if any(s.name == k for s in spec.switches)}
+    return spec.resolve(prof, sw, **vals)
+
+
+@dataclass
+class Trial:
+    """One problem with every method's verdict."""
+
+    params: dict
+    lr: float
+    verdicts: dict  # method -> Verdict
+    final_x: dict
+
+    def is_counterexample(self, fails: str, converges) -> bool:
+        return self.verdicts[fails].kind in ("fails", "diverges") and all(
+            self.verdicts[m].kind == "converges" for m in converges)
+
+    def margin(self, fails: str, converges) -> float:
+        from .classify import CONVERGE_TOL, FAIL_TOL
+
+        a = self.verdicts[fails].half_min_distance - FAIL_TOL
+        b = min(CONVERGE_TOL - self.verdicts[m].tail_distance for m in converges)
+        return min(a, b)
+
+
+@dataclass
+class SearchResult:
+    """What the search found (``record`` is the certified counterexample, or ``None``)."""
+
+    record: dict | None
+    evaluated: int
+    screened_out: int
+    budget: int
+    message: str
+    trials: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = (f"searched {self.evaluated} problem(s) with kernels ({self.screened_out} screened out by the "
+                f"certificate), budget {self.budget}: {self.message}")
+        if not self.record:
+            return head
+        r = self.record
+        lines = [head, f"  problem: {r['family']} {r['params']}, x0 = {r['x0']}, {r['steps']} steps, "
+                       f"lr_t = {r['lr']:g}{'/sqrt(t)' if r['schedule'] == 'inv_sqrt' else ''}, seed {r['seed']}",
+                 f"  hyperparameters (all methods): {r['hyper']}"]
+        for m, v in r["verdicts"].items():
+            rep = r["replay"].get(m)
+            lines.append(f"  {m} ({r['profiles'][m]}): {v['class']}, x_T = {r['final_x'][m]:+.6f}; {v['reason']}"
+                         + ("" if rep is None else
+                            f"; mpmath replay of {rep['steps']} steps: max |float64 - exact| = {rep['max_error']:.2e} "
+                            f"(first-order bound {'holds' if rep['bound_holds'] else 'exceeded'}), class {rep['class']}"))
+        cert = r.get("certificate")
+        if cert:
+            for k, v in cert["drift_value"].items():
+                lines.append(f"  certificate: {k} per-period drift {-v:+.6g} x lr_t -> "
+                             + ("wrong end" if cert["pushes_to_wrong_end"][k] else "towards the optimum"))
+        return "\n".join(lines)
+
+
+def _problem(family: str, params: dict):
+    if family == "periodic":
+        return make_problem("periodic", C=params["C"], n=params["n"], D=params.get("D", 1.0))
+    return make_problem("stochastic", C=params["C"], p=params["p"], D=params.get("D", 1.0))
+
+
+def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, profile, switches) -> Trial:
+    from ..kernels.runner import run
+
+    prob = _problem(family, params)
+    b2v = 1.0 / (1.0 + params["C"] ** 2) if b2 == "reddi" else b2
+    verdicts, final = {}, {}
+    for m in methods:
+        alg = _alg(m, lr, b1, b2v, eps, profile, switches)
+        tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
+        verdicts[m] = classify_trajectory(tr, prob)
+        final[m] = float(tr.xs[-1, 0])
+    return Trial(dict(params), lr, verdicts, final)
+
+
+def _candidates(family: str, lrs):
+    out = []
+    if family == "periodic":
+        for n in N_GRID:
+            for mean in MEAN_GRID:
+                C = float(n * mean + (n - 1))
+                for lr in lrs:
+                    out.append(({"C": C, "n": float(n), "D": 1.0}, lr))
+    else:
+        for p in P_GRID:
+            for ratio in (1.05, 1.2, 1.5, 2.0):  # C p > (1 - p): positive mean gradient
+                C = float(ratio * (1 - p) / p)
+                for lr in lrs:
+                    out.append(({"C": C, "p": p, "D": 1.0}, lr))
+    return out
+
+
+def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.999, eps: float = 1e-8,
+           family: str = "periodic", lr: float | None = None, schedule: str = "inv_sqrt", steps: int = 200_000,
+           budget: int = 200, seed: int = 0, x0: float = 1.0, profile: str | None = None,
+           switches: dict | None = None, certify: bool = True, progress=None) -> SearchResult:
+    r"""Find a problem of ``family`` where ``fails`` fails or diverges while every method in
+    ``converges`` converges, all with identical step sizes, start, stream, betas and eps.
+
+    ``b2="reddi"`` sets ``b2 = 1/(1 + C^2)`` for each problem (Reddi et al.'s Theorem 1).
+    ``lr=None`` tries the scales ``LR_GRID``; ``budget`` bounds the problems simulated.
+    ``progress(done, total)`` is called after each simulated problem.
+    """
+    methods = [fails, *converges]
+    for m in methods:
+        get_spec(m)
+    if len(set(methods)) != len(methods) or not converges:
+        raise SearchError(f"the failing method and the converging ones must be distinct and non-empty: {methods}")
+    if family not in FAMILIES:
+        raise UnknownNameError("search family", family, FAMILIES)
+    if schedule not in ("inv_sqrt", "constant"):
+        raise UnknownNameError("schedule", schedule, ("inv_sqrt", "constant"))
+    for name, v, lo in (("budget", budget, 1), ("steps", steps, 100)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise SearchError(f"{name} = {v!r} must be an integer >= {lo}")
+    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise SearchError(f"lr = {lr!r} must be a positive number")
+    if not (b2 == "reddi" or (isinstance(b2, (int, float)) and 0 < b2 < 1)):
+        raise SearchError(f"b2 = {b2!r} must be in (0, 1) or 'reddi'")
+    cands = _candidates(family, LR_GRID if lr is None else (float(lr),))
+    evaluated = screened = 0
+    trials: list[Trial] = []
+    found: Trial | None = None
+    screen = family == "periodic" and get_spec(fails).kernel == "adam" and fails == "adam"
+    for params, lr_k in cands:
+        if evaluated >= budget:
+            break
+        if screen and not _adam_pushed_wrong(params, b1, b2, eps):
+            screened += 1
+            continue
+        t = _trial(methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
+        evaluated += 1
+        trials.append(t)
+        if progress:
+            progress(evaluated, min(budget, len(cands)))
+        if t.is_counterexample(fails, converges):
+            found = t
+            break
+    if found is None:
+        near = max(trials, key=lambda t: t.margin(fails, converges), default=None)
+        msg = "no counterexample found" + (f"; closest: {near.params}, lr {near.lr:g}, " + ", ".join(
+            f"{m} {v.kind}" for m, v in near.verdicts.items()) if near else "")
+        return SearchResult(None, evaluated, screened, budget, msg, trials)
+    best = found
+    for factor_C, factor_lr in ((1.1, 1.0), (0.95, 1.0), (1.0, 2.0), (1.0, 0.5)):  # local refinement
+        if evaluated >= budget:
+            break
+        if factor_lr != 1.0 and lr is not None:
+            continue  # a learning rate the user gave is not the search's to change
+        p = dict(found.params)
+        C_new = p["C"] * factor_C
+        if family == "periodic" and C_new <= (p["n"] - 1) * p.get("D", 1.0):
+            continue
+        p["C"] = C_new
+        if screen and not _adam_pushed_wrong(p, b1, b2, eps):
+            continue
+        t = _trial(methods, family, p, found.lr * factor_lr, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
+        evaluated += 1
+        trials.append(t)
+        if t.is_counterexample(fails, converges) and t.margin(fails, converges) > best.margin(fails, converges):
+            best = t
+    record = make_record(best, fails, list(converges), family, schedule, steps, x0, seed, b1, b2, eps,
+                         profile, switches, certify=certify)
+    msg = ("counterexample found and certified" if record["certified"] else
+           "counterexample found; certification FAILED" if certify else "counterexample found (not certified)")
+    return SearchResult(record, evaluated, screened, budget, msg, trials)
+
+
+def _adam_pushed_wrong(params, b1, b2, eps) -> bool:
+    from .certify import periodic_certificate
+
+    b2v = 1.0 / (1.0 + params["C"] ** 2) if b2 == "reddi" else b2
+    cert = periodic_certificate(params["C"], int(params["n"]), params.get("D", 1.0), b1, b2v, eps)
+    return cert.pushes_to_wrong_end["adam"]
+
+
+def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, seed, b1, b2, eps,
+                profile, switches, certify: bool = True) -> dict:
+    """The JSON record of a counterexample with its certificates (see the module docstring)."""
+    import mpmath
+    import numba
+    import sympy
+
+    from ..kernels.runner import learning_rates
+    from ..verify.replay import replay
+    from .certify import periodic_certificate
+    from .classify import classify
+
+    methods = [fails, *converges]
+    b2v = 1.0 / (1.0 + trial.params["C"] ** 2) if b2 == "reddi" else b2
+    prob = _problem(family, trial.params)
+    rec = {"family": family, "params": trial.params, "lr": trial.lr, "schedule": schedule, "steps": steps,
+           "x0": x0, "seed": seed, "fails": fails, "converges": converges,
+           "hyper": {"b1": b1, "b2": b2v, "eps": eps}, "b2_rule": "reddi" if b2 == "reddi" else "fixed",
+           "profile": profile, "switches": switches or {},
+           "profiles": {m: _alg(m, trial.lr, b1, b2v, eps, profile, switches).profile for m in methods},
+           "verdicts": {m: v.as_dict() for m, v in trial.verdicts.items()},
+           "final_x": trial.final_x, "replay": {}, "certificate": None,
+           "versions": {"optmath": __version__, "numpy": np.__version__, "numba": numba.__version__,
+                        "sympy": sympy.__version__, "mpmath": mpmath.__version__,
+                        "python": platform.python_version()}}
+    ok = True
+    if certify:
+        n_rep = min(steps, REPLAY_STEPS)
+        G = linear_gradients(prob, n_rep, seed)
+        lrs = learning_rates(trial.lr, schedule, n_rep)
+        for m in methods:
+            alg = _alg(m, trial.lr, b1, b2v, eps, profile, switches)
+            r = replay(alg, G, x0=x0, lrs=lrs, dps=REPLAY_DPS, lo=prob.lo, hi=prob.hi)
+            regrets = G * (r.exact[:-1] - prob.xstar)  # linear losses: f_t(x) - f_t(x*) = g_t (x - x*)
+            v = classify(r.exact, prob.xstar, regrets, lo=prob.lo, hi=prob.hi, grad_scale=gradient_scale(prob))
+            rec["replay"][m] = {"steps": n_rep, "dps": REPLAY_DPS, "max_error": float(r.error.max()),
+                                "bound_holds": r.holds, "class": v.kind,
+                                "full_horizon": n_rep == steps}
+            # the classification's thresholds are fractions of the interval; an error far below them
+            # cannot change a class (the first-order bound can be exceeded where sign() or max()
+            # switch branch on a near-tie, which is reported but is not a failure)
+            ok &= float(r.error.max()) <= CERT_ERROR * (prob.hi - prob.lo)
+            if n_rep == steps:
+                ok &= v.kind == trial.verdicts[m].kind
+        if family == "periodic":
+            cert = periodic_certificate(trial.params["C"], int(trial.params["n"]), trial.params.get("D", 1.0),
+                                        b1, b2v, eps)
+            rec["certificate"] = cert.as_dict()
+            if fails == "adam":
+                ok &= cert.pushes_to_wrong_end["adam"]
+            if "amsgrad" in converges:
+                ok &= not cert.pushes_to_wrong_end["amsgrad"]
+    rec["certified"] = bool(ok and certify)
+    return rec
+
+
+def write_record(record: dict, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def replay_record(path, certify: bool = True) -> tuple[bool, dict]:
+    """Re-run a record from scratch; ``(still_holds, fresh_record)``."""
+    try:
+        rec = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise SearchError(f"record {str(path)!r} does not exist") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SearchError(f"record {str(path)!r} is not readable JSON: {exc}") from None
+    try:
+        fails, converges = rec["fails"], list(rec["converges"])
+        family, params = rec["family"], {k: float(v) for k, v in rec["params"].items()}
+        hyper = rec["hyper"]
+        b2 = "reddi" if rec.get("b2_rule") == "reddi" else float(hyper["b2"])
+        args = (family, params, float(rec["lr"]), rec["schedule"], int(rec["steps"]), float(rec["x0"]),
+                int(rec["seed"]), float(hyper["b1"]), b2, float(hyper["eps"]), rec.get("profile"),
+                rec.get("switches") or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SearchError(f"record {str(path)!r} lacks or mangles a field: {exc}") from None
+    if family not in FAMILIES or args[3] not in ("inv_sqrt", "constant"):
+        raise SearchError(f"record {str(path)!r} names an unknown family or schedule")
+    try:
+        trial = _trial([fails, *converges], *args)
+    except (DomainError, UnknownNameError) as exc:
+        raise SearchError(f"record {str(path)!r}: {exc}") from None
+    fresh = make_record(trial, fails, converges, family, args[3], args[4], args[5], args[6], args[7], b2, args[9],
+                        args[10], args[11], certify=certify)
+    same = all(fresh["verdicts"][m]["class"] == rec["verdicts"][m]["class"] for m in [fails, *converges])
+    holds = same and trial.is_counterexample(fails, converges) and (fresh["certified"] or not certify)
+    return holds, fresh
