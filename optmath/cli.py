@@ -340,6 +340,41 @@ def replay_cmd(record):
     sys.exit(0 if holds else 1)
 
 
+@cli.command()
+@click.option("--optimizer", "-o", default="adam", show_default=True)
+@click.option("--family", default="reddi", show_default=True,
+              help="reddi, periodic, stochastic, finite_sum, sparse or heavy_tail")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a problem parameter (repeatable)")
+@click.option("--b1", "b1", default="0:0.9:10", show_default=True, metavar="LO:HI:N")
+@click.option("--b2", "b2", default="0.5:0.99:10", show_default=True, metavar="LO:HI:N")
+@click.option("--horizon", default=30000, show_default=True, type=int, help="steps per cell")
+@click.option("--lr", default=0.5, show_default=True, type=float)
+@click.option("--schedule", default="inv_sqrt", show_default=True, help="inv_sqrt or constant")
+@click.option("--x0", default=1.0, show_default=True, type=float)
+@click.option("--eps", default=1e-8, show_default=True, type=float)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--profile", "-p", default=None)
+@click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
+@click.option("--out", default="phase", show_default=True, type=click.Path(file_okay=False),
+              help="folder for the JSON data and the PNG figure")
+def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, seed, profile, switches, out):
+    """Map converges / fails / diverges over a (b1, b2) grid for one problem; writes JSON and PNG."""
+    from rich.progress import Progress
+
+    from .search.phase import parse_grid, phase as run_phase, write_phase
+
+    problem = {k: (v if k == "order" else float(v)) for k, v in _pairs(params, "--param", str).items()}
+    with Progress(transient=True) as bar:
+        task = bar.add_task("cells", total=None)
+        d = run_phase(optimizer, family, problem, b1=parse_grid(b1, "b1"), b2=parse_grid(b2, "b2"),
+                      steps=horizon, lr=lr, schedule=schedule, x0=x0, eps=eps, seed=seed, profile=profile,
+                      switches=_parse_switches(switches),
+                      progress=lambda done, total: bar.update(task, completed=done, total=total))
+    jpath, ppath = write_phase(d, out)
+    click.echo(f"{optimizer} on {family} {problem or ''}: " + ", ".join(f"{k} {v}" for k, v in d.counts().items()))
+    click.echo(f"wrote {jpath} and {ppath}")
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)

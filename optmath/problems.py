@@ -13,6 +13,21 @@ Families
                optimise over ``[lo, hi]`` (Reddi: ``[-1, 1]``, ``C = 3, n = 3, D = 1``).
 ``stochastic`` Reddi et al. Theorem 3: ``C x`` with probability ``p``, else ``-D x``;
                ``pp = [C, p, D]``.
+``finite_sum`` the n-component family in the spirit of Zhang et al. (2022)'s divergence study:
+               Reddi's components ``f_0 = n x``, ``f_i = -x`` (i >= 1) for ``x >= -1``, continued
+               to the whole real line by quadratic pieces with matching value and slope,
+               ``f_0 = n/2 (x+2)^2 - 3n/2`` and ``f_i = -(x+2)^2/2 + 3/2`` for ``x < -1``; the sum is
+               ``x`` (``x >= -1``) and ``(x+2)^2/2 - 3/2`` below, with its minimum at ``x* = -2``.
+               Unconstrained; one component per step in cyclic order (``order = 0``) or by
+               random reshuffling, a fresh permutation per epoch (``order = 1``);
+               ``pp = [n, order]``.
+``sparse``     sparse gradients on ``[-1, 1]``: ``C x`` with probability ``p``, ``-D x`` with
+               probability ``q``, else 0 (most steps carry no gradient); ``pp = [C, p, D, q]``.
+``heavy_tail`` ``(mu + xi_t) x`` on ``[-1, 1]`` with symmetric Pareto noise of tail index
+               ``alpha`` and scale ``s``: ``xi = s sign(u - 1/2) ((2|u - 1/2|)^(-1/alpha) - 1)``
+               (infinite variance for ``alpha <= 2``); ``pp = [mu, alpha, s]``.
+
+Every family's draws come from :func:`draws` (one number per step, seeded, outside the kernels).
 """
 from __future__ import annotations
 
@@ -24,20 +39,45 @@ from numba import njit
 
 from .errors import DomainError, UnknownNameError
 
-QUADRATIC, PERIODIC, STOCHASTIC = 0, 1, 2
+QUADRATIC, PERIODIC, STOCHASTIC, FINITE_SUM, SPARSE, HEAVY_TAIL = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True, error_model="numpy")
 def _coef(prob, pp, t, u):
-    """Slope of the linear families at step t (``u`` is the step's uniform draw)."""
+    """Slope of the linear families at step t (``u`` is the step's draw)."""
     if prob == PERIODIC:
         n = int(pp[1])
         if (t - 1 - int(pp[2])) % n == 0:
             return pp[0]
         return -pp[3]
+    if prob == SPARSE:
+        if u < pp[1]:
+            return pp[0]
+        if u < pp[1] + pp[3]:
+            return -pp[2]
+        return 0.0
+    if prob == HEAVY_TAIL:
+        h = u - 0.5
+        mag = (2.0 * abs(h)) ** (-1.0 / pp[1]) - 1.0
+        return pp[0] + pp[2] * (mag if h >= 0 else -mag)
     if u < pp[1]:
         return pp[0]
     return -pp[2]
+
+
+@njit(cache=True, error_model="numpy")
+def _fs_grad(n, first, xi):
+    """Gradient of one finite-sum component (``first``: the component with slope n)."""
+    if xi >= -1.0:
+        return n if first else -1.0
+    return n * (xi + 2.0) if first else -(xi + 2.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _fs_loss(n, first, xi):
+    if xi >= -1.0:
+        return n * xi if first else -xi
+    return 0.5 * n * (xi + 2.0) ** 2 - 1.5 * n if first else -0.5 * (xi + 2.0) ** 2 + 1.5
 
 
 @njit(cache=True, error_model="numpy")
@@ -46,6 +86,9 @@ def grad(prob, pp, x, t, u, out):
     if prob == QUADRATIC:
         for i in range(x.shape[0]):
             out[i] = pp[0] * (x[i] - pp[1])
+    elif prob == FINITE_SUM:  # u is the component index of this step
+        for i in range(x.shape[0]):
+            out[i] = _fs_grad(pp[0], u == 0.0, x[i])
     else:
         c = _coef(prob, pp, t, u)
         for i in range(x.shape[0]):
@@ -60,11 +103,30 @@ def loss(prob, pp, x, t, u):
     if prob == QUADRATIC:
         for i in range(x.shape[0]):
             s += 0.5 * pp[0] * (x[i] - pp[1]) ** 2
+    elif prob == FINITE_SUM:
+        for i in range(x.shape[0]):
+            s += _fs_loss(pp[0], u == 0.0, x[i])
     else:
         c = _coef(prob, pp, t, u)
         for i in range(x.shape[0]):
             s += c * x[i]
     return s
+
+
+def draws(problem: "Problem", steps: int, seed: int = 0) -> np.ndarray:
+    """The per-step draws of a problem, seeded and outside the kernels: uniforms for the
+    stochastic families, the component index for the finite sum (cyclic, or a fresh
+    permutation per epoch), zeros otherwise."""
+    rng = np.random.default_rng(seed)
+    if problem.code == FINITE_SUM:
+        n = int(problem.pp[0])
+        if problem.pp[1] == 0:
+            return (np.arange(steps) % n).astype(np.float64)
+        epochs = -(-steps // n)
+        return np.concatenate([rng.permutation(n) for _ in range(epochs)])[:steps].astype(np.float64)
+    if problem.stochastic:
+        return rng.random(steps)
+    return np.zeros(steps)
 
 
 @dataclass(frozen=True)
@@ -124,8 +186,34 @@ def make_problem(name: str, **params) -> Problem:
             raise DomainError(f"problem domain lo = {lo!r} must be below hi = {hi!r}")
         mean = p * C - (1 - p) * D
         prob = Problem(name, STOCHASTIC, np.array([C, p, D]), lo, hi, lo if mean > 0 else hi, True)
+    elif name == "finite_sum":
+        n = _need(params, "n", 20.0, 2.0)
+        order = params.pop("order", "cyclic")
+        if n != int(n):
+            raise DomainError(f"problem parameter n = {n!r} must be an integer")
+        if order not in ("cyclic", "reshuffle"):
+            raise DomainError(f"problem parameter order = {order!r} must be 'cyclic' or 'reshuffle'")
+        prob = Problem(name, FINITE_SUM, np.array([n, 0.0 if order == "cyclic" else 1.0]), xstar=-2.0,
+                       stochastic=order == "reshuffle")
+    elif name == "sparse":
+        C = _need(params, "C", 10.0, 0.0, lo_open=True)
+        p = _need(params, "p", 0.01, 0.0, 1.0)
+        D = _need(params, "D", 1.0, 0.0, lo_open=True)
+        q = _need(params, "q", 0.05, 0.0, 1.0)
+        if p + q > 1:
+            raise DomainError(f"problem parameters p + q = {p + q!r} must not exceed 1")
+        mean = p * C - q * D
+        prob = Problem(name, SPARSE, np.array([C, p, D, q]), -1.0, 1.0, -1.0 if mean > 0 else 1.0, True)
+    elif name == "heavy_tail":
+        mu = _need(params, "mu", 0.1)
+        alpha = _need(params, "alpha", 1.5, 0.0, lo_open=True)
+        scale = _need(params, "s", 1.0, 0.0)
+        if mu == 0:
+            raise DomainError("problem parameter mu = 0 leaves no unique optimum")
+        prob = Problem(name, HEAVY_TAIL, np.array([mu, alpha, scale]), -1.0, 1.0, -1.0 if mu > 0 else 1.0, True)
     else:
-        raise UnknownNameError("problem", name, ["quadratic", "periodic", "reddi", "synthetic", "stochastic"])
+        raise UnknownNameError("problem", name, ["quadratic", "periodic", "reddi", "synthetic", "stochastic",
+                                                 "finite_sum", "sparse", "heavy_tail"])
     if params:
         raise DomainError(f"unknown parameter(s) {', '.join(sorted(params))} for problem {name!r}")
     return prob
@@ -139,9 +227,9 @@ def linear_gradients(problem: Problem, steps: int, seed: int = 0) -> np.ndarray:
     if problem.code == PERIODIC:
         n, phase, D = int(problem.pp[1]), int(problem.pp[2]), float(problem.pp[3])
         return np.where((t - 1 - phase) % n == 0, C, -D)
-    if problem.code == STOCHASTIC:
-        u = np.random.default_rng(seed).random(steps)
-        return np.where(u < float(problem.pp[1]), C, -float(problem.pp[2]))
+    if problem.code in (STOCHASTIC, SPARSE, HEAVY_TAIL):
+        u = draws(problem, steps, seed)
+        return np.array([_coef(problem.code, problem.pp, k + 1, u[k]) for k in range(steps)])
     raise DomainError(f"problem {problem.name!r} is not a linear family: its gradient depends on x")
 
 
@@ -154,6 +242,12 @@ def gradient_scale(problem: Problem) -> float:
     if problem.code == STOCHASTIC:
         p, D = float(problem.pp[1]), float(problem.pp[2])
         return p * C + (1 - p) * D
+    if problem.code == SPARSE:
+        return float(problem.pp[1]) * C + float(problem.pp[3]) * float(problem.pp[2])
+    if problem.code == HEAVY_TAIL:
+        return abs(C) + float(problem.pp[2])
+    if problem.code == FINITE_SUM:
+        return 2.0 * (C - 1.0) / C  # mean |slope| of the components on x >= -1
     return C
 
 

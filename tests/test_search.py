@@ -192,3 +192,86 @@ def test_stochastic_family_search():
 
 from optmath.errors import OptmathError as OptmathError_  # noqa: E402
 assert issubclass(SearchError, OptmathError_)
+
+
+# --- problem families and phase diagrams ------------------------------------------------------
+from optmath.problems import draws as problem_draws, linear_gradients  # noqa: E402
+from optmath.search.certify import adam_failure_b2  # noqa: E402
+from optmath.search.phase import parse_grid, phase, write_phase  # noqa: E402
+
+
+def test_finite_sum_components_sum_to_the_stated_function():
+    from optmath.problems import loss, grad
+    prob = make_problem("finite_sum", n=7)
+    for x in (-3.5, -2.0, -1.0, -0.3, 0.8):
+        xs = np.array([x])
+        total = sum(loss(prob.code, prob.pp, xs, 1, float(i)) for i in range(7))
+        slope = sum(grad(prob.code, prob.pp, xs, 1, float(i), np.empty(1))[0] for i in range(7))
+        expect = x if x >= -1 else 0.5 * (x + 2) ** 2 - 1.5
+        assert total == pytest.approx(expect, abs=1e-12) and slope == pytest.approx(1.0 if x >= -1 else x + 2)
+    cyc = problem_draws(prob, 14)
+    assert cyc.tolist() == [float(i % 7) for i in range(14)]
+    shuffled = problem_draws(make_problem("finite_sum", n=7, order="reshuffle"), 21, seed=3)
+    assert all(sorted(shuffled[k:k + 7]) == list(range(7)) for k in (0, 7, 14))  # a permutation per epoch
+
+
+def test_sparse_and_heavy_tail_streams():
+    sp_prob = make_problem("sparse", C=10.0, p=0.01, q=0.05)
+    g = linear_gradients(sp_prob, 100000, seed=0)
+    assert set(np.unique(g)) == {-1.0, 0.0, 10.0} and (g == 0).mean() == pytest.approx(0.94, abs=0.01)
+    ht = make_problem("heavy_tail", mu=0.1, alpha=1.5)
+    g = linear_gradients(ht, 200000, seed=0)
+    assert np.median(g) == pytest.approx(0.1, abs=0.02) and np.abs(g).max() > 1e3  # heavy tail
+    for bad in (dict(p=0.7, q=0.5), dict(C=-1.0)):
+        with pytest.raises(DomainError):
+            make_problem("sparse", **bad)
+    with pytest.raises(DomainError):
+        make_problem("finite_sum", n=5, order="random")
+
+
+def test_reddi_phase_boundary_matches_the_analytic_one(tmp_path):
+    """b1 = 0, C = 3: the numeric fails/converges edge over b2 lies within one grid step of the
+    root of the symbolic drift."""
+    b2s = np.linspace(0.05, 0.95, 19)
+    d = phase("adam", "reddi", {"C": 3.0}, b1=[0.0], b2=b2s, steps=30000, lr=0.5, x0=1.0, profile="paper",
+              switches={"bias_correction": "none"})
+    fails = [row[0] == "fails" for row in d.classes]
+    edge = next(i for i, f in enumerate(fails) if not f)
+    assert all(fails[:edge]) and not any(fails[edge:])
+    numeric = (b2s[edge - 1] + b2s[edge]) / 2
+    analytic = adam_failure_b2(3.0)
+    assert abs(numeric - analytic) <= b2s[1] - b2s[0]
+    _, png = write_phase(d, tmp_path)
+    assert png.stat().st_size > 1000
+
+
+def test_finite_sum_failure_region_grows_with_n_and_shrinks_as_b2_to_1(tmp_path):
+    b1s, b2s = [0.0, 0.5, 0.9], [0.5, 0.8, 0.9, 0.99, 0.999]
+    failing = {}
+    for n in (5, 20):
+        d = phase("adam", "finite_sum", {"n": float(n)}, b1=b1s, b2=b2s, steps=100000, lr=0.1, x0=-1.0,
+                  profile="pytorch")
+        f = d.failing()
+        rows = f.mean(axis=1)
+        assert rows[0] > rows[-1] and np.all(np.diff(rows) <= 1e-12), (n, d.classes)
+        failing[n] = int(f.sum())
+        j1, p1 = write_phase(d, tmp_path / "a", f"fs{n}")
+        j2, p2 = write_phase(d, tmp_path / "b", f"fs{n}")
+        assert p1.read_bytes() == p2.read_bytes() and j1.read_bytes() == j2.read_bytes()  # deterministic
+    assert failing[20] > failing[5]
+
+
+@pytest.mark.parametrize("text,name,message", [("0:1", "b1", "LO:HI:N"), ("0:0.9:x", "b1", "LO:HI:N"),
+                                               ("0:0.9:10", "b2", "need 0 <"), ("0.5:0.4:3", "b1", "need 0")])
+def test_phase_grid_bad_input(text, name, message):
+    with pytest.raises(SearchError, match=message):
+        parse_grid(text, name)
+
+
+def test_phase_cli(tmp_path):
+    p = _cli("phase", "--family", "reddi", "--param", "C=3", "--b1", "0:0:1", "--b2", "0.1:0.9:3",
+             "--horizon", "3000", "--profile", "paper", "--switch", "bias_correction=none", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "phase_adam_reddi.png").exists() and "fails" in p.stdout
+    p = _cli("phase", "--family", "nope", "--out", str(tmp_path))
+    assert p.returncode == 2 and "unknown problem 'nope'" in p.stderr

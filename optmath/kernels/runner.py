@@ -255,7 +255,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     lrs = learning_rates(p.lr, schedule, int(steps))
     x = _x0(x0, 1 if np.ndim(x0) == 0 else len(x0))
     dim = x.shape[0]
-    draws = np.random.default_rng(seed).random(int(steps)) if prob.stochastic else np.zeros(int(steps))
+    draws = P.draws(prob, int(steps), seed)
     st = np.repeat(p.init[:, None], dim, axis=1)
     xs = np.empty((steps + 1, dim))
     srec = np.empty((steps + 1, NS, dim) if record_states else (1, NS, dim))
@@ -310,7 +310,7 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     pps = np.stack([q.pp for q in probs])
     lo = max(q.lo for q in probs)
     hi = min(q.hi for q in probs)
-    draws = np.random.default_rng(seed).random(steps) if probs[0].stochastic else np.zeros(steps)
+    draws = P.draws(probs[0], steps, seed)
     out = np.empty((N, 4))
     _sweep(plans[0].family, hps, lrs0, sched, x0s, inits, probs[0].code, pps, draws, lo, hi,
            bool(math.isfinite(lo) or math.isfinite(hi)), np.array([q.xstar for q in probs]), out,

@@ -202,3 +202,18 @@ def adam_failure_boundary(b2: float, n: int = 3, D: float = 1.0, eps: float = 0.
                 return None
         root = mpmath.findroot(f, (lo, hi), solver="anderson")
     return float(root)
+
+
+def adam_failure_b2(C: float, n: int = 3, D: float = 1.0, eps: float = 0.0) -> float | None:
+    r"""The ``b2`` below which Adam (``b1 = 0``) fails on the periodic problem ``(C, n, D)``: the root
+    of ``Drift_Adam(b2) = 0`` in ``(0, 1)``, or ``None`` when the drift keeps one sign."""
+    Cs, B2 = sp.symbols("C b2", positive=True)
+    expr = adam_drift_b1_zero(Cs, B2, n, D, eps).subs(Cs, sp.nsimplify(C))
+    f = sp.lambdify(B2, expr, "mpmath")
+    with mpmath.workdps(30):
+        grid = [mpmath.mpf(k) / 1000 for k in range(1, 1000)]
+        vals = [f(b) for b in grid]
+        for a, b, fa, fb in zip(grid, grid[1:], vals, vals[1:]):
+            if fa < 0 <= fb:
+                return float(mpmath.findroot(f, (a, b), solver="anderson"))
+    return None
