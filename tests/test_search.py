@@ -125,6 +125,8 @@ def test_reddi_search_finds_and_certifies(reddi_record):
     assert rec["replay"]["adam"]["bound_holds"] and rec["replay"]["amsgrad"]["bound_holds"]
     assert rec["certificate"]["pushes_to_wrong_end"] == {"adam": True, "amsgrad": False}
     assert json.loads(path.read_text())["params"] == rec["params"]
+    holds, fresh = replay_record(path)
+    assert holds and fresh["verdicts"] == rec["verdicts"]
 
 
 def test_pytorch_defaults_adam_fails_yogi_converges(tmp_path):
@@ -275,3 +277,14 @@ def test_phase_cli(tmp_path):
     assert (tmp_path / "phase_adam_reddi.png").exists() and "fails" in p.stdout
     p = _cli("phase", "--family", "nope", "--out", str(tmp_path))
     assert p.returncode == 2 and "unknown problem 'nope'" in p.stderr
+
+
+@pytest.mark.parametrize("family,params,x0", [("reddi", {"C": 3.0}, 1.0), ("stochastic", {"C": 3.0, "p": 0.4}, 1.0),
+                                              ("finite_sum", {"n": 5.0, "order": "reshuffle"}, -1.0),
+                                              ("sparse", {"C": 10.0, "p": 0.02, "q": 0.1}, 1.0),
+                                              ("heavy_tail", {"mu": 0.2, "alpha": 1.5}, 1.0)])
+def test_a_figure_for_each_family(tmp_path, family, params, x0):
+    d = phase("adam", family, params, b1=[0.0, 0.9], b2=[0.5, 0.999], steps=5000, lr=0.1, x0=x0)
+    jpath, png = write_phase(d, tmp_path)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and json.loads(jpath.read_text())["family"] == family
+    assert sum(d.counts().values()) == 4
