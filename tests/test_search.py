@@ -37,6 +37,16 @@ def test_diverges_on_an_unstable_quadratic_and_on_nan():
     assert classify([0.0, 1.0, math.nan] + [0.0] * 10, 0.0).kind == "diverges"
     grow = np.concatenate([np.ones(50), np.geomspace(1, 500, 50)])
     assert classify(grow, 0.0).kind == "diverges"  # unconstrained, still rising: growth rule
+    assert classify(3.0 * np.sqrt(np.arange(1, 20001)), 0.0).kind == "diverges"  # like sqrt(t): unbounded
+    assert classify(5.0 - 4.0 / np.sqrt(np.arange(1, 20001)), 0.0).kind == "fails"  # bounded, settles at 5
+
+
+def test_adam_diverges_to_infinity_on_the_finite_sum():
+    prob = make_problem("finite_sum", n=20)
+    tr = run(get_spec("adam").resolve("pytorch", lr=0.1, b1=0.0, b2=0.5), problem=prob, steps=100000, x0=-1.0,
+             schedule="inv_sqrt")
+    v = classify_trajectory(tr, prob)
+    assert v.kind == "diverges" and tr.xs[-1, 0] > 10, v
 
 
 def test_limit_cycle_is_derived_and_checked():

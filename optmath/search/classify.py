@@ -2,10 +2,11 @@ r"""One vocabulary and one written rule for how a run ended.
 
 Classes
 -------
-``diverges``      an iterate or state became non-finite, or the distance to the optimum grew
+``diverges``      an iterate or state became non-finite, or the distance to the optimum grows
                   without bound: above ``DIVERGE_RATIO`` times the problem's scale, or (unconstrained)
-                  multiplied by at least ``DIVERGE_GROWTH`` over the second half while still rising
-                  over the last quarter.
+                  above ``DIVERGE_MIN`` times the scale, multiplied by at least ``DIVERGE_GROWTH``
+                  over the second half and still rising: the means of the four windows of the last
+                  quarter increase (a distance growing like ``sqrt(t)`` or faster qualifies).
 ``converges``     the distance to the optimum stays below ``CONVERGE_TOL`` (relative to the scale)
                   over the last ``TAIL_CONVERGE`` of the run.
 ``fails``         the distance stays above ``FAIL_TOL`` over the whole second half and the average
@@ -31,7 +32,8 @@ TAIL_CONVERGE = 0.1
 FAIL_TOL = 0.25
 FAIL_REGRET = 0.01
 DIVERGE_RATIO = 1e3
-DIVERGE_GROWTH = 4.0
+DIVERGE_MIN = 10.0
+DIVERGE_GROWTH = 1.25
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ def classify(xs, xstar: float, regrets=None, *, lo: float = -math.inf, hi: float
         return Verdict("diverges", f"distance {dist[-1]:.3g} x scale", float(tail.max()), float(half.min()), regret)
     if not constrained:
         q = dist[T - T // 4:]
-        if half[0] > 0 and dist[-1] >= DIVERGE_GROWTH * half[0] and np.all(np.diff(q) >= 0) and dist[-1] > 1:
+        windows = np.array([w.mean() for w in np.array_split(q, 4)])  # robust to oscillation within a period
+        if half[0] > 0 and dist[-1] >= DIVERGE_GROWTH * half[0] and np.all(np.diff(windows) > 0) and dist[-1] > DIVERGE_MIN:
             return Verdict("diverges", f"distance grew {dist[-1] / half[0]:.3g}-fold over the second half",
                            float(tail.max()), float(half.min()), regret)
     if tail.max() <= CONVERGE_TOL:
