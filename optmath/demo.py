@@ -8,7 +8,9 @@ Steps (each prints its claim and both checks):
    ``c (1 - b1^t)`` for 1,000 steps, and the bias-corrected first step has size ``lr``.
 3. *Search* Reddi et al.'s Theorem-1 family over ``C`` with the same step size, start, stream and
    eps for every method: Adam ends at the wrong end while AMSGrad converges.
-4. *Report*: Markdown and JSON with a provenance header.
+4. *Certify* one counterexample with :func:`optmath.search.search.search`: the classification
+   of every run, an mpmath replay of each method and the symbolic limit-cycle drift.
+5. *Report*: Markdown and JSON with a provenance header.
 """
 from __future__ import annotations
 
@@ -87,6 +89,16 @@ def search_reddi(steps: int = 30000, seed: int = 0) -> dict:
             "C": Cs.tolist(), "steps": steps, "results": out, "adam_fails_amsgrad_converges": fails}
 
 
+def certified_counterexample(steps: int = 30000, seed: int = 0) -> dict:
+    """The same setting through :func:`optmath.search.search.search`: found, replayed in mpmath and
+    certified by the symbolic limit-cycle drift."""
+    from .search.search import search
+
+    r = search("adam", ("amsgrad", "yogi"), b1=0.0, b2="reddi", eps=1e-8, lr=0.5, steps=steps, seed=seed,
+               profile="paper", switches={"bias_correction": "none"})
+    return {"summary": str(r), "record": r.record}
+
+
 def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0, echo=print) -> dict:
     echo(f"optmath {__version__}: derive, verify, search, report")
     d = derive_ema()
@@ -103,12 +115,15 @@ def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0
     echo(f"         e.g. C = {s['C'][k]:g}: Adam x_T = {s['results']['adam']['final_x'][k]:+.4f}, "
          f"AMSGrad x_T = {s['results']['amsgrad']['final_x'][k]:+.4f}, "
          f"Yogi x_T = {s['results']['yogi']['final_x'][k]:+.4f}")
+    cx = certified_counterexample(steps, seed)
+    certified = bool(cx["record"] and cx["record"]["certified"])
+    echo("[certify] " + cx["summary"].replace("\n", "\n          "))
     result = {"provenance": {"optmath": __version__, "commit": _commit(), "seed": seed,
                              "command": "optmath demo " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "optmath demo",
                              "python": platform.python_version(), "numpy": np.__version__,
                              "sympy": sp.__version__},
-              "derive": d, "verify": v, "search": s,
-              "ok": bool(d["symbolic"] and d["rational_points"] and v["holds"] and n > 0)}
+              "derive": d, "verify": v, "search": s, "counterexample": cx,
+              "ok": bool(d["symbolic"] and d["rational_points"] and v["holds"] and n > 0 and certified)}
     if out_dir:
         path = Path(out_dir)
         path.mkdir(parents=True, exist_ok=True)
@@ -156,4 +171,9 @@ Claim: {s['claim']}.  {s['steps']} steps, identical step size, start, stream and
 | C | Adam $x_T$ | AMSGrad $x_T$ | Yogi $x_T$ | Adam fails, AMSGrad converges |
 |---|---|---|---|---|
 {rows}
+
+## 4. Certified counterexample (`optmath.search`)
+```
+{r["counterexample"]["summary"]}
+```
 """
