@@ -375,6 +375,34 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
     click.echo(f"wrote {jpath} and {ppath}")
 
 
+@cli.command()
+@click.option("--topic", default=None, help="only one topic (ema, momentum, sgd, rmsprop, adam)")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", default="exercises", show_default=True, type=click.Path(file_okay=False))
+def exercises(topic, seed, out):
+    """Write an exercise sheet (sheet.md, sheet.json) and its answer key (key.md)."""
+    from .teach.exercises import make_sheet, write_sheet
+
+    for path in write_sheet(make_sheet(seed, topic), out):
+        click.echo(f"wrote {path}")
+
+
+@cli.command("grade")
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.argument("answers", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def grade_cmd(sheet, answers, as_json):
+    """Grade ANSWERS (JSON or 'ID: answer' lines) against SHEET (sheet.json); exit 0 when all are right."""
+    import json
+
+    from .teach.exercises import grade
+
+    report = grade(sheet, answers)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else str(report))
+    got, total = report.score
+    sys.exit(0 if got == total else 1)
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)

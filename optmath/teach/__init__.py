@@ -1,0 +1,1 @@
+"""Teaching: exercise sheets with toolkit-computed answer keys, and grading."""
