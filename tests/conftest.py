@@ -1,4 +1,4 @@
-"""Shared fixtures and the CI rule: parity tests must run, never skip, when CI=true."""
+"""Shared fixtures and the CI rule: parity and browser tests must run, never skip, when CI=true."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,7 @@ CASES = [(name, profile) for name, spec in REGISTRY.items() for profile in spec.
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if os.environ.get("CI") == "true" and rep.skipped and item.get_closest_marker("parity"):
+    marker = item.get_closest_marker("parity") or item.get_closest_marker("browser")
+    if os.environ.get("CI") == "true" and rep.skipped and marker:
         rep.outcome = "failed"
-        rep.longrepr = f"parity test {item.nodeid} was skipped, which CI forbids: {rep.longrepr}"
+        rep.longrepr = f"{marker.name} test {item.nodeid} was skipped, which CI forbids: {rep.longrepr}"

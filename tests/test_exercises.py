@@ -211,8 +211,9 @@ def test_cli_end_to_end(tmp_path):
 
 
 def test_committed_sheet_is_regenerated_byte_for_byte(tmp_path):
-    """reports/exercises is `optmath exercises --seed 0 --out reports/exercises`: it must not be stale."""
+    """reports/exercises is `optmath exercises --seed 0 --out reports/exercises`: it must not be stale
+    (the HTML embeds KaTeX and its fonts, so the pages work offline)."""
     committed = Path(__file__).parent.parent / "reports" / "exercises"
     write_sheet(make_sheet(0), tmp_path)
-    for name in ("sheet.json", "sheet.md", "key.md"):
+    for name in ("sheet.json", "sheet.md", "key.md", "sheet.html", "key.html"):
         assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), f"{name} is stale: regenerate it"

@@ -184,18 +184,23 @@ def _construct_answer(p):
 
 KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("ema_state", "ema", "State after k steps", "number", _ema_state_make,
-         lambda p: (f"Adam's first moment with b1 = {p['b1']} and m_0 = 0 sees the gradients "
-                    f"{', '.join(map(str, p['g']))}. Give m_{len(p['g'])} exactly (a fraction is fine)."),
-         _ema_state_answer, lambda p, a: f"m_k = (1 - b1) sum_i b1^(k-i) g_i = {a} = {float(a):.10g}"),
+         lambda p: (f"Adam's first moment with $\\beta_1 = {p['b1']}$ and $m_0 = 0$ sees the gradients "
+                    f"$g_1, \\dots, g_{{{len(p['g'])}}} = {', '.join(map(str, p['g']))}$. Give $m_{{{len(p['g'])}}}$ "
+                    "exactly (a fraction is fine)."),
+         _ema_state_answer,
+         lambda p, a: f"$m_k = (1 - \\beta_1) \\sum_i \\beta_1^{{k-i}} g_i = {a} \\approx {float(a):.10g}$"),
     Kind("corrected_weight", "ema", "Weight of g_1 after bias correction", "number",
          lambda r: {"b": r.choice(["9/10", "99/100", "1/2"]), "t": r.choice([2, 5, 10, 20])},
-         lambda p: f"With decay b = {p['b']}, what weight does g_1 carry in the bias-corrected average at step t = {p['t']}?",
-         _corrected_weight_answer, lambda p, a: f"(1 - b) b^(t-1) / (1 - b^t) = {a} = {float(a):.10g}"),
+         lambda p: (f"With decay $\\beta = {p['b']}$, what weight does $g_1$ carry in the bias-corrected "
+                    f"average at step $t = {p['t']}$?"),
+         _corrected_weight_answer,
+         lambda p, a: f"$\\frac{{(1 - \\beta)\\beta^{{t-1}}}}{{1 - \\beta^t}} = {a} \\approx {float(a):.10g}$"),
     Kind("steps_until", "ema", "Steps until the correction is negligible", "integer",
          lambda r: {"b": r.choice(["9/10", "99/100", "999/1000"]), "delta": r.choice(["1/100", "1/1000"])},
-         lambda p: f"For b = {p['b']}, what is the smallest t with b^t <= {p['delta']} (the weights then sum to within "
-                   f"{p['delta']} of 1)?",
-         _steps_until_answer, lambda p, a: f"ceil(ln delta / ln b) = {a}, confirmed at 50 digits"),
+         lambda p: (f"For $\\beta = {p['b']}$, what is the smallest $t$ with $\\beta^t \\le {p['delta']}$ (the "
+                    f"weights then sum to within ${p['delta']}$ of 1)?"),
+         _steps_until_answer,
+         lambda p, a: f"$\\lceil \\ln\\delta / \\ln\\beta \\rceil = {a}$, confirmed at 50 digits"),
     Kind("bias_free", "ema", "Rewrite the moment without bias correction", "formula", lambda r: {},
          lambda p: ("Adam keeps m_t = b1 m_{t-1} + (1 - b1) g_t and divides by 1 - b1^t. Write an update of the "
                     "normalised average m directly in terms of its previous value m, the gradient g, b1 and t, "
@@ -203,20 +208,23 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          _bias_free_answer, lambda p, a: f"m <- {a}; equal to Adam's m_hat for every t (proved by induction)"),
     Kind("heavy_ball_lr", "momentum", "Largest stable step for heavy ball", "number",
          lambda r: {"h": r.choice(["1", "2", "4", "10"]), "mu": r.choice(["1/2", "9/10", "0"])},
-         lambda p: f"Heavy-ball momentum with mu = {p['mu']} on f(x) = h/2 x^2 with h = {p['h']}: above which "
-                   f"learning rate does the iteration become unstable?",
-         _heavy_ball_answer, lambda p, a: f"lr h < 2 + 2 mu, so lr* = (2 + 2 mu)/h = {a}"),
+         lambda p: (f"Heavy-ball momentum with $\\mu = {p['mu']}$ on $f(x) = \\tfrac{{h}}{{2}} x^2$ with $h = {p['h']}$: "
+                    "above which learning rate does the iteration become unstable?"),
+         _heavy_ball_answer, lambda p, a: f"$\\eta h < 2 + 2\\mu$, so $\\eta^* = (2 + 2\\mu)/h = {a}$"),
     Kind("noise_floor", "sgd", "Why reduce the learning rate near convergence", "number",
          lambda r: {"lr": r.choice(["1/10", "1/100"]), "h": r.choice(["1", "2"]), "s2": r.choice(["1", "4"])},
          lambda p: (f"SGD on f(x) = h/2 x^2 (h = {p['h']}) sees gradients h x + noise of variance {p['s2']}. With "
                     f"lr = {p['lr']}, what is the stationary E[x^2]? (It shrinks with lr: this is why the "
                     "step is reduced near convergence.)"),
-         _noise_floor_answer, lambda p, a: f"q = (1 - lr h)^2 q + lr^2 s2 gives q = lr s2 / (h (2 - lr h)) = {a}"),
+         _noise_floor_answer,
+         lambda p, a: (f"$q = (1 - \\eta h)^2 q + \\eta^2 \\sigma^2$ gives "
+                       f"$q = \\frac{{\\eta \\sigma^2}}{{h (2 - \\eta h)}} = {a}$")),
     Kind("rmsprop_limit", "rmsprop", "RMSProp under a constant gradient", "number",
          lambda r: {"lr": r.choice(["0.01", "0.1"]), "eps": r.choice(["1e-8", "0.5"]), "G": r.choice(["1", "2"])},
          lambda p: (f"PyTorch's RMSProp (eps = {p['eps']} outside the root, lr = {p['lr']}) sees the same gradient "
                     f"G = {p['G']} at every step. What does the step x_t - x_(t-1) tend to?"),
-         _rmsprop_answer, lambda p, a: f"s -> G^2, step -> -lr G / (|G| + eps) = {a:.10g}"),
+         _rmsprop_answer,
+         lambda p, a: f"$s \\to G^2$, step $\\to -\\eta G / (|G| + \\epsilon) = {a:.10g}$"),
     Kind("tune_lr", "sgd", "Tune the learning rate and observe", "number",
          lambda r: {"h": r.choice([1.0, 4.0]), "T": 50, "lrs": [0.05, 0.3, 0.9, 1.6, 2.1]},
          lambda p: (f"Run gradient descent on f(x) = h/2 x^2 with h = {p['h']} from x_0 = 1 for {p['T']} steps with "
@@ -271,12 +279,18 @@ def render_sheet(sheet: dict, key: bool = False) -> str:
 
 
 def write_sheet(sheet: dict, out_dir) -> list[Path]:
+    """``sheet.json`` (for grading), ``sheet.md``/``.html`` and ``key.md``/``.html`` in ``out_dir``."""
+    from ..report.html import to_html
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "sheet.json", out / "sheet.md", out / "key.md"]
+    paths = [out / n for n in ("sheet.json", "sheet.md", "key.md", "sheet.html", "key.html")]
     paths[0].write_text(json.dumps(sheet, indent=2, sort_keys=True) + "\n")
-    paths[1].write_text(render_sheet(sheet))
-    paths[2].write_text(render_sheet(sheet, key=True))
+    sheet_md, key_md = render_sheet(sheet), render_sheet(sheet, key=True)
+    paths[1].write_text(sheet_md)
+    paths[2].write_text(key_md)
+    paths[3].write_text(to_html(sheet_md, f"optmath exercises (seed {sheet['seed']})"))
+    paths[4].write_text(to_html(key_md, f"optmath exercises, answer key (seed {sheet['seed']})"))
     return paths
 
 
