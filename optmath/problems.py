@@ -220,17 +220,13 @@ def make_problem(name: str, **params) -> Problem:
 
 
 def linear_gradients(problem: Problem, steps: int, seed: int = 0) -> np.ndarray:
-    """The gradient of every step of a linear family (it does not depend on x), with the same
-    seeded draws as :func:`optmath.kernels.runner.run`: the explicit stream behind a run."""
-    t = np.arange(1, steps + 1)
-    C = float(problem.pp[0])
-    if problem.code == PERIODIC:
-        n, phase, D = int(problem.pp[1]), int(problem.pp[2]), float(problem.pp[3])
-        return np.where((t - 1 - phase) % n == 0, C, -D)
-    if problem.code in (STOCHASTIC, SPARSE, HEAVY_TAIL):
-        u = draws(problem, steps, seed)
-        return np.array([_coef(problem.code, problem.pp, k + 1, u[k]) for k in range(steps)])
-    raise DomainError(f"problem {problem.name!r} is not a linear family: its gradient depends on x")
+    """The gradient of every step of a linear family (it does not depend on x), from the same
+    jitted oracle and seeded draws as :func:`optmath.kernels.runner.run`: the explicit stream
+    behind a run."""
+    if problem.code in (QUADRATIC, FINITE_SUM):
+        raise DomainError(f"problem {problem.name!r} is not a linear family: its gradient depends on x")
+    u = draws(problem, steps, seed)
+    return np.array([_coef(problem.code, problem.pp, k + 1, u[k]) for k in range(steps)])
 
 
 def gradient_scale(problem: Problem) -> float:

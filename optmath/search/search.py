@@ -112,6 +112,11 @@ class SearchResult:
         return "\n".join(lines)
 
 
+def _b2_value(b2, params: dict) -> float:
+    """``b2`` itself, or Reddi's ``1/(1 + C^2)`` for ``b2 = "reddi"``."""
+    return 1.0 / (1.0 + params["C"] ** 2) if b2 == "reddi" else b2
+
+
 def _problem(family: str, params: dict):
     if family == "periodic":
         return make_problem("periodic", C=params["C"], n=params["n"], D=params.get("D", 1.0))
@@ -122,7 +127,7 @@ def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, 
     from ..kernels.runner import run
 
     prob = _problem(family, params)
-    b2v = 1.0 / (1.0 + params["C"] ** 2) if b2 == "reddi" else b2
+    b2v = _b2_value(b2, params)
     verdicts, final = {}, {}
     for m in methods:
         alg = _alg(m, lr, b1, b2v, eps, profile, switches)
@@ -228,7 +233,7 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
 def _adam_pushed_wrong(params, b1, b2, eps) -> bool:
     from .certify import periodic_certificate
 
-    b2v = 1.0 / (1.0 + params["C"] ** 2) if b2 == "reddi" else b2
+    b2v = _b2_value(b2, params)
     cert = periodic_certificate(params["C"], int(params["n"]), params.get("D", 1.0), b1, b2v, eps)
     return cert.pushes_to_wrong_end["adam"]
 
@@ -246,7 +251,7 @@ def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, see
     from .classify import classify
 
     methods = [fails, *converges]
-    b2v = 1.0 / (1.0 + trial.params["C"] ** 2) if b2 == "reddi" else b2
+    b2v = _b2_value(b2, trial.params)
     prob = _problem(family, trial.params)
     rec = {"family": family, "params": trial.params, "lr": trial.lr, "schedule": schedule, "steps": steps,
            "x0": x0, "seed": seed, "fails": fails, "converges": converges,

@@ -286,6 +286,13 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, old)
 
 
+def parse_expression(text: str, what: str = "formula") -> sp.Expr:
+    """One expression (not a relation) through the same whitelist as claims; ``what`` names the
+    input in the one-line error."""
+    _check_text(text, what)
+    return _Builder({})(_parse(text, what))
+
+
 def parse_claim(text: str, assume=()) -> tuple[sp.Basic, dict[str, Interval]]:
     """The claim as a SymPy relation (names carry their domains' assumptions)."""
     _check_text(text, "claim")

@@ -376,12 +376,11 @@ def load_answers(path) -> dict:
 
 
 def _number(answer) -> float:
-    from ..symbolic.claims import _Builder, _check_text, _parse
+    from ..symbolic.claims import parse_expression
 
     if isinstance(answer, (int, float)):
         return float(answer)
-    _check_text(answer, "answer")
-    expr = _Builder({})(_parse(answer, "answer"))
+    expr = parse_expression(answer, "answer")
     if expr.free_symbols:
         raise GradeError(f"{answer!r} is not a number (it has the names {sorted(map(str, expr.free_symbols))})")
     return float(expr)
@@ -392,19 +391,17 @@ def _close(a: float, e: float) -> bool:
 
 
 def _grade_formula(answer, expected):
-    from ..symbolic.checks import simplifies_to_zero, subs_by_name, worst_at_points
-    from ..symbolic.claims import _Builder, _check_text, _parse
+    from ..symbolic.checks import simplifies_to_zero, unify, worst_at_points
+    from ..symbolic.claims import parse_expression
 
     if not isinstance(answer, str):
         return False, "expected a formula"
-    _check_text(answer, "answer")
-    expr = _Builder({})(_parse(answer, "answer"))
+    expr = parse_expression(answer, "answer")
     names = {s.name for s in expected.free_symbols}
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in names)
     if unknown:
         return False, f"unknown name(s) {', '.join(unknown)}; use {', '.join(sorted(names))}"
-    diff = subs_by_name(expr, {}) - expected
-    diff = diff.subs({s: e for s in diff.free_symbols for e in expected.free_symbols if s.name == e.name and s != e})
+    diff = unify(expr, expected) - expected
     if simplifies_to_zero(diff) and worst_at_points(diff, 20, 0).zero:
         return True, f"equals {expected} (symbolically and at 20 random points)"
     return False, f"differs from the expected update (e.g. not equal to {expected})"

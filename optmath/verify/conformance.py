@@ -42,9 +42,9 @@ from .._version import __version__
 from ..errors import DomainError, UnknownNameError
 from ..spec import Algorithm
 from .bugs import Mutant, describe_effect, mutants
-from .reference import NUMPY, compile_step
-from .targets import (KWARG_NAMES, TargetCrashed, TargetError, TargetProcess, TargetTimeout,
-                      framework_kwargs, make_target)
+from .reference import compile_step, reference_run
+from .targets import (TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs,
+                      make_target)
 from .tolerances import CONFORMANCE
 
 ARITHMETIC = ("ZeroDivisionError", "FloatingPointError", "OverflowError")
@@ -281,39 +281,22 @@ _COMPILED: dict = {}
 
 
 def simulate(alg: Algorithm, stream: Stream, tmap=None) -> list[np.ndarray]:
-    """Run the spec's generated step on every tensor of ``stream`` in the stream's precision
-    (float32 for the d2l style): ``(T+1, *shape)`` float64 arrays, one per tensor."""
+    """Run the spec's generated step (:func:`~optmath.verify.reference.reference_run`) on every
+    tensor of ``stream`` in the stream's precision (float32 for the d2l style), through
+    non-finite values: ``(T+1, *shape)`` float64 arrays, one per tensor."""
     key = id(alg)
     hit = _COMPILED.get(key)
     if hit is None or hit[0] is not alg:
         hit = _COMPILED[key] = (alg, compile_step(alg))
         if len(_COMPILED) > 4096:
             _COMPILED.clear()
-    ref = hit[1]
     P = len(stream.grads)
-    H = dict(alg.values)
     out = []
-    with np.errstate(all="ignore"):
-        dt = np.dtype(stream.dtype)
-        for i, (G, x0) in enumerate(zip(stream.grads, stream.x0)):
-            shape = x0.shape
-            x = np.asarray(x0, dtype=dt).reshape(-1).copy()
-            n = x.size
-            S = {s.name: np.full(n, alg.initial_value(s), dtype=dt) for s in alg.states}
-            xs = np.empty((stream.T + 1, n))
-            xs[0] = x
-            for k in range(stream.T):
-                if stream.lrs is not None:
-                    H["lr"] = float(stream.lrs[k])
-                tk = k + 1 if tmap is None else tmap(k + 1, i, P)
-                try:
-                    x, S = ref.fn(x, np.asarray(G[k], dtype=dt).reshape(-1).copy(), tk, n, H, S, NUMPY)
-                except ZeroDivisionError:
-                    x = np.full(n, np.nan)
-                x = np.broadcast_to(np.asarray(x, dtype=dt), (n,)).copy()
-                S = {name: np.broadcast_to(np.asarray(v, dtype=dt), (n,)).copy() for name, v in S.items()}
-                xs[k + 1] = x
-            out.append(xs.reshape((stream.T + 1,) + shape))
+    for i, (G, x0) in enumerate(zip(stream.grads, stream.x0)):
+        t_of = None if tmap is None else (lambda k, i=i: tmap(k, i, P))
+        run = reference_run(alg, G.reshape(stream.T, -1), x0.reshape(-1), stream.lrs, step=hit[1], t_of=t_of,
+                            dtype=stream.dtype, stop_at_nonfinite=False)
+        out.append(run.xs.reshape((stream.T + 1,) + x0.shape))
     return out
 
 
@@ -704,11 +687,8 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         no_lr = st.startswith("d2l") and spec.name in D2L_WITHOUT_LR
         if not no_lr:  # a large step makes every bug visible above rounding, float32 included
             values["lr"] = max(values["lr"], PROBE_LR)
-        kwargs, known = framework_kwargs(st, values, base.switches, desc)
-        if st.startswith("d2l"):  # only the names the algorithm uses go into hyperparams
-            used = base.free_names() - ({"lr"} if no_lr else set())
-            kwargs = {kw: v for h, v in values.items() if h in used
-                      for kw in [KWARG_NAMES[st].get(h)] if kw is not None}
+        kwargs, known = framework_kwargs(st, values, base.switches, desc,
+                                         used=base.free_names() - ({"lr"} if no_lr else set()))
         for h, v in known.items():
             if v is not None and not isinstance(v, list):
                 values[h] = v
@@ -751,12 +731,10 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing
             out = chk.run(small)
             chk.seen.append((small, out))
-            ran = {id(s) for s, _ in chk.seen}
             for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr)[report.probes:]:
                 s = chk.prepare(s)  # the remaining probes are evidence for the diagnosis
-                if id(s) not in ran:
-                    chk.seen.append((s, chk.run(s)))
-                    report.probes += 1
+                chk.seen.append((s, chk.run(s)))
+                report.probes += 1
             diag, cand, other = _diagnose(chk, spec.name, values, P)
         except (TargetTimeout, TargetCrashed) as exc:
             report.reason = str(exc)

@@ -156,13 +156,23 @@ class ReferenceRun:
     nonfinite_step: int  # 0 when every value stayed finite
 
 
-def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None = None) -> ReferenceRun:
-    """Run the generated NumPy reference over an explicit gradient stream ``grads`` (T, d)."""
-    ref = reference_step(alg)
+def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None = None, *,
+                  step: ReferenceStep | None = None, t_of=None, dtype: str = "float64",
+                  stop_at_nonfinite: bool = True) -> ReferenceRun:
+    """Run the generated NumPy reference over an explicit gradient stream ``grads`` (T, d).
+
+    ``step`` replaces the cached generated step (a program built on the fly, e.g. a mutant);
+    ``t_of(k)`` is the counter the step sees at step ``k`` (default ``k``); ``dtype`` is the
+    precision of the iterate and states.  With ``stop_at_nonfinite=False`` the run goes on
+    after a non-finite value (a Python ``ZeroDivisionError`` gives a NaN iterate) and keeps all
+    ``T + 1`` rows.
+    """
+    ref = step or reference_step(alg)
+    dt = np.dtype(dtype)
     grads = np.asarray(grads, dtype=np.float64)
     T, dim = grads.shape
-    x = np.array(np.broadcast_to(np.asarray(x0, dtype=np.float64), (dim,)))
-    S = {s.name: np.full(dim, alg.initial_value(s)) for s in alg.states}
+    x = np.array(np.broadcast_to(np.asarray(x0, dtype=dt), (dim,)))
+    S = {s.name: np.full(dim, alg.initial_value(s), dtype=dt) for s in alg.states}
     H = dict(alg.values)
     xs = np.empty((T + 1, dim))
     xs[0] = x
@@ -174,14 +184,20 @@ def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None 
         for k in range(T):
             if lrs is not None:
                 H["lr"] = float(lrs[k])
-            x, S = ref.fn(x, grads[k].copy(), k + 1, dim, H, S, NUMPY)
-            x = np.broadcast_to(np.asarray(x, dtype=np.float64), (dim,)).copy()
-            S = {n: np.broadcast_to(np.asarray(v, dtype=np.float64), (dim,)).copy() for n, v in S.items()}
+            try:
+                x, S = ref.fn(x, grads[k].astype(dt), k + 1 if t_of is None else t_of(k + 1), dim, H, S, NUMPY)
+            except ZeroDivisionError:
+                if stop_at_nonfinite:
+                    raise
+                x = np.full(dim, np.nan)
+            x = np.broadcast_to(np.asarray(x, dtype=dt), (dim,)).copy()
+            S = {n: np.broadcast_to(np.asarray(v, dtype=dt), (dim,)).copy() for n, v in S.items()}
             xs[k + 1] = x
             for n in S:
                 hist[n][k + 1] = S[n]
             if not bad and not (np.all(np.isfinite(x)) and all(np.all(np.isfinite(v)) for v in S.values())):
                 bad = k + 1
-                xs, hist = xs[: k + 2], {n: h[: k + 2] for n, h in hist.items()}
-                break
+                if stop_at_nonfinite:
+                    xs, hist = xs[: k + 2], {n: h[: k + 2] for n, h in hist.items()}
+                    break
     return ReferenceRun(xs, hist, bad)

@@ -255,11 +255,13 @@ def _flag_value(switches, rule) -> bool:
     return switches[name] != value[1:] if value.startswith("!") else switches[name] == value
 
 
-def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None) -> tuple[dict, dict]:
+def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None,
+                     used: set | None = None) -> tuple[dict, dict]:
     """Keyword arguments for the target and the value of each hyperparameter it will use.
 
     Returns ``(kwargs, known)``: ``known[name]`` is the value the target is told or defaults
-    to, ``None`` where it cannot be known from outside (a hard-coded constant).
+    to, ``None`` where it cannot be known from outside (a hard-coded constant).  In the d2l
+    styles only the hyperparameters in ``used`` go into ``hyperparams``.
     """
     names = KWARG_NAMES[style]
     d2l = style.startswith("d2l")
@@ -271,7 +273,7 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     for h, v in values.items():
         kw = names.get(h)
         if d2l:
-            if kw is not None:
+            if kw is not None and (used is None or h in used):
                 kwargs[kw] = v
             known[h] = v if h in ("lr", "mu", "alpha", "rho", "wd") else None
             continue
