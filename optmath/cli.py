@@ -376,6 +376,34 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
 
 
 @cli.command()
+@click.argument("topics", nargs=-1, metavar="[TOPIC]...")
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="folder holding TOPIC/results.json and the rendered files")
+@click.option("--format", "fmt", default="md,html", show_default=True, help="md, html or md,html")
+@click.option("--compute", is_flag=True, help="first compute the results (runs the library) and store them as JSON")
+@click.option("--seed", default=0, show_default=True, type=int, help="seed of the computations (with --compute)")
+@click.option("--list", "list_topics", is_flag=True, help="list the topics and exit")
+def report(topics, out, fmt, compute, seed, list_topics):
+    """Render derivation reports (Markdown and standalone HTML) from stored results.
+
+    TOPIC: ema, momentum, adam-bounds, frameworks, counterexamples, proofs.  Without a TOPIC:
+    all of them plus OUT/demo and OUT/exercises, so `optmath report --compute` regenerates the
+    whole folder.  Rendering reads the stored JSON only; --compute first recomputes and stores it.
+    """
+    from .report.build import check_formats, check_topics, report as run_report
+    from .report.topics import TOPICS
+
+    if list_topics:
+        for name, doc in TOPICS.items():
+            click.echo(f"{name:<16} {doc}")
+        return
+    formats = check_formats(fmt)
+    for path in run_report(check_topics(topics) if topics else (), out, formats, recompute=compute, seed=seed,
+                           progress=lambda msg: click.echo(msg, err=True)):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
 @click.option("--topic", default=None, help="only one topic (ema, momentum, sgd, rmsprop, adam)")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", default="exercises", show_default=True, type=click.Path(file_okay=False))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,17 +26,9 @@ from ._version import __version__
 from .kernels.runner import run, sweep
 from .optimizers import get_spec
 from .problems import make_problem
+from .report.provenance import commit
 from .symbolic.ema import unroll, weights
 from .verify.tolerances import KERNEL_VS_SPEC, scaled_difference
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=5)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def derive_ema(T: int = 8) -> dict:
@@ -118,7 +109,7 @@ def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0
     cx = certified_counterexample(steps, seed)
     certified = bool(cx["record"] and cx["record"]["certified"])
     echo("[certify] " + cx["summary"].replace("\n", "\n          "))
-    result = {"provenance": {"optmath": __version__, "commit": _commit(), "seed": seed,
+    result = {"provenance": {"optmath": __version__, "commit": commit(), "seed": seed,
                              "command": "optmath demo " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "optmath demo",
                              "python": platform.python_version(), "numpy": np.__version__,
                              "sympy": sp.__version__},
@@ -128,13 +119,13 @@ def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0
         path = Path(out_dir)
         path.mkdir(parents=True, exist_ok=True)
         (path / "demo.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-        (path / "demo.md").write_text(_markdown(result))
+        (path / "demo.md").write_text(markdown(result))
         echo(f"[report] wrote {path / 'demo.md'} and {path / 'demo.json'}")
     echo("all checks passed" if result["ok"] else "SOME CHECKS FAILED")
     return result
 
 
-def _markdown(r: dict) -> str:
+def markdown(r: dict) -> str:
     p = r["provenance"]
     d, v, s = r["derive"], r["verify"], r["search"]
     rows = "\n".join(f"| {c:.3g} | {a:+.4f} | {m:+.4f} | {y:+.4f} | {'yes' if f else 'no'} |" for c, a, m, y, f in zip(

@@ -1,0 +1,117 @@
+"""Pieces every report topic shares: Markdown tables, notation rows, proof blocks, JSON numbers."""
+from __future__ import annotations
+
+import math
+import re
+
+from ..errors import OptmathValueError
+
+
+class ReportError(OptmathValueError):
+    """A report that cannot be computed or rendered (unknown topic, missing or damaged results)."""
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """A GitHub Markdown table; cells are text already formatted."""
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c).replace("|", r"\|").replace("\n", " ") for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def notation_rows(alg) -> list[list[str]]:
+    """``[code, LaTeX, meaning, value]`` rows of an algorithm's notation (from its spec)."""
+    return [[code, tex, doc, val] for code, tex, doc, val in alg.notation()]
+
+
+def notation_markdown(rows: list[list[str]]) -> str:
+    return "## Notation\n\n" + table(["code", "math", "meaning", "value"],
+                                     [[f"`{c}`", f"${t}$", d, v] for c, t, d, v in rows])
+
+
+def fnum(v, digits: int = 6) -> str:
+    """A float for a report: ``g`` format with ``digits`` significant digits; inf and nan spelled."""
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if math.isnan(v):
+        return "nan"
+    return f"{v:.{digits}g}"
+
+
+def jnum(v):
+    """A float for stored JSON: itself when finite, else its name (``"inf"``, ``"nan"``)."""
+    v = float(v)
+    return v if math.isfinite(v) else str(v)
+
+
+_SECTION = re.compile(r"^(Assumptions|Derivation|Kind|References|Example)\s*$")
+
+
+def proof_sections(doc: str) -> dict:
+    """The titled sections of a proof file's docstring (``Assumptions``, ``Derivation``, ...)."""
+    out, current = {}, None
+    for line in (doc or "").splitlines():
+        m = _SECTION.match(line)
+        if m:
+            current = m.group(1)
+            out[current] = []
+        elif current:
+            out[current].append(line.strip())
+    return {k: " ".join(x for x in v if x) for k, v in out.items()}
+
+
+def run_proof_group(pattern: str) -> list[dict]:
+    """Run the proofs matching ``pattern`` and keep what a report shows: the claim, its
+    assumptions and steps (from the proof file), both checks and the status (no timings)."""
+    from ..proof import discover, run_proofs
+
+    entries = discover()
+    out = []
+    for r in run_proofs(pattern):
+        path = entries[r.name].path
+        sections = proof_sections(_module_doc(path))
+        doc = _module_doc(path).strip()
+        out.append({"name": r.name, "title": " ".join(doc.split("\n\n")[0].split()),
+                    "assumptions": sections.get("Assumptions", ""), "steps": sections.get("Derivation", ""),
+                    "references": sections.get("References", ""), "claim": r.result.claim,
+                    "symbolic": r.result.symbolic, "numeric": r.result.numeric, "status": r.result.status,
+                    "expected": r.expected, "kind": r.result.kind, "ok": r.ok})
+    return out
+
+
+def _module_doc(path) -> str:
+    import ast
+
+    return ast.get_docstring(ast.parse(path.read_text())) or ""
+
+
+def proofs_markdown(proofs: list[dict], heading: str = "##") -> str:
+    """Each claim with its assumptions, steps, symbolic check, numeric check and status."""
+    parts = []
+    for p in proofs:
+        mark = "" if p["ok"] else f" (UNEXPECTED: the suite expects {p['expected']})"
+        parts.append(f"{heading} `{p['name']}`\n\n**Claim.** {p['title']}\n\n"
+                     + (f"**Assumptions.** {p['assumptions']}\n\n" if p["assumptions"] else "")
+                     + (f"**Steps.** {p['steps']}\n\n" if p["steps"] else "")
+                     + f"**Symbolic check.** {p['symbolic']}\n\n**Numeric check.** {p['numeric']}\n\n"
+                     + f"**Status:** {p['status']} ({p['kind']}){mark}\n")
+    return "\n".join(parts)
+
+
+def derivation_markdown(d: dict) -> str:
+    """A :class:`~optmath.symbolic.derive.Derivation` (as stored) as steps with their checks."""
+    lines = [f"Derived from the `{d['optimizer']}` spec ({d['profile']} profile) by "
+             f"`optmath derive {d['topic']} -o {d['optimizer']} -p {d['profile']}`:\n"]
+    for i, item in enumerate(d["items"], 1):
+        lines.append(f"**Step {i}.** {item['label']}:\n\n$$\n{item['latex']}\n$$\n")
+    if d["checks"]:
+        lines.append("Symbolic checks of these steps (substituted back and simplified to zero, or checked at "
+                     "random rational points):\n")
+        lines.append(table(["check", "result"], [[k, {True: "pass", False: "FAIL", None: "not applicable"}[v]]
+                                                for k, v in d["checks"].items()]))
+    for n in d.get("notes", []):
+        lines.append(f"Note: {n}\n")
+    return "\n".join(lines)
