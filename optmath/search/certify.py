@@ -119,6 +119,20 @@ class PeriodicCertificate:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def _repr_markdown_(self) -> str:
+        rows = "\n".join(f"| {k} | {-v:+.6g} | {'wrong end' if self.pushes_to_wrong_end[k] else 'towards the optimum'} |"
+                         for k, v in self.drift_value.items())
+        checks = ", ".join(f"{k}: {v:.1e}" if isinstance(v, float) else f"{k}: {'pass' if v else 'FAIL'}"
+                           for k, v in self.checks.items())
+        return (f"**Periodic certificate** $C = {self.C}$, $n = {self.n}$, $D = {self.D}$, $\\beta_1 = {self.b1}$, "
+                f"$\\beta_2 = {self.b2}$, $\\epsilon = {self.eps}$; mean gradient {self.mean_gradient:+.6g} "
+                f"(optimum at the {self.optimum_end} end)\n\n| method | drift per period / lr_t | direction |\n"
+                f"|---|---|---|\n{rows}\n\nChecks: {checks}")
+
+    def _repr_latex_(self) -> str:
+        parts = [rf"\text{{{k}: drift}} = {-v:+.6g}\,\eta_t" for k, v in self.drift_value.items()]
+        return "$$\\begin{aligned}" + r" \\ ".join(parts) + "\\end{aligned}$$"
+
     def text(self) -> str:
         lines = [f"periodic problem: g = {self.C} once every {self.n} steps, -{self.D} otherwise; "
                  f"mean gradient {self.mean_gradient:+.6g}, so the optimum is the {self.optimum_end} end"]

@@ -89,6 +89,9 @@ class SearchResult:
     message: str
     trials: list = field(default_factory=list)
 
+    def _repr_markdown_(self) -> str:
+        return "```\n" + str(self) + "\n```"
+
     def __str__(self) -> str:
         head = (f"searched {self.evaluated} problem(s) with kernels ({self.screened_out} screened out by the "
                 f"certificate), budget {self.budget}: {self.message}")
