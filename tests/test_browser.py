@@ -79,3 +79,23 @@ def test_committed_pages_render_too(chromium):
     page = ROOT / "reports" / "exercises" / "key.html"
     dom, errors = _open(chromium, page, ARTIFACTS / "reports-exercises-key.png")
     assert errors == [] and not RAW_TEX.findall(_visible_text(dom)) and 'class="katex"' in dom
+
+
+REPORT_PAGES = ["ema", "momentum", "adam-bounds", "frameworks", "counterexamples", "proofs", "demo"]
+
+
+@pytest.mark.parametrize("topic", REPORT_PAGES)
+def test_report_pages_render_math_and_figures(chromium, topic):
+    """Every committed report page: math rendered, no raw TeX, no console errors, every figure
+    decoded by the browser (an undecodable image would show its alt text in the layout)."""
+    page = ROOT / "reports" / topic / f"{topic}.html"
+    shot = ARTIFACTS / f"report-{topic}.png"
+    dom, errors = _open(chromium, page, shot)
+    assert errors == [], errors
+    leftover = RAW_TEX.findall(_visible_text(dom))
+    assert leftover == [], leftover[:5]
+    if topic != "demo":
+        assert dom.count('class="katex"') >= 10
+    md = (ROOT / "reports" / topic / f"{topic}.md").read_text()
+    assert dom.count("<img ") == md.count("![")
+    assert shot.stat().st_size > 10_000

@@ -20,7 +20,7 @@ def commit() -> str:
                               cwd=here, timeout=5).stdout.strip()
         if not head:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "optmath", "proofs"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/optmath", ":/proofs"],
                                capture_output=True, text=True, cwd=here, timeout=10).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

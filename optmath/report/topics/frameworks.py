@@ -92,7 +92,9 @@ symbolic gradients and hyperparameters and their difference is simplified. The v
 **identical**; **shift** (the same iterates, indexed differently); **reparameterisation** (a
 map between the hyperparameters makes them identical); **conditional** (identical exactly when the
 listed conditions hold); or **different**, with a witness. Every verdict is then checked with the
-Numba kernels over 400 steps (the evidence below). Verdicts: {summary}.
+Numba kernels over 400 steps (the evidence below). The verdicts are for a constant learning
+rate; some change under a schedule (`optmath equiv ... --varying-lr`: PyTorch's and Keras's
+momentum, for one, agree only for a constant one). Verdicts: {summary}.
 
 {table(['optimizer', 'A', 'B', 'verdict'], rows)}
 ## The conventions behind them
@@ -104,7 +106,8 @@ Switch settings and default hyperparameters of each profile, from the one spec o
 
 Kernel with each profile, float64, $\\theta_0 = 0$, $g = [10^{{-6}}, 10^{{-3}}, 1, -2]$,
 $\\eta = 2^{{-10}}$, default betas and eps, against the values measured with torch, optax and Keras
-(REFERENCES.md section 2, given to 7 digits):
+(REFERENCES.md section 2, given to 7 significant digits, so differences up to about 5e-7 are
+the rounding of the reference values):
 
 {table(['profile', 'kernel step 1', 'framework step 1', 'largest relative difference'], g_rows)}
 The Keras difference at $g = 10^{{-6}}$ is the eps-hat convention: with $\\hat\\epsilon = 10^{{-7}}$
