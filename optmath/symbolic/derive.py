@@ -33,16 +33,22 @@ class Derivation:
     items: list = field(default_factory=list)  # (label, SymPy expression or text)
     checks: dict = field(default_factory=dict)  # name -> bool | None
     notes: list = field(default_factory=list)
+    names: dict = field(default_factory=dict)  # code name -> LaTeX (from the spec), for rendering
 
     @property
     def ok(self) -> bool:
         return all(v is not False for v in self.checks.values())
 
+    def _tex(self, v) -> str:
+        """LaTeX of a result with the spec's notation (``lr`` as ``\\eta``, ``b1`` as ``\\beta_1``)."""
+        if not isinstance(v, sp.Basic):
+            return r"\text{" + str(v) + "}"
+        names = {s: self.names[s.name] for s in v.free_symbols if getattr(s, "name", None) in self.names}
+        return sp.latex(v, symbol_names=names)
+
     def as_dict(self) -> dict:
         return {"topic": self.topic, "optimizer": self.optimizer, "profile": self.profile,
-                "items": [{"label": k, "value": str(v),
-                           "latex": sp.latex(v) if isinstance(v, sp.Basic) else str(v)}
-                          for k, v in self.items],
+                "items": [{"label": k, "value": str(v), "latex": self._tex(v)} for k, v in self.items],
                 "checks": self.checks, "ok": self.ok, "notes": self.notes}
 
     def text(self) -> str:
@@ -53,17 +59,14 @@ class Derivation:
         return "\n".join(lines)
 
     def latex(self) -> str:
-        def tex(v):
-            return sp.latex(v) if isinstance(v, sp.Basic) else r"\text{" + str(v) + "}"
-
-        rows = [r"\text{" + k + "} &: " + tex(v) for k, v in self.items]
+        rows = [r"\text{" + k + "} &: " + self._tex(v) for k, v in self.items]
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.latex()}\n$$"
 
     def _repr_markdown_(self) -> str:
-        body = "\n".join(f"* **{k}**: ${sp.latex(v) if isinstance(v, sp.Basic) else v}$" for k, v in self.items)
+        body = "\n".join(f"* **{k}**: ${self._tex(v)}$" for k, v in self.items)
         checks = ", ".join(f"{k}: {'pass' if v else 'FAIL' if v is False else 'n/a'}" for k, v in self.checks.items())
         return f"### {self.topic}: {self.optimizer} ({self.profile})\n\n{body}\n\nChecks: {checks}"
 
@@ -91,7 +94,9 @@ def derive(topic: str, optimizer: str | None = None, profile: str = "paper") -> 
         raise UnknownNameError("derivation topic", topic, TOPICS)
     name = optimizer or DEFAULT_OPTIMIZER[topic]
     alg = get_spec(name).resolve(profile)
-    d = Derivation(topic, name, profile)
+    from ..render import _latex_names
+
+    d = Derivation(topic, name, profile, names={k: v for k, v in _latex_names(alg).items() if k not in ("g", "t")})
     if topic == "ema":
         from .ema import analyse
 
