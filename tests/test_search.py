@@ -194,7 +194,6 @@ def test_search_cli_bad_b2_is_exit_2():
     assert p.returncode == 2 and "--b2 'big'" in p.stderr
 
 
-@pytest.mark.slow
 def test_stochastic_family_search():
     r = search("adam", ("amsgrad",), b1=0.0, b2="reddi", family="stochastic", lr=0.5, steps=100000, seed=0,
                profile="paper", switches={"bias_correction": "none"})
