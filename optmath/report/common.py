@@ -41,6 +41,16 @@ def fnum(v, digits: int = 6) -> str:
     return f"{v:.{digits}g}"
 
 
+def tex_num(v: float) -> str:
+    """A number for LaTeX: ``10^{-8}`` or ``2.5 \\times 10^{-7}`` for small and large magnitudes."""
+    if v == 0 or 1e-3 <= abs(v) < 1e5:
+        return f"{v:g}"
+    mant, exp = f"{v:.6e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    power = f"10^{{{int(exp)}}}"
+    return power if mant == "1" else (f"-{power}" if mant == "-1" else f"{mant} \\times {power}")
+
+
 def jnum(v):
     """A float for stored JSON: itself when finite, else its name (``"inf"``, ``"nan"``)."""
     v = float(v)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import fnum, table
+from ..common import fnum, table, tex_num
 
 TITLE = "Adam vs Yogi and AMSGrad: certified counterexamples"
 SEARCHES = (
@@ -105,7 +105,7 @@ def _record_markdown(i: int, f: dict) -> str:
 Found by `{f['command']}` ({'certified' if rec['certified'] else 'NOT certified'}): periodic problem
 $C = {fnum(p['C'], 6)}$, $n = {int(p['n'])}$, $D = {fnum(p.get('D', 1.0), 4)}$ on $[-1, 1]$ (optimum at
 $-1$), $x_0 = {rec['x0']}$, $\\eta_t = {fnum(rec['lr'], 6)}/\\sqrt{{t}}$, {rec['steps']:,} steps, $\\beta_1 = {rec['hyper']['b1']:g}$,
-$\\beta_2 = {fnum(rec['hyper']['b2'], 8)}$, $\\epsilon = {rec['hyper']['eps']:g}$ for every method.
+$\\beta_2 = {fnum(rec['hyper']['b2'], 8)}$, $\\epsilon = {tex_num(rec['hyper']['eps'])}$ for every method.
 
 {table(['method', 'profile', 'class', 'x_T', 'why', 'mpmath replay', 'max error', 'replay class'], rows)}
 Certificate: the exact limit cycle of the EMAs over one period (SymPy, checked by substitution and at
