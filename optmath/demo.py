@@ -10,7 +10,7 @@ Steps (each prints its claim and both checks):
    eps for every method: Adam ends at the wrong end while AMSGrad converges.
 4. *Certify* one counterexample with :func:`optmath.search.search.search`: the classification
    of every run, an mpmath replay of each method and the symbolic limit-cycle drift.
-5. *Report*: Markdown and JSON with a provenance header.
+5. *Report*: Markdown, standalone HTML and JSON with a provenance header.
 """
 from __future__ import annotations
 
@@ -119,8 +119,12 @@ def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0
         path = Path(out_dir)
         path.mkdir(parents=True, exist_ok=True)
         (path / "demo.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-        (path / "demo.md").write_text(markdown(result))
-        echo(f"[report] wrote {path / 'demo.md'} and {path / 'demo.json'}")
+        from .report.html import to_html
+
+        md = markdown(result)
+        (path / "demo.md").write_text(md)
+        (path / "demo.html").write_text(to_html(md, "optmath demo report"))
+        echo(f"[report] wrote {path / 'demo.md'}, {path / 'demo.html'} and {path / 'demo.json'}")
     echo("all checks passed" if result["ok"] else "SOME CHECKS FAILED")
     return result
 

@@ -151,4 +151,8 @@ def test_demo_runs_and_writes_a_report(tmp_path):
     assert "all checks passed" in r.stdout
     data = json.loads((tmp_path / "demo.json").read_text())
     assert data["ok"] and data["provenance"]["seed"] == 0
-    assert (tmp_path / "demo.md").read_text().startswith("# optmath demo report")
+    md = (tmp_path / "demo.md").read_text()
+    assert md.startswith("# optmath demo report")
+    from optmath.report.html import to_html
+
+    assert (tmp_path / "demo.html").read_text() == to_html(md, "optmath demo report")
