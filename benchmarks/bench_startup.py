@@ -1,0 +1,61 @@
+"""Start-up costs: ``optmath --help``, ``import optmath``, and a command's first run with an empty
+Numba cache against its second run with the cache filled.
+
+Run: ``python benchmarks/bench_startup.py [--repeat N]``.  Every figure is measured in this run, in
+fresh processes; the target for ``optmath --help`` is 0.3 s.  The cache runs use a temporary
+``NUMBA_CACHE_DIR`` so the cold figure includes compilation and the warm one only the cache load.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HELP_TARGET_S = 0.3
+COMMAND = ["run", "adam", "--problem", "reddi:C=3", "--steps", "1000"]
+
+
+def wall(args, env=None) -> float:
+    t0 = time.perf_counter()
+    r = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {r.stderr.strip().splitlines()[-1:]}")
+    return dt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=7)
+    a = ap.parse_args()
+    exe = shutil.which("optmath")
+    cli = [exe] if exe else [sys.executable, "-m", "optmath.cli"]
+    python = [sys.executable, "-c"]
+    wall(python + ["pass"])  # warm the file-system cache
+    base = statistics.median(wall(python + ["pass"]) for _ in range(a.repeat))
+    imp = statistics.median(wall(python + ["import optmath"]) for _ in range(a.repeat))
+    hlp = statistics.median(wall(cli + ["--help"]) for _ in range(a.repeat))
+    heavy = subprocess.run(python + ["import sys, optmath; print(sorted({m.split('.')[0] for m in sys.modules} "
+                                     "& {'numba', 'sympy', 'numpy'}))"], capture_output=True, text=True).stdout.strip()
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"NUMBA_CACHE_DIR": cache}
+        cold = wall(cli + COMMAND, env)
+        warm = statistics.median(wall(cli + COMMAND, env) for _ in range(3))
+    print(f"start-up, median of {a.repeat} fresh processes (python {sys.version.split()[0]})")
+    print(f"  {'python -c pass':38s} {base:7.3f} s")
+    label = 'python -c "import optmath"'
+    print(f"  {label:38s} {imp:7.3f} s   heavy modules loaded: {heavy}")
+    print(f"  {'optmath --help':38s} {hlp:7.3f} s   target < {HELP_TARGET_S} s: "
+          f"{'met' if hlp < HELP_TARGET_S else 'MISSED'}")
+    print(f"  {'optmath ' + ' '.join(COMMAND):38s}")
+    print(f"    {'cold (empty Numba cache)':36s} {cold:7.3f} s")
+    print(f"    {'warm (cache filled), median of 3':36s} {warm:7.3f} s   ratio cold/warm {cold / warm:.1f}")
+
+
+if __name__ == "__main__":
+    main()
