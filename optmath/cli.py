@@ -390,7 +390,7 @@ def report(topics, out, fmt, compute, seed, list_topics):
     all of them plus OUT/demo and OUT/exercises, so `optmath report --compute` regenerates the
     whole folder.  Rendering reads the stored JSON only; --compute first recomputes and stores it.
     """
-    from .report.build import check_formats, check_topics, report as run_report
+    from .report.build import check_formats, report as run_report
     from .report.topics import TOPICS
 
     if list_topics:
@@ -398,7 +398,7 @@ def report(topics, out, fmt, compute, seed, list_topics):
             click.echo(f"{name:<16} {doc}")
         return
     formats = check_formats(fmt)
-    for path in run_report(check_topics(topics) if topics else (), out, formats, recompute=compute, seed=seed,
+    for path in run_report(topics, out, formats, recompute=compute, seed=seed,
                            progress=lambda msg: click.echo(msg, err=True)):
         click.echo(f"wrote {path}")
 

@@ -45,18 +45,18 @@ class ProofResult:
     def as_dict(self) -> dict:
         return {"claim": self.claim, "symbolic": self.symbolic, "numeric": self.numeric,
                 "status": self.status, "kind": self.kind, "references": list(self.references),
-                "data": _jsonable(self.data)}
+                "data": jsonable(self.data)}
 
     def _repr_markdown_(self) -> str:
         return (f"**Claim** {self.claim}\n\n* symbolic: {self.symbolic}\n* numeric: {self.numeric}\n"
                 f"* status: **{self.status}** ({self.kind})")
 
 
-def _jsonable(v):
+def jsonable(v):
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     if isinstance(v, (bool, int, str)) or v is None:
         return v
     if isinstance(v, float):

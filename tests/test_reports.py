@@ -66,14 +66,14 @@ def test_stored_results_are_what_the_code_computes_now(topic):
 
 def test_stored_framework_verdicts_are_recomputed_for_a_sample():
     from optmath.equivalence import equivalence
-    from optmath.proof import _jsonable
+    from optmath.proof import jsonable
 
     stored = load("frameworks", REPORTS)
     sample = [v for v in stored["verdicts"] if v["b"] in
               {"adam:keras", "adamw:paper", "nesterov:paper", "yogi:optax", "adagrad:optax"}]
     assert len(sample) == 5
     for v in sample:
-        fresh = _jsonable(equivalence(v["a"], v["b"], steps=2).as_dict())
+        fresh = jsonable(equivalence(v["a"], v["b"], steps=2).as_dict())
         assert json.loads(json.dumps(fresh)) == {k: x for k, x in v.items() if k != "optimizer"}
 
 

@@ -35,12 +35,12 @@ def check_formats(text: str) -> tuple[str, ...]:
     return fmts
 
 
-def compute(topic: str, seed: int = 0, command: str | None = None) -> dict:
+def compute(topic: str, seed: int = 0) -> dict:
     """Run the library for ``topic`` and return its results with provenance (JSON-able)."""
     check_topics([topic])
     data = module(topic).compute(seed)
     return {"topic": topic, "title": module(topic).TITLE,
-            "provenance": provenance(command or f"optmath report {topic} --compute --seed {seed}", seed), **data}
+            "provenance": provenance(f"optmath report {topic} --compute --seed {seed}", seed), **data}
 
 
 def dumps(data: dict) -> str:
@@ -110,32 +110,25 @@ def _extras(out, formats, recompute: bool, seed: int, progress) -> list[Path]:
     ``recompute`` they are run again, otherwise re-rendered from their stored JSON."""
     from .. import demo
     from ..teach.exercises import make_sheet, write_sheet
-    from .html import to_html
 
     out = Path(out)
-    written = []
     if progress:
         progress("demo and exercises")
     if recompute:
-        demo.main(str(out / "demo"), seed=seed, echo=lambda *a, **k: None)
+        result = demo.main(None, seed=seed, echo=lambda *a, **k: None, command=f"optmath report --compute --seed {seed}")
+        written = demo.save(result, out / "demo", html="html" in formats)
         sheet = make_sheet(seed)
     else:
-        path = out / "demo" / "demo.json"
-        if not path.is_file():
-            raise ReportError(f"no stored demo results {str(path)!r}; run: optmath demo --out {out / 'demo'}")
-        md = demo.markdown(json.loads(path.read_text()))
-        (out / "demo" / "demo.md").write_text(md)
-        path = out / "exercises" / "sheet.json"
-        if not path.is_file():
-            raise ReportError(f"no stored exercise sheet {str(path)!r}; run: optmath exercises --out {out / 'exercises'}")
-        sheet = json.loads(path.read_text())
-    md = (out / "demo" / "demo.md").read_text()
-    written.append(out / "demo" / "demo.md")
-    if "html" in formats:
-        (out / "demo" / "demo.html").write_text(to_html(md, "optmath demo report"))
-        written.append(out / "demo" / "demo.html")
-    written += write_sheet(sheet, out / "exercises")
-    return written
+        result = _stored_json(out / "demo" / "demo.json", f"optmath demo --out {out / 'demo'}")
+        written = demo.write_report(result, out / "demo", html="html" in formats)
+        sheet = _stored_json(out / "exercises" / "sheet.json", f"optmath exercises --out {out / 'exercises'}")
+    return written + write_sheet(sheet, out / "exercises")
+
+
+def _stored_json(path: Path, how: str) -> dict:
+    if not path.is_file():
+        raise ReportError(f"no stored results {str(path)!r}; run: {how}")
+    return json.loads(path.read_text())
 
 
 def report(topics=(), out="reports", formats=FORMATS, recompute: bool = False, seed: int = 0,

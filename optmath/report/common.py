@@ -81,9 +81,8 @@ def run_proof_group(pattern: str) -> list[dict]:
     entries = discover()
     out = []
     for r in run_proofs(pattern):
-        path = entries[r.name].path
-        sections = proof_sections(_module_doc(path))
-        doc = _module_doc(path).strip()
+        doc = _module_doc(entries[r.name].path).strip()
+        sections = proof_sections(doc)
         out.append({"name": r.name, "title": " ".join(doc.split("\n\n")[0].split()),
                     "assumptions": sections.get("Assumptions", ""), "steps": sections.get("Derivation", ""),
                     "references": sections.get("References", ""), "claim": r.result.claim,

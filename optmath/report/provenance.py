@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import platform
 import subprocess
-import sys
 from pathlib import Path
 
 from .._version import __version__
@@ -39,10 +38,8 @@ def versions() -> dict:
     return out
 
 
-def provenance(command: str | None = None, seed: int | None = None) -> dict:
-    """The provenance block every stored result carries."""
-    if command is None:
-        command = "optmath " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("optmath") else "python API"
+def provenance(command: str, seed: int | None = None) -> dict:
+    """The provenance block every stored result carries (``command`` reproduces the result)."""
     return {"optmath": __version__, "commit": commit(), "command": command, "seed": seed, "versions": versions()}
 
 

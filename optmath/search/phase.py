@@ -91,13 +91,26 @@ def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None
     return PhaseDiagram(optimizer, family, dict(params or {}), b1s, b2s, classes, finals, settings)
 
 
+def draw_classes(ax, classes, b1, b2) -> None:
+    """Draw a grid of classes (rows over ``b2``, columns over ``b1``) on ``ax`` in :data:`COLOURS`."""
+    from matplotlib.colors import ListedColormap
+
+    index = {k: i for i, k in enumerate(CLASSES)}
+    grid = np.array([[index[c] for c in row] for row in classes])
+    d1 = (b1[1] - b1[0]) if len(b1) > 1 else 0.05
+    d2 = (b2[1] - b2[0]) if len(b2) > 1 else 0.05
+    ax.imshow(grid, origin="lower", aspect="auto", interpolation="nearest",
+              cmap=ListedColormap([COLOURS[k] for k in CLASSES]), vmin=0, vmax=len(CLASSES) - 1,
+              extent=(b1[0] - d1 / 2, b1[-1] + d1 / 2, b2[0] - d2 / 2, b2[-1] + d2 / 2))
+    ax.grid(False)
+
+
 def write_phase(diagram: PhaseDiagram, out_dir, stem: str | None = None) -> tuple[Path, Path]:
     """Write ``STEM.json`` and ``STEM.png`` (deterministic bytes) into ``out_dir``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     out = Path(out_dir)
@@ -105,16 +118,9 @@ def write_phase(diagram: PhaseDiagram, out_dir, stem: str | None = None) -> tupl
     stem = stem or f"phase_{diagram.optimizer}_{diagram.family}"
     jpath, ppath = out / f"{stem}.json", out / f"{stem}.png"
     jpath.write_text(json.dumps(diagram.as_dict(), indent=2, sort_keys=True) + "\n")
-    index = {k: i for i, k in enumerate(CLASSES)}
-    grid = np.array([[index[c] for c in row] for row in diagram.classes])
     with plt.style.context("default"), plt.rc_context({"svg.hashsalt": "optmath", "font.size": 9}):
         fig, ax = plt.subplots(figsize=(5.0, 4.0), dpi=100)
-        b1, b2 = diagram.b1, diagram.b2
-        d1 = (b1[1] - b1[0]) if len(b1) > 1 else 0.05
-        d2 = (b2[1] - b2[0]) if len(b2) > 1 else 0.05
-        ax.imshow(grid, origin="lower", aspect="auto", interpolation="nearest",
-                  cmap=ListedColormap([COLOURS[k] for k in CLASSES]), vmin=0, vmax=len(CLASSES) - 1,
-                  extent=(b1[0] - d1 / 2, b1[-1] + d1 / 2, b2[0] - d2 / 2, b2[-1] + d2 / 2))
+        draw_classes(ax, diagram.classes, diagram.b1, diagram.b2)
         ax.set_xlabel("b1")
         ax.set_ylabel("b2")
         params = ", ".join(f"{k}={v}" for k, v in diagram.params.items())

@@ -117,7 +117,7 @@ Certificate: the exact limit cycle of the EMAs over one period (SymPy, checked b
 
 
 def render(d: dict) -> tuple[str, dict]:
-    from ...search.phase import COLOURS
+    from ...search.phase import COLOURS, draw_classes
     from ..figures import png
 
     figs = {}
@@ -140,25 +140,17 @@ def render(d: dict) -> tuple[str, dict]:
 
         figs[f"traj_{i}.png"] = png(draw, (6.4, 3.6))
     if d["phases"]:
-        from matplotlib.colors import ListedColormap
         from matplotlib.patches import Patch
 
         from ...search.classify import CLASSES
 
         def draw_phase(fig):
-            index = {k: j for j, k in enumerate(CLASSES)}
-            axes = fig.subplots(1, len(d["phases"]), sharey=True)
-            for ax, ph in zip(np.atleast_1d(axes), d["phases"]):
-                grid = np.array([[index[c] for c in row] for row in ph["classes"]])
-                b1, b2 = ph["b1"], ph["b2"]
-                d1, d2 = b1[1] - b1[0], b2[1] - b2[0]
-                ax.imshow(grid, origin="lower", aspect="auto", cmap=ListedColormap([COLOURS[k] for k in CLASSES]),
-                          vmin=0, vmax=len(CLASSES) - 1,
-                          extent=(b1[0] - d1 / 2, b1[-1] + d1 / 2, b2[0] - d2 / 2, b2[-1] + d2 / 2))
+            axes = np.atleast_1d(fig.subplots(1, len(d["phases"]), sharey=True))
+            for ax, ph in zip(axes, d["phases"]):
+                draw_classes(ax, ph["classes"], ph["b1"], ph["b2"])
                 ax.set_title(ph["optimizer"])
                 ax.set_xlabel(r"$\beta_1$")
-                ax.grid(False)
-            np.atleast_1d(axes)[0].set_ylabel(r"$\beta_2$")
+            axes[0].set_ylabel(r"$\beta_2$")
             fig.legend(handles=[Patch(color=COLOURS[k], label=k) for k in CLASSES], loc="lower center", ncol=4)
             fig.tight_layout(rect=(0, 0.08, 1, 1))
 

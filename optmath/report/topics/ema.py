@@ -64,8 +64,9 @@ def compute(seed: int) -> dict:
         for ds in DELTAS:
             nw, nf = steps_until(bs, ds, "weight"), steps_until(bs, ds, "factor")
             bf, df = Fraction(bs), Fraction(ds)
-            exact_ok = bf**nw <= df < bf ** (nw - 1) and 1 / (1 - bf**nf) <= 1 + df < 1 / (1 - bf ** (nf - 1)) \
-                if nf > 1 else bf**nw <= df < bf ** (nw - 1)
+            # n is the first step that qualifies: it does and n - 1 does not (a factor at step 0 is infinite)
+            exact_ok = (bf**nw <= df < bf ** (nw - 1)
+                        and 1 / (1 - bf**nf) <= 1 + df and (nf == 1 or 1 + df < 1 / (1 - bf ** (nf - 1))))
             m = run(adam.with_values(b1=float(bf)), np.ones((nw, 1)), record_states=True).states["m"][:, 0]
             kernel_ok = bool(m[nw] >= 1 - float(df) - 1e-15 and m[nw - 1] < 1 - float(df) + 1e-15)
             negligible.append({"beta": bs, "delta": ds, "weight_steps": nw, "factor_steps": nf,
@@ -78,9 +79,7 @@ def compute(seed: int) -> dict:
     for bs in BETAS:
         bf = float(bs)
         T = int(round(60 / (1 - bf)))  # beta^T = exp(-60): the cut-off tail is below 1e-25
-        g = np.zeros((T, 1))
-        g[0, 0] = 1.0
-        resp = run(adam.with_values(b1=bf), g, record_states=True).states["m"][1:, 0]
+        resp = _impulse(adam, bf, 1, T)[1:]  # the weight of an input of age 0, 1, ..., T - 1
         ages = np.arange(T)
         windows.append({"beta": bs, "window": float(form.window.subs(bsym, Fraction(bs))),
                         "mean_age": float(form.mean_age.subs(bsym, Fraction(bs))),

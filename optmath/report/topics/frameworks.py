@@ -24,7 +24,7 @@ def compute(seed: int) -> dict:
     from ...equivalence import equivalence
     from ...kernels.runner import run
     from ...optimizers import get_spec
-    from ...proof import _jsonable
+    from ...proof import jsonable
 
     verdicts, switches = [], []
     for name in OPTIMIZERS:
@@ -38,7 +38,7 @@ def compute(seed: int) -> dict:
                              "source": spec.profiles[p].note})
             if p != base:
                 r = equivalence(f"{name}:{base}", f"{name}:{p}", steps=2, seed=seed)
-                verdicts.append({"optimizer": name, "a": base, "b": p, **_jsonable(r.as_dict())})
+                verdicts.append({"optimizer": name, **jsonable(r.as_dict())})  # with a, b as NAME:PROFILE
     golden = []
     g = np.array([GOLDEN_G])
     for p, ref in GOLDEN.items():
