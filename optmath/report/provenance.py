@@ -45,7 +45,7 @@ def provenance(command: str, seed: int | None = None) -> dict:
 
 def header_markdown(p: dict) -> str:
     """The provenance header at the top of every report (Markdown)."""
-    libs = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if k != "optmath")
+    libs = ", ".join(f"{k} {v}" for k, v in sorted(p["versions"].items()) if k != "optmath")
     seed = "none (no randomness)" if p.get("seed") is None else str(p["seed"])
     return ("| provenance | |\n|---|---|\n"
             f"| optmath | {p['optmath']} |\n| commit | `{p['commit']}` |\n| command | `{p['command']}` |\n"
