@@ -43,26 +43,50 @@ QUADRATIC, PERIODIC, STOCHASTIC, FINITE_SUM, SPARSE, HEAVY_TAIL = 0, 1, 2, 3, 4,
 
 
 @njit(cache=True, error_model="numpy")
-def _coef(prob, pp, t, u):
-    """Slope of the linear families at step t (``u`` is the step's draw)."""
+def coef1(prob, p0, p1, p2, p3, t, u):
+    """Slope of the linear families at step t (``u`` is the step's draw), from the parameters
+    ``pp[0..3]`` passed one by one, so a lane of a blocked kernel can call it."""
     if prob == PERIODIC:
-        n = int(pp[1])
-        if (t - 1 - int(pp[2])) % n == 0:
-            return pp[0]
-        return -pp[3]
+        n = int(p1)
+        if (t - 1 - int(p2)) % n == 0:
+            return p0
+        return -p3
     if prob == SPARSE:
-        if u < pp[1]:
-            return pp[0]
-        if u < pp[1] + pp[3]:
-            return -pp[2]
+        if u < p1:
+            return p0
+        if u < p1 + p3:
+            return -p2
         return 0.0
     if prob == HEAVY_TAIL:
         h = u - 0.5
-        mag = (2.0 * abs(h)) ** (-1.0 / pp[1]) - 1.0
-        return pp[0] + pp[2] * (mag if h >= 0 else -mag)
-    if u < pp[1]:
-        return pp[0]
-    return -pp[2]
+        mag = (2.0 * abs(h)) ** (-1.0 / p1) - 1.0
+        return p0 + p2 * (mag if h >= 0 else -mag)
+    if u < p1:
+        return p0
+    return -p2
+
+
+@njit(cache=True, error_model="numpy")
+def _coef(prob, pp, t, u):
+    """Slope of the linear families at step t (``u`` is the step's draw)."""
+    p3 = pp[3] if pp.shape[0] > 3 else 0.0
+    return coef1(prob, pp[0], pp[1], pp[2] if pp.shape[0] > 2 else 0.0, p3, t, u)
+
+
+@njit(cache=True, error_model="numpy")
+def quad_grad1(h, c, xi):
+    return h * (xi - c)
+
+
+@njit(cache=True, error_model="numpy")
+def quad_loss1(h, c, xi):
+    return 0.5 * h * (xi - c) ** 2
+
+
+@njit(cache=True, error_model="numpy")
+def lin_loss1(c, xi):
+    """One coordinate's linear loss as :func:`loss` accumulates it from 0."""
+    return 0.0 + c * xi
 
 
 @njit(cache=True, error_model="numpy")
@@ -85,7 +109,7 @@ def grad(prob, pp, x, t, u, out):
     """Write the gradient of ``f_t`` at ``x`` into ``out``."""
     if prob == QUADRATIC:
         for i in range(x.shape[0]):
-            out[i] = pp[0] * (x[i] - pp[1])
+            out[i] = quad_grad1(pp[0], pp[1], x[i])
     elif prob == FINITE_SUM:  # u is the component index of this step
         for i in range(x.shape[0]):
             out[i] = _fs_grad(pp[0], u == 0.0, x[i])
@@ -102,7 +126,7 @@ def loss(prob, pp, x, t, u):
     s = 0.0
     if prob == QUADRATIC:
         for i in range(x.shape[0]):
-            s += 0.5 * pp[0] * (x[i] - pp[1]) ** 2
+            s += quad_loss1(pp[0], pp[1], x[i])
     elif prob == FINITE_SUM:
         for i in range(x.shape[0]):
             s += _fs_loss(pp[0], u == 0.0, x[i])

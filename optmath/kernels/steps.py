@@ -39,137 +39,126 @@ def _ema(s, value, b, lerp):
     return b * s + (1.0 - b) * value
 
 
+# -- lane functions ---------------------------------------------------------------------
+# One coordinate (or one configuration's lane) of each elementwise family: pure functions of
+# scalars, returning the new parameter and state values.  The per-coordinate loops below and
+# the blocked sweep kernels (optmath.kernels.blocked) both call them, so the two compute the
+# same floating-point operations in the same order; the ``*_times`` functions give the factors
+# that depend on the step only (bias corrections, schedules), computed once per step.
+
 @njit(cache=True, error_model="numpy")
-def _sgd(x, g, st, hp, lr, t):
-    mu, damp, wd = hp[0], hp[1], hp[2]
-    kind, form, first_grad = int(hp[3]), int(hp[4]), hp[5] != 0.0
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        if kind == 0:
-            x[i] = x[i] - lr * gi
-        elif form == 0:
-            if t == 1 and first_grad:
-                b = gi
-            else:
-                b = mu * st[0, i] + (1.0 - damp) * gi
-            st[0, i] = b
-            if kind == 2:
-                x[i] = x[i] - lr * (gi + mu * b)
-            else:
-                x[i] = x[i] - lr * b
+def sgd_lane(xi, gi, b0, v0, mu, damp, wd, kind, form, first_grad, lr, t):
+    gi = gi + wd * xi
+    if kind == 0:
+        return xi - lr * gi, b0, v0
+    if form == 0:
+        if t == 1 and first_grad:
+            b = gi
         else:
-            v = mu * st[1, i] - lr * gi
-            st[1, i] = v
-            if kind == 2 and form == 1:
-                x[i] = x[i] + mu * v - lr * gi
-            else:
-                x[i] = x[i] + v
+            b = mu * b0 + (1.0 - damp) * gi
+        if kind == 2:
+            return xi - lr * (gi + mu * b), b, v0
+        return xi - lr * b, b, v0
+    v = mu * v0 - lr * gi
+    if kind == 2 and form == 1:
+        return xi + mu * v - lr * gi, b0, v
+    return xi + v, b0, v
 
 
 @njit(cache=True, error_model="numpy")
-def _adagrad(x, g, st, hp, lr, t):
-    eps, lr_decay, wd, inside = hp[0], hp[1], hp[2], hp[3] != 0.0
-    clr = lr / (1.0 + (t - 1) * lr_decay)
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        s = st[0, i] + gi * gi
-        st[0, i] = s
-        if inside:
-            x[i] = x[i] - clr * gi / math.sqrt(s + eps)
-        else:
-            x[i] = x[i] - clr * gi / (math.sqrt(s) + eps)
+def adagrad_lr(lr, lr_decay, t):
+    return lr / (1.0 + (t - 1) * lr_decay)
 
 
 @njit(cache=True, error_model="numpy")
-def _rmsprop(x, g, st, hp, lr, t):
-    alpha, eps, mu, wd = hp[0], hp[1], hp[2], hp[3]
-    centered, inside, kind, lr_inside = hp[4] != 0.0, hp[5] != 0.0, int(hp[6]), hp[7] != 0.0
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        s = alpha * st[0, i] + (1.0 - alpha) * (gi * gi)  # the order the spec prints: s - a^2 cancels
-        st[0, i] = s
-        var = s
-        if centered:
-            a = alpha * st[1, i] + (1.0 - alpha) * gi
-            st[1, i] = a
-            var = s - a * a
-        rms = math.sqrt(var + eps) if inside else math.sqrt(var) + eps
-        if kind == 0:
-            x[i] = x[i] - lr * gi / rms
-        else:
-            scale = lr if lr_inside else 1.0
-            b = mu * st[2, i] + scale * gi / rms
-            st[2, i] = b
-            direction = b if kind == 1 else mu * b + scale * gi / rms
-            x[i] = x[i] - (1.0 if lr_inside else lr) * direction
+def adagrad_lane(xi, gi, s0, eps, wd, inside, clr):
+    gi = gi + wd * xi
+    s = s0 + gi * gi
+    if inside:
+        return xi - clr * gi / math.sqrt(s + eps), s
+    return xi - clr * gi / (math.sqrt(s) + eps), s
 
 
 @njit(cache=True, error_model="numpy")
-def _adadelta(x, g, st, hp, lr, t):
-    rho, eps, wd = hp[0], hp[1], hp[2]
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        s = rho * st[0, i] + (1.0 - rho) * gi * gi
-        st[0, i] = s
-        delta = math.sqrt(st[1, i] + eps) / math.sqrt(s + eps) * gi
-        st[1, i] = rho * st[1, i] + (1.0 - rho) * delta * delta
-        x[i] = x[i] - lr * delta
+def rmsprop_lane(xi, gi, s0, a0, b0, alpha, eps, mu, wd, centered, inside, kind, lr_inside, lr):
+    gi = gi + wd * xi
+    s = alpha * s0 + (1.0 - alpha) * (gi * gi)  # the order the spec prints: s - a^2 cancels
+    var = s
+    a = a0
+    if centered:
+        a = alpha * a0 + (1.0 - alpha) * gi
+        var = s - a * a
+    rms = math.sqrt(var + eps) if inside else math.sqrt(var) + eps
+    if kind == 0:
+        return xi - lr * gi / rms, s, a, b0
+    scale = lr if lr_inside else 1.0
+    b = mu * b0 + scale * gi / rms
+    direction = b if kind == 1 else mu * b + scale * gi / rms
+    return xi - (1.0 if lr_inside else lr) * direction, s, a, b
 
 
 @njit(cache=True, error_model="numpy")
-def _adam(x, g, st, hp, lr, t):
-    b1, b2, eps, eps_root, wd = hp[0], hp[1], hp[2], hp[3], hp[4]
-    wd_mode, second, ams = int(hp[5]), int(hp[6]), int(hp[7])
-    correct, eps_hat, lerp = hp[8] != 0.0, hp[9] != 0.0, hp[10] != 0.0
+def adadelta_lane(xi, gi, s0, u0, rho, eps, wd, lr):
+    gi = gi + wd * xi
+    s = rho * s0 + (1.0 - rho) * gi * gi
+    delta = math.sqrt(u0 + eps) / math.sqrt(s + eps) * gi
+    u = rho * u0 + (1.0 - rho) * delta * delta
+    return xi - lr * delta, s, u
+
+
+@njit(cache=True, error_model="numpy")
+def adam_times(b1, b2, correct, t):
     tf = float(t)
     bc1 = 1.0 - b1**tf if correct else 1.0
     bc2 = 1.0 - b2**tf if correct else 1.0
-    er = eps_root if second != 2 else 0.0
-    for i in range(x.shape[0]):
-        xi, gi = x[i], g[i]
-        if wd_mode == 1:
-            gi = gi + wd * xi
-        elif wd_mode == 2:
-            xi = xi - lr * wd * xi
-        elif wd_mode == 3:
-            xi = xi - wd * xi
-        m = _ema(st[0, i], gi, b1, lerp)
-        v = st[1, i]
-        if second == 0:
-            v = b2 * v + (1.0 - b2) * gi * gi
-        elif second == 1:
-            g2 = gi * gi
-            v = v - (1.0 - b2) * _sign(v - g2) * g2
-        else:
-            e = gi - m
-            v = b2 * v + (1.0 - b2) * e * e + eps_root
-        st[0, i], st[1, i] = m, v
-        sec = v
-        if ams == 1:
-            sec = max(st[2, i], v)
-            st[2, i] = sec
-        elif ams == 2:
-            sec = max(st[2, i], v / bc2)
-            st[2, i] = sec
-        if eps_hat:
-            xi = xi - lr * math.sqrt(bc2) / bc1 * m / (math.sqrt(sec + er) + eps)
-        else:
-            vhat = sec if ams == 2 else sec / bc2
-            xi = xi - lr * (m / bc1) / (math.sqrt(vhat + er) + eps)
-        x[i] = xi
+    return bc1, bc2
 
 
 @njit(cache=True, error_model="numpy")
-def _adamax(x, g, st, hp, lr, t):
-    b1, b2, eps, mode, wd, lerp = hp[0], hp[1], hp[2], int(hp[3]), hp[4], hp[5] != 0.0
-    bc1 = 1.0 - b1 ** float(t)
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        m = _ema(st[0, i], gi, b1, lerp)
-        u = max(b2 * st[1, i], abs(gi) + (eps if mode == 0 else 0.0))
-        st[0, i], st[1, i] = m, u
-        den = u + eps if mode == 1 else u
-        x[i] = x[i] - lr / bc1 * m / den
+def adam_lane(xi, gi, m0, v0, vm0, b1, b2, eps, eps_root, wd, wd_mode, second, ams, eps_hat, lerp, lr, bc1, bc2):
+    er = eps_root if second != 2 else 0.0
+    if wd_mode == 1:
+        gi = gi + wd * xi
+    elif wd_mode == 2:
+        xi = xi - lr * wd * xi
+    elif wd_mode == 3:
+        xi = xi - wd * xi
+    m = _ema(m0, gi, b1, lerp)
+    v = v0
+    if second == 0:
+        v = b2 * v + (1.0 - b2) * gi * gi
+    elif second == 1:
+        g2 = gi * gi
+        v = v - (1.0 - b2) * _sign(v - g2) * g2
+    else:
+        e = gi - m
+        v = b2 * v + (1.0 - b2) * e * e + eps_root
+    sec = v
+    vm = vm0
+    if ams == 1:
+        sec = max(vm0, v)
+        vm = sec
+    elif ams == 2:
+        sec = max(vm0, v / bc2)
+        vm = sec
+    if eps_hat:
+        return xi - lr * math.sqrt(bc2) / bc1 * m / (math.sqrt(sec + er) + eps), m, v, vm
+    vhat = sec if ams == 2 else sec / bc2
+    return xi - lr * (m / bc1) / (math.sqrt(vhat + er) + eps), m, v, vm
+
+
+@njit(cache=True, error_model="numpy")
+def adamax_times(b1, t):
+    return 1.0 - b1 ** float(t)
+
+
+@njit(cache=True, error_model="numpy")
+def adamax_lane(xi, gi, m0, u0, b1, b2, eps, mode, wd, lerp, lr, bc1):
+    gi = gi + wd * xi
+    m = _ema(m0, gi, b1, lerp)
+    u = max(b2 * u0, abs(gi) + (eps if mode == 0 else 0.0))
+    den = u + eps if mode == 1 else u
+    return xi - lr / bc1 * m / den, m, u
 
 
 @njit(cache=True, error_model="numpy")
@@ -181,26 +170,25 @@ def _nadam_mu(b1, psi, sched, step):
 
 
 @njit(cache=True, error_model="numpy")
-def _nadam(x, g, st, hp, lr, t):
-    b1, b2, eps, psi, sched, wd, lerp = hp[0], hp[1], hp[2], hp[3], int(hp[4]), hp[5], hp[6] != 0.0
+def nadam_times(b1, b2, psi, sched, t):
     tf = float(t)
-    mu_t = _nadam_mu(b1, psi, sched, tf)
-    mu_next = _nadam_mu(b1, psi, sched, tf + 1.0)
-    bc2 = 1.0 - b2**tf
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        p = st[2, i] * mu_t
-        m = _ema(st[0, i], gi, b1, lerp)
-        v = b2 * st[1, i] + (1.0 - b2) * gi * gi
-        st[0, i], st[1, i], st[2, i] = m, v, p
-        den = math.sqrt(v / bc2) + eps
-        x[i] = x[i] - lr * (1.0 - mu_t) / (1.0 - p) * gi / den - lr * mu_next / (1.0 - p * mu_next) * m / den
+    return _nadam_mu(b1, psi, sched, tf), _nadam_mu(b1, psi, sched, tf + 1.0), 1.0 - b2**tf
 
 
 @njit(cache=True, error_model="numpy")
-def _radam(x, g, st, hp, lr, t):
-    b1, b2, eps, thr, ge, raw, wd, lerp = (hp[0], hp[1], hp[2], hp[3], hp[4] != 0.0,
-                                           hp[5] == 0.0, hp[6], hp[7] != 0.0)
+def nadam_lane(xi, gi, m0, v0, p0, b1, b2, eps, wd, lerp, lr, mu_t, mu_next, bc2):
+    gi = gi + wd * xi
+    p = p0 * mu_t
+    m = _ema(m0, gi, b1, lerp)
+    v = b2 * v0 + (1.0 - b2) * gi * gi
+    den = math.sqrt(v / bc2) + eps
+    return (xi - lr * (1.0 - mu_t) / (1.0 - p) * gi / den - lr * mu_next / (1.0 - p * mu_next) * m / den,
+            m, v, p)
+
+
+@njit(cache=True, error_model="numpy")
+def radam_times(b1, b2, thr, ge, t):
+    """``(bc1, bc2, rect, on)``: on = 1.0 when the rectified step is used."""
     tf = float(t)
     bc1 = 1.0 - b1**tf
     bc2 = 1.0 - b2**tf
@@ -210,20 +198,102 @@ def _radam(x, g, st, hp, lr, t):
     rect = 0.0
     if on:
         rect = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-    for i in range(x.shape[0]):
-        gi = g[i] + wd * x[i]
-        m = _ema(st[0, i], gi, b1, lerp)
-        v = b2 * st[1, i] + (1.0 - b2) * gi * gi
-        st[0, i], st[1, i] = m, v
-        mhat = m / bc1
-        if on:
-            if raw:
-                adaptive = math.sqrt(bc2) / (math.sqrt(v) + eps)
-            else:
-                adaptive = 1.0 / (math.sqrt(v / bc2) + eps)
-            x[i] = x[i] - lr * mhat * (rect * adaptive)
+    return bc1, bc2, rect, 1.0 if on else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def radam_lane(xi, gi, m0, v0, b1, b2, eps, raw, wd, lerp, lr, bc1, bc2, rect, on):
+    gi = gi + wd * xi
+    m = _ema(m0, gi, b1, lerp)
+    v = b2 * v0 + (1.0 - b2) * gi * gi
+    mhat = m / bc1
+    if on != 0.0:
+        if raw:
+            adaptive = math.sqrt(bc2) / (math.sqrt(v) + eps)
         else:
-            x[i] = x[i] - lr * mhat
+            adaptive = 1.0 / (math.sqrt(v / bc2) + eps)
+        return xi - lr * mhat * (rect * adaptive), m, v
+    return xi - lr * mhat, m, v
+
+
+@njit(cache=True, error_model="numpy")
+def lion_lane(xi, gi, m0, b1, b2, wd, lr):
+    c = b1 * m0 + (1.0 - b1) * gi
+    return xi - lr * (_sign(c) + wd * xi), b2 * m0 + (1.0 - b2) * gi
+
+
+# -- per-coordinate steps ---------------------------------------------------------------
+
+@njit(cache=True, error_model="numpy")
+def _sgd(x, g, st, hp, lr, t):
+    mu, damp, wd = hp[0], hp[1], hp[2]
+    kind, form, first_grad = int(hp[3]), int(hp[4]), hp[5] != 0.0
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i] = sgd_lane(x[i], g[i], st[0, i], st[1, i], mu, damp, wd, kind, form,
+                                            first_grad, lr, t)
+
+
+@njit(cache=True, error_model="numpy")
+def _adagrad(x, g, st, hp, lr, t):
+    eps, lr_decay, wd, inside = hp[0], hp[1], hp[2], hp[3] != 0.0
+    clr = adagrad_lr(lr, lr_decay, t)
+    for i in range(x.shape[0]):
+        x[i], st[0, i] = adagrad_lane(x[i], g[i], st[0, i], eps, wd, inside, clr)
+
+
+@njit(cache=True, error_model="numpy")
+def _rmsprop(x, g, st, hp, lr, t):
+    alpha, eps, mu, wd = hp[0], hp[1], hp[2], hp[3]
+    centered, inside, kind, lr_inside = hp[4] != 0.0, hp[5] != 0.0, int(hp[6]), hp[7] != 0.0
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i], st[2, i] = rmsprop_lane(x[i], g[i], st[0, i], st[1, i], st[2, i], alpha, eps, mu,
+                                                          wd, centered, inside, kind, lr_inside, lr)
+
+
+@njit(cache=True, error_model="numpy")
+def _adadelta(x, g, st, hp, lr, t):
+    rho, eps, wd = hp[0], hp[1], hp[2]
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i] = adadelta_lane(x[i], g[i], st[0, i], st[1, i], rho, eps, wd, lr)
+
+
+@njit(cache=True, error_model="numpy")
+def _adam(x, g, st, hp, lr, t):
+    b1, b2, eps, eps_root, wd = hp[0], hp[1], hp[2], hp[3], hp[4]
+    wd_mode, second, ams = int(hp[5]), int(hp[6]), int(hp[7])
+    correct, eps_hat, lerp = hp[8] != 0.0, hp[9] != 0.0, hp[10] != 0.0
+    bc1, bc2 = adam_times(b1, b2, correct, t)
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i], st[2, i] = adam_lane(x[i], g[i], st[0, i], st[1, i], st[2, i], b1, b2, eps,
+                                                       eps_root, wd, wd_mode, second, ams, eps_hat, lerp, lr,
+                                                       bc1, bc2)
+
+
+@njit(cache=True, error_model="numpy")
+def _adamax(x, g, st, hp, lr, t):
+    b1, b2, eps, mode, wd, lerp = hp[0], hp[1], hp[2], int(hp[3]), hp[4], hp[5] != 0.0
+    bc1 = adamax_times(b1, t)
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i] = adamax_lane(x[i], g[i], st[0, i], st[1, i], b1, b2, eps, mode, wd, lerp, lr, bc1)
+
+
+@njit(cache=True, error_model="numpy")
+def _nadam(x, g, st, hp, lr, t):
+    b1, b2, eps, psi, sched, wd, lerp = hp[0], hp[1], hp[2], hp[3], int(hp[4]), hp[5], hp[6] != 0.0
+    mu_t, mu_next, bc2 = nadam_times(b1, b2, psi, sched, t)
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i], st[2, i] = nadam_lane(x[i], g[i], st[0, i], st[1, i], st[2, i], b1, b2, eps, wd,
+                                                        lerp, lr, mu_t, mu_next, bc2)
+
+
+@njit(cache=True, error_model="numpy")
+def _radam(x, g, st, hp, lr, t):
+    b1, b2, eps, thr, ge, raw, wd, lerp = (hp[0], hp[1], hp[2], hp[3], hp[4] != 0.0,
+                                           hp[5] == 0.0, hp[6], hp[7] != 0.0)
+    bc1, bc2, rect, on = radam_times(b1, b2, thr, ge, t)
+    for i in range(x.shape[0]):
+        x[i], st[0, i], st[1, i] = radam_lane(x[i], g[i], st[0, i], st[1, i], b1, b2, eps, raw, wd, lerp, lr,
+                                              bc1, bc2, rect, on)
 
 
 @njit(cache=True, error_model="numpy")
@@ -265,10 +335,7 @@ def _adamp(x, g, st, hp, lr, t, work):
 def _lion(x, g, st, hp, lr, t):
     b1, b2, wd = hp[0], hp[1], hp[2]
     for i in range(x.shape[0]):
-        m = st[0, i]
-        c = b1 * m + (1.0 - b1) * g[i]
-        x[i] = x[i] - lr * (_sign(c) + wd * x[i])
-        st[0, i] = b2 * m + (1.0 - b2) * g[i]
+        x[i], st[0, i] = lion_lane(x[i], g[i], st[0, i], b1, b2, wd, lr)
 
 
 @njit(cache=True, error_model="numpy")
