@@ -16,6 +16,7 @@ _LAZY = {
     "Spec": "optmath.spec", "Algorithm": "optmath.spec",
     "run": "optmath.kernels.runner", "sweep": "optmath.kernels.runner",
     "Trajectory": "optmath.kernels.runner", "SweepResult": "optmath.kernels.runner",
+    "Grid": "optmath.grid", "sweep_grid": "optmath.grid",
     "make_problem": "optmath.problems", "parse_problem": "optmath.problems",
     "reference_run": "optmath.verify.reference", "replay": "optmath.verify.replay",
     "demo": "optmath.demo",

@@ -375,6 +375,66 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
     click.echo(f"wrote {jpath} and {ppath}")
 
 
+@cli.command("sweep")
+@click.argument("optimizer")
+@click.option("--problem", default="reddi", show_default=True, help="problem family with fixed parameters, e.g. stochastic:p=0.3")
+@click.option("--axis", "axes", multiple=True, required=True, metavar="NAME=LO:HI:N",
+              help="a grid axis (repeatable): NAME=LO:HI:N, NAME=log:LO:HI:N or NAME=v1,v2,...; NAME is lr, x0, a "
+                   "hyperparameter or a problem parameter")
+@click.option("--steps", default=1000, show_default=True, type=int)
+@click.option("--profile", "-p", default="paper", show_default=True)
+@click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="a fixed hyperparameter")
+@click.option("--schedule", default="constant", show_default=True, help="constant or inv_sqrt")
+@click.option("--x0", default=0.0, show_default=True, type=float)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
+@click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "blocked", "scalar"]),
+              help="CPU kernel: blocked (SIMD lanes) or scalar; the same bits")
+@click.option("--block", default=None, type=int, help="lanes per block of the blocked kernel (default 64)")
+@click.option("--chunk", default=1 << 16, show_default=True, type=int, help="configurations per chunk (Dask task)")
+@click.option("--dask", "dask_mode", default=None, type=click.Choice(["local"]),
+              help="run the chunks on a Dask LocalCluster on this machine")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run the chunks on an existing Dask cluster")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="write the summaries (.npz) here")
+def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule, x0, seed, device, backend, block,
+              chunk, dask_mode, scheduler, out):
+    """Run a grid of configurations and summarise each (final x, regret, max |x|, first non-finite step)."""
+    import time
+
+    import numpy as np
+    from rich.progress import Progress
+
+    from .grid import Grid, parse_axis, sweep_grid
+
+    if dask_mode and scheduler:
+        raise OptmathError("give --dask local or --scheduler, not both")
+    parsed = [parse_axis(a) for a in axes]
+    names = [k for k, _ in parsed]
+    if len(set(names)) != len(names):
+        raise OptmathError(f"--axis names repeat: {', '.join(names)}")
+    grid = Grid.make(optimizer, problem, dict(parsed), steps=steps, profile=profile,
+                     switches=_parse_switches(switches), values=_parse_sets(sets), schedule=schedule, x0=x0, seed=seed)
+    t0 = time.perf_counter()
+    with Progress(transient=True) as bar:
+        task = bar.add_task("chunks", total=None)
+        res = sweep_grid(grid, backend=backend, device=device, block=block, chunk=chunk,
+                         scheduler=scheduler or dask_mode, progress=lambda d, n: bar.update(task, completed=d, total=n))
+    dt = time.perf_counter() - t0
+    where = scheduler or ("Dask LocalCluster" if dask_mode else device)
+    click.echo(f"{optimizer}/{profile} on {problem}: {grid.size} configurations x {steps} steps in {dt:.2f} s "
+               f"({grid.size * steps / dt:.3e} config-steps/s, {where}, {res.chunks} chunk(s))")
+    fin = res.first_nonfinite_step == 0
+    click.echo(f"final x: min {np.min(res.final_x):.6g}, max {np.max(res.final_x):.6g}; "
+               f"non-finite: {int((~fin).sum())}; average regret: min {np.min(res.average_regret):.6g}, "
+               f"max {np.max(res.average_regret):.6g}")
+    if out:
+        np.savez_compressed(out, final_x=res.final_x, average_regret=res.average_regret, max_abs_x=res.max_abs_x,
+                            first_nonfinite_step=res.first_nonfinite_step, shape=np.array(grid.shape),
+                            **{f"axis_{k}": v for k, v in grid.axes})
+        click.echo(f"wrote {out}")
+
+
 @cli.command()
 @click.argument("topics", nargs=-1, metavar="[TOPIC]...")
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),

@@ -279,12 +279,16 @@ class SweepResult:
     first_nonfinite_step: np.ndarray  # 0 where every value stayed finite
 
 
-def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int = 0) -> SweepResult:
+def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int = 0,
+          backend: str = "auto") -> SweepResult:
     """Run many one-dimensional configurations in parallel and summarise each.
 
     ``algs`` is a list of :class:`Algorithm` of one kernel family (different hyperparameters
     and switches), ``problems`` a list of problems of one family and the same length (or one
-    problem for all).  Every configuration sees the same seeded stream of draws.
+    problem for all).  Every configuration sees the same seeded stream of draws.  ``backend``:
+    ``blocked`` (SIMD lanes; ``auto`` picks it where the family has one), ``scalar`` or ``cuda``,
+    bit-identical on a CPU (:mod:`optmath.grid`; for grids too large to list, see
+    :class:`optmath.grid.Grid`).
     """
     algs = [_resolve(a) for a in algs]
     if not algs:
@@ -307,15 +311,16 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     x0s = np.broadcast_to(np.asarray(x0, dtype=np.float64), (N,)).copy()
     if not np.all(np.isfinite(x0s)):
         raise NonFiniteError("x0 contains a non-finite value")
-    pps = np.stack([q.pp for q in probs])
+    pps = np.zeros((N, 4))
+    for i, q in enumerate(probs):
+        pps[i, :q.pp.shape[0]] = q.pp
     lo = max(q.lo for q in probs)
     hi = min(q.hi for q in probs)
-    draws = P.draws(probs[0], steps, seed)
-    out = np.empty((N, 4))
-    _sweep(plans[0].family, hps, lrs0, sched, x0s, inits, probs[0].code, pps, draws, lo, hi,
-           bool(math.isfinite(lo) or math.isfinite(hi)), np.array([q.xstar for q in probs]), out,
-           np.empty((N, 1)), np.empty((N, NS, 1)), np.empty((N, 1)), np.empty((N, 1)), np.empty((N, 1)),
-           np.empty((N, 1)))
+    from ..grid import Batch, run_batch
+
+    out = run_batch(Batch(plans[0].family, probs[0].code, hps, lrs0, x0s, inits, pps,
+                          np.array([q.xstar for q in probs]), sched, P.draws(probs[0], steps, seed), lo, hi),
+                    backend)
     return SweepResult(out[:, 0], out[:, 1], out[:, 2], out[:, 3].astype(np.int64))
 
 

@@ -1,0 +1,365 @@
+r"""Large sweeps: a grid of configurations, run in chunks on one of several backends.
+
+A :class:`Grid` is the Cartesian product of named axes over one optimizer (its hyperparameters,
+``lr`` and ``x0``) and one problem family (its parameters), with one step count, schedule and
+seed for every configuration.  Nothing of size ``N`` is built up front: :meth:`Grid.batch`
+materialises the inputs of configurations ``[a, b)`` on demand, so a sweep of ``10**6``
+configurations streams through memory in chunks and keeps only four summaries per
+configuration (final x, average regret, max |x|, first non-finite step).
+
+Backends (:func:`run_batch`), all giving the same bits on a CPU:
+
+``blocked``  configurations in SIMD lanes, blocks in parallel (:mod:`optmath.kernels.blocked`);
+``scalar``   one configuration per parallel iteration through the generic step dispatch;
+``cuda``     one configuration per GPU thread (:mod:`optmath.kernels.gpu`); tested on the CPU
+             through Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``).
+
+:func:`sweep_grid` runs the chunks here, or as Dask tasks on a cluster (``scheduler``:
+``"local"`` for a :class:`distributed.LocalCluster` on this machine, or ``tcp://HOST:PORT``).
+Each task carries the grid and its chunk bounds, not arrays; results are placed by chunk
+index, so a task that a dead worker had started is recomputed by another worker and counted
+once.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import problems as P
+from .errors import DomainError, OptmathTypeError, ShapeError, UnknownNameError
+from .kernels.plan import NHP, plan
+from .kernels.runner import SweepResult, learning_rates
+from .kernels.steps import NS
+
+BACKENDS = ("auto", "blocked", "scalar", "cuda")
+DEVICES = ("cpu", "cuda")
+#: configurations per chunk: a Dask task, a progress tick, the memory held at once
+DEFAULT_CHUNK = 1 << 16
+
+
+@dataclass
+class Batch:
+    """The inputs of a run of configurations, one row each (all arrays float64)."""
+
+    family: int
+    problem: int
+    hps: np.ndarray  # (n, NHP)
+    lrs0: np.ndarray  # (n,)
+    x0s: np.ndarray  # (n,)
+    inits: np.ndarray  # (n, NS)
+    pps: np.ndarray  # (n, 4)
+    xstars: np.ndarray  # (n,)
+    lr_mult: np.ndarray  # (T,)
+    draws: np.ndarray  # (T,)
+    lo: float
+    hi: float
+
+    def __len__(self) -> int:
+        return self.hps.shape[0]
+
+    @property
+    def project(self) -> bool:
+        return math.isfinite(self.lo) or math.isfinite(self.hi)
+
+
+def run_batch(batch: Batch, backend: str = "auto", block: int | None = None) -> np.ndarray:
+    """``out`` (n, 4): final x, average regret, max |x|, first non-finite step (0: none)."""
+    from .kernels import blocked as B
+
+    if backend not in BACKENDS:
+        raise UnknownNameError("sweep backend", backend, BACKENDS)
+    if backend == "auto":
+        backend = "blocked" if batch.family in B.FAMILIES else "scalar"
+    n = len(batch)
+    if backend == "blocked":
+        if batch.family not in B.FAMILIES:
+            raise DomainError("AdamP has no blocked kernel (its projection needs whole-vector norms); "
+                              "use backend='scalar'")
+        if block is not None and (isinstance(block, bool) or not isinstance(block, int) or not 1 <= block <= 4096):
+            raise DomainError(f"block = {block!r} must be an integer in [1, 4096]")
+        return B.run_blocked(batch.family, batch.hps, batch.lrs0, batch.lr_mult, batch.x0s, batch.inits,
+                             batch.problem, batch.pps, batch.draws, batch.lo, batch.hi, batch.project,
+                             batch.xstars, block or B.DEFAULT_BLOCK)
+    if backend == "cuda":
+        from .kernels import gpu
+
+        return gpu.run_cuda(batch)
+    from .kernels.runner import _sweep
+
+    out = np.empty((n, 4))
+    _sweep(batch.family, batch.hps, batch.lrs0, batch.lr_mult, batch.x0s, batch.inits, batch.problem,
+           batch.pps, batch.draws, batch.lo, batch.hi, batch.project, batch.xstars, out,
+           np.empty((n, 1)), np.empty((n, NS, 1)), np.empty((n, 1)), np.empty((n, 1)), np.empty((n, 1)),
+           np.empty((n, 1)))
+    return out
+
+
+def _axis(name, values) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64).reshape(-1) if not isinstance(values, str) else None
+    if arr is None or arr.size == 0:
+        raise DomainError(f"grid axis {name} needs at least one number, got {values!r}")
+    bad = arr[~np.isfinite(arr)]
+    if bad.size:
+        raise DomainError(f"grid axis {name} has a non-finite value {float(bad[0])!r}")
+    return arr
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A Cartesian grid of configurations of one optimizer on one problem family.
+
+    ``axes`` maps names to 1-D value lists, in row-major order (the last axis varies fastest):
+    ``lr``, ``x0``, a hyperparameter of the optimizer (``b1``, ``b2``, ``eps``, ...) or a
+    parameter of the problem (``C``, ``n``, ``p``, ...).  ``problem`` is the family with its
+    fixed parameters in CLI syntax (``"reddi"``, ``"stochastic:p=0.3"``).
+    """
+
+    optimizer: str
+    problem: str
+    axes: tuple  # ((name, values), ...)
+    steps: int
+    profile: str = "paper"
+    switches: tuple = ()  # ((name, value), ...)
+    values: tuple = ()  # fixed hyperparameters ((name, value), ...)
+    schedule: str = "constant"
+    x0: float = 0.0
+    seed: int = 0
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __reduce__(self):  # pickled for Dask without the derived tables
+        return (Grid, (self.optimizer, self.problem, self.axes, self.steps, self.profile, self.switches,
+                       self.values, self.schedule, self.x0, self.seed))
+
+    @classmethod
+    def make(cls, optimizer: str, problem: str, axes: dict, *, steps: int, profile: str = "paper",
+             switches: dict | None = None, values: dict | None = None, schedule: str = "constant",
+             x0: float = 0.0, seed: int = 0) -> "Grid":
+        if not isinstance(axes, dict) or not axes:
+            raise DomainError("a grid needs at least one axis, e.g. {'lr': [0.01, 0.1]}")
+        g = cls(optimizer, problem, tuple((str(k), _axis(k, v)) for k, v in axes.items()), steps, profile,
+                tuple(sorted((switches or {}).items())), tuple(sorted((values or {}).items())), schedule,
+                float(x0), int(seed))
+        g._tables()  # validate everything now, with one-line errors
+        return g
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(len(v) for _, v in self.axes)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def _tables(self) -> dict:
+        if self._cache:
+            return self._cache
+        from .optimizers import get_spec
+
+        if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)) or self.steps < 1:
+            raise DomainError(f"steps = {self.steps!r} must be a positive integer")
+        if not math.isfinite(self.x0):
+            raise DomainError(f"x0 = {self.x0!r} must be finite")
+        spec = get_spec(self.optimizer)
+        base = spec.resolve(self.profile, dict(self.switches), **dict(self.values))
+        bp = plan(base)
+        fam_name, _, fixed = self.problem.partition(":")
+        fixed_prob = P.parse_problem(self.problem)
+        prob_params = {k.strip(): v.strip() for k, _, v in
+                       (item.partition("=") for item in filter(None, fixed.split(",")))}
+        names = [k for k, _ in self.axes]
+        if len(set(names)) != len(names):
+            raise DomainError(f"grid axes repeat a name: {names}")
+        hyper_names = {h.name for h in spec.hypers}
+        opt_axes, prob_axes = {}, []
+        for k, vals in self.axes:
+            if k in ("lr", "x0"):
+                if k == "lr":
+                    for v in vals:
+                        spec.hyper("lr").check(float(v), f"{spec.name}: ")
+                opt_axes[k] = None
+            elif k in hyper_names:
+                col = None
+                for v in vals:
+                    spec.hyper(k).check(float(v), f"{spec.name}: ")
+                a1 = plan(base.with_values(**{k: float(vals[0])}))
+                probe = float(vals[1]) if len(vals) > 1 and vals[1] != vals[0] else None
+                if probe is None:  # find the column by a second in-domain value
+                    h = spec.hyper(k)
+                    for cand in (h.default, 0.5, 0.25, 1.0, 2.0):
+                        try:
+                            h.check(cand)
+                        except DomainError:
+                            continue
+                        if cand != float(vals[0]):
+                            probe = cand
+                            break
+                a2 = plan(base.with_values(**{k: probe})) if probe is not None else a1
+                diff = np.flatnonzero(a1.hp != a2.hp)
+                if (len(diff) != 1 or a1.hp[diff[0]] != float(vals[0]) or a2.hp[diff[0]] != probe
+                        or not np.array_equal(a1.init, a2.init)):
+                    raise DomainError(f"{k} cannot be a grid axis of {spec.name} with these switches "
+                                      f"(it {'has no effect' if len(diff) == 0 else 'enters more than one kernel input'})")
+                col = int(diff[0])
+                opt_axes[k] = col
+            else:
+                prob_axes.append(k)
+        if prob_axes:
+            known = {"reddi": ("C", "n", "phase", "D"), "periodic": ("C", "n", "phase", "D"),
+                     "synthetic": ("C", "n", "phase", "D"), "stochastic": ("C", "p", "D"),
+                     "quadratic": ("h", "c"), "finite_sum": ("n",), "sparse": ("C", "p", "D", "q"),
+                     "heavy_tail": ("mu", "alpha", "s")}.get(fam_name.strip(), ())
+            for k in prob_axes:
+                if k not in known:
+                    raise UnknownNameError(f"grid axis (not a hyperparameter of {spec.name} nor a parameter of "
+                                           f"{fam_name.strip()})", k, sorted(hyper_names | {"lr", "x0"} | set(known)))
+            pvals = [dict(self.axes)[k] for k in prob_axes]
+            pshape = tuple(len(v) for v in pvals)
+            if int(np.prod(pshape)) > 1 << 16:
+                raise DomainError(f"the problem axes {prob_axes} give {int(np.prod(pshape))} problems; at most 65536")
+            probs = []
+            for combo in np.ndindex(*pshape):
+                params = dict(prob_params)
+                params.update({k: repr(float(pvals[i][combo[i]])) for i, k in enumerate(prob_axes)})
+                probs.append(P.make_problem(fam_name.strip(), **params))
+            if len({(q.lo, q.hi) for q in probs}) != 1:
+                raise DomainError("a grid's problems must share one domain")
+        else:
+            probs, pshape = [fixed_prob], ()
+        pp = np.zeros((len(probs), 4))
+        for i, q in enumerate(probs):
+            pp[i, :q.pp.shape[0]] = q.pp
+        lr_mult = learning_rates(1.0, self.schedule, int(self.steps))
+        self._cache.update(spec=spec, plan=bp, opt_axes=opt_axes, prob_axes=prob_axes, pshape=pshape,
+                           pp=pp, xstar=np.array([q.xstar for q in probs]), code=probs[0].code,
+                           lo=probs[0].lo, hi=probs[0].hi, lr_mult=lr_mult,
+                           draws=P.draws(probs[0], int(self.steps), self.seed))
+        return self._cache
+
+    def batch(self, a: int = 0, b: int | None = None) -> Batch:
+        """The inputs of configurations ``a .. b-1`` in row-major grid order."""
+        tb = self._tables()
+        b = self.size if b is None else b
+        if not 0 <= a <= b <= self.size:
+            raise DomainError(f"chunk [{a}, {b}) is outside the grid of {self.size} configurations")
+        n = b - a
+        idx = np.unravel_index(np.arange(a, b, dtype=np.int64), self.shape)
+        p = tb["plan"]
+        hps = np.repeat(p.hp[None, :], n, axis=0)
+        lrs0 = np.full(n, p.lr)
+        x0s = np.full(n, self.x0)
+        pidx = np.zeros(n, dtype=np.int64)
+        prob_pos = []
+        for i, (k, vals) in enumerate(self.axes):
+            col = vals[idx[i]]
+            if k == "lr":
+                lrs0 = col
+            elif k == "x0":
+                x0s = col
+            elif k in tb["opt_axes"]:
+                hps[:, tb["opt_axes"][k]] = col
+            else:
+                prob_pos.append(idx[i])
+        if prob_pos:
+            pidx = np.ravel_multi_index(tuple(prob_pos), tb["pshape"])
+        return Batch(p.family, tb["code"], hps, np.ascontiguousarray(lrs0), np.ascontiguousarray(x0s),
+                     np.repeat(p.init[None, :], n, axis=0), tb["pp"][pidx], tb["xstar"][pidx], tb["lr_mult"],
+                     tb["draws"], tb["lo"], tb["hi"])
+
+
+@dataclass
+class GridResult(SweepResult):
+    """Per-configuration summaries, flat in row-major grid order (``reshape(grid.shape)``)."""
+
+    grid: Grid | None = None
+    backend: str = ""
+    chunks: int = 0
+
+    def table(self, name: str) -> np.ndarray:
+        """One summary as an array of the grid's shape."""
+        if name not in ("final_x", "average_regret", "max_abs_x", "first_nonfinite_step"):
+            raise UnknownNameError("sweep summary", name,
+                                   ("final_x", "average_regret", "max_abs_x", "first_nonfinite_step"))
+        return getattr(self, name).reshape(self.grid.shape)
+
+
+def _chunk_task(grid: Grid, a: int, b: int, backend: str, block):
+    """One Dask task: configurations [a, b) of the grid (module level: picklable)."""
+    return a, run_batch(grid.batch(a, b), backend, block)
+
+
+def sweep_grid(grid: Grid, *, backend: str = "auto", device: str = "cpu", block: int | None = None,
+               chunk: int = DEFAULT_CHUNK, scheduler: str | None = None, progress=None,
+               client=None) -> GridResult:
+    """Run every configuration of ``grid``; the same bits whatever the chunking or backend.
+
+    ``device="cuda"`` selects the GPU kernel; ``scheduler`` (``"local"`` or ``tcp://HOST:PORT``)
+    or ``client`` (a :class:`distributed.Client`) sends the chunks to Dask workers;
+    ``progress(done, total)`` is called as chunks finish.
+    """
+    if not isinstance(grid, Grid):
+        raise OptmathTypeError(f"expected a Grid, got {type(grid).__name__}")
+    if device not in DEVICES:
+        raise UnknownNameError("device", device, DEVICES)
+    if device == "cuda":
+        if backend not in ("auto", "cuda"):
+            raise DomainError(f"backend {backend!r} runs on the CPU; --device cuda uses the cuda backend")
+        backend = "cuda"
+    if backend not in BACKENDS:
+        raise UnknownNameError("sweep backend", backend, BACKENDS)
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise DomainError(f"chunk = {chunk!r} must be a positive integer")
+    N = grid.size
+    bounds = [(a, min(a + int(chunk), N)) for a in range(0, N, int(chunk))]
+    out = np.empty((N, 4))
+    done = np.zeros(len(bounds), dtype=bool)
+    if scheduler is None and client is None:
+        for i, (a, b) in enumerate(bounds):
+            out[a:b] = run_batch(grid.batch(a, b), backend, block)
+            done[i] = True
+            if progress:
+                progress(int(done.sum()), len(bounds))
+    else:
+        from .distributed import map_chunks
+
+        for i, (a, res) in map_chunks(grid, bounds, backend, block, scheduler=scheduler, client=client):
+            if done[i]:
+                raise AssertionError(f"chunk {i} returned twice")  # pragma: no cover - as_completed gives each once
+            out[a:a + res.shape[0]] = res
+            done[i] = True
+            if progress:
+                progress(int(done.sum()), len(bounds))
+    if not done.all():  # pragma: no cover - every chunk is awaited above
+        raise AssertionError("a chunk is missing")
+    return GridResult(out[:, 0], out[:, 1], out[:, 2], out[:, 3].astype(np.int64), grid=grid,
+                      backend=backend if backend != "auto" else "auto", chunks=len(bounds))
+
+
+def parse_axis(text: str) -> tuple[str, np.ndarray]:
+    """``NAME=LO:HI:N`` (linear), ``NAME=log:LO:HI:N`` (log-spaced) or ``NAME=v1,v2,...``."""
+    name, eq, spec = str(text).partition("=")
+    name = name.strip()
+    if not eq or not name.isidentifier():
+        raise DomainError(f"bad grid axis {text!r}; expected NAME=LO:HI:N, NAME=log:LO:HI:N or NAME=v1,v2")
+    parts = spec.split(":")
+    try:
+        if len(parts) == 1:
+            vals = np.array([float(v) for v in spec.split(",") if v.strip()])
+        else:
+            log = parts[0].strip() == "log"
+            if len(parts) != (4 if log else 3):
+                raise ValueError
+            lo, hi, n = float(parts[-3]), float(parts[-2]), int(parts[-1])
+            if n < 1 or n > 10**7:
+                raise ValueError
+    except ValueError:
+        raise DomainError(f"bad grid axis {text!r}; expected NAME=LO:HI:N, NAME=log:LO:HI:N or NAME=v1,v2") from None
+    if len(parts) > 1:
+        if log and not (lo > 0 and hi > 0):
+            raise DomainError(f"grid axis {name}: log spacing needs LO, HI > 0, got {spec!r}")
+        vals = np.geomspace(lo, hi, n) if log else np.linspace(lo, hi, n)
+    return name, _axis(name, vals)
+
+
+__all__ = ["Batch", "Grid", "GridResult", "sweep_grid", "run_batch", "parse_axis", "BACKENDS", "NHP"]

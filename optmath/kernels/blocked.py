@@ -1,0 +1,275 @@
+r"""Blocked sweep kernels: configurations in SIMD lanes, blocks in parallel, IEEE-strict.
+
+A sweep runs ``N`` one-dimensional configurations (hyperparameters, problem parameters,
+start) over the same ``T`` steps and the same seeded draws.  The scalar kernel
+(:func:`optmath.kernels.runner._sweep`) gives one configuration to each parallel iteration and
+advances it through the generic ``step`` dispatch; here the configurations are laid out in
+blocks of ``W`` lanes (struct of arrays: ``x[W]``, ``state[3][W]``, one column of
+hyperparameters per lane), and each step advances a whole block with loops over the lanes that
+LLVM turns into vector instructions.  Blocks are independent and run in parallel.
+
+Bit-identity with the scalar kernel is by construction and is tested: every lane calls the
+same lane function as the per-coordinate step (:mod:`optmath.kernels.steps`), with the same
+arguments in the same order; the factors that depend only on the step (bias corrections,
+NAdam's schedule, RAdam's rectifier) come from the same ``*_times`` functions, computed once
+per block when its lanes share the parameters they read and once per lane otherwise; no
+``fastmath`` (so no reassociation, no contraction into FMA, NaN and Inf kept).  The switch
+codes are read from a block's first lane: the driver groups configurations with equal codes
+into the same blocks (:func:`order`).
+
+Each (family, switch codes) combination gets its own kernel, built by a
+closure whose free variables are those codes: Numba compiles them as constants, so the branches
+of the generic lane functions fold away and the lane loop is straight-line code that LLVM
+vectorises (a kernel with the codes as run-time values runs several times slower).  Numba's
+cache keys closures by the values of their free variables, so each combination is compiled
+once per machine, on first use.
+
+A lane that produces a non-finite value is frozen from that step on exactly as the scalar
+kernel stops that configuration: its final x, regret and max |x| are those at that step and
+its first non-finite step is recorded.  Summaries (final x, average regret, max |x|, first
+non-finite step) are accumulated per lane; trajectories are not stored.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from .. import problems as P
+from . import steps as K
+
+#: families with a blocked kernel (AdamP's projection needs whole-vector norms: scalar only)
+FAMILIES = (K.SGD, K.ADAGRAD, K.RMSPROP, K.ADADELTA, K.ADAM, K.ADAMAX, K.NADAM, K.RADAM, K.LION)
+#: hp columns holding switch codes, per family code (equal within a block)
+CODE_COLUMNS = {K.SGD: (3, 4, 5), K.ADAGRAD: (3,), K.RMSPROP: (4, 5, 6, 7), K.ADADELTA: (),
+                K.ADAM: (5, 6, 7, 8, 9, 10), K.ADAMAX: (3, 5), K.NADAM: (4, 6), K.RADAM: (4, 5, 7),
+                K.LION: ()}
+#: hp columns the per-step factors read (a block computes them once when its lanes agree)
+TIME_COLUMNS = {K.ADAM: (0, 1, 8), K.ADAMAX: (0,), K.NADAM: (0, 1, 3, 4), K.RADAM: (0, 1, 3, 4)}
+#: lanes per block: 16 AVX-512 registers of float64, enough independent work to hide the
+#: latency of divide and square root
+DEFAULT_BLOCK = 128
+
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _gradients(prob, look, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, ld):
+    """The gradient at the evaluation point and f_t(x) - f_t(x*) of every lane, as
+    problems.grad and problems.loss compute them (one loop per family: no branch inside)."""
+    if prob == P.PERIODIC:  # a counter per lane instead of an integer modulo
+        for jj in range(W):
+            j = uint64(jj)
+            c = s + j
+            gj = ppT[0, c] if ctr[j] == 0.0 else -ppT[3, c]
+            nxt = ctr[j] + 1.0
+            ctr[j] = 0.0 if nxt == ppT[1, c] else nxt
+            g[j] = gj
+            ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
+    elif prob == P.QUADRATIC:
+        for jj in range(W):
+            j = uint64(jj)
+            c = s + j
+            xe = x[j] + hpT[0, c] * S1[j] if look else x[j]
+            g[j] = P.quad_grad1(ppT[0, c], ppT[1, c], xe)
+            ld[j] = ((0.0 + P.quad_loss1(ppT[0, c], ppT[1, c], x[j]))
+                     - (0.0 + P.quad_loss1(ppT[0, c], ppT[1, c], xstar[c])))
+    elif prob == P.FINITE_SUM:
+        first = u == 0.0
+        for jj in range(W):
+            j = uint64(jj)
+            c = s + j
+            xe = x[j] + hpT[0, c] * S1[j] if look else x[j]
+            g[j] = P._fs_grad(ppT[0, c], first, xe)
+            ld[j] = ((0.0 + P._fs_loss(ppT[0, c], first, x[j]))
+                     - (0.0 + P._fs_loss(ppT[0, c], first, xstar[c])))
+    elif prob == P.STOCHASTIC:  # the values coef1 picks, without its branches on the family
+        for jj in range(W):
+            j = uint64(jj)
+            c = s + j
+            gj = ppT[0, c] if u < ppT[1, c] else -ppT[2, c]
+            g[j] = gj
+            ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
+    else:
+        for jj in range(W):
+            j = uint64(jj)
+            c = s + j
+            gj = P.coef1(prob, ppT[0, c], ppT[1, c], ppT[2, c], ppT[3, c], t, u)
+            g[j] = gj
+            ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _times(fam, hpT, s, W, uniform, t, T0, T1, T2, T3):
+    """The per-step factors of every lane: once for the block when its lanes share the
+    parameters they depend on, else lane by lane (same function, same bits)."""
+    n = 1 if uniform else W
+    for j in range(n):
+        c = s + j
+        if fam == K.ADAM:
+            a, b = K.adam_times(hpT[0, c], hpT[1, c], hpT[8, c] != 0.0, t)
+            T0[j], T1[j] = a, b
+        elif fam == K.ADAMAX:
+            T0[j] = K.adamax_times(hpT[0, c], t)
+        elif fam == K.NADAM:
+            T0[j], T1[j], T2[j] = K.nadam_times(hpT[0, c], hpT[1, c], hpT[3, c], int(hpT[4, c]), t)
+        elif fam == K.RADAM:
+            T0[j], T1[j], T2[j], T3[j] = K.radam_times(hpT[0, c], hpT[1, c], hpT[3, c], hpT[4, c] != 0.0, t)
+    if uniform:
+        for j in range(1, W):
+            T0[j], T1[j], T2[j], T3[j] = T0[0], T1[0], T2[0], T3[0]
+
+
+def _make(fam: int, codes: tuple):
+    """The blocked kernel of one family and tuple of switch codes."""
+    C = tuple(int(c) for c in codes) + (0,) * (6 - len(codes))
+    C0, C1, C2, C3, C4, C5 = C
+    FAM = fam
+    LOOK = fam == K.SGD and C0 == 2 and C1 == 2  # Sutskever's look-ahead gradient point
+    TIMED = fam in (K.ADAM, K.ADAMAX, K.NADAM, K.RADAM)
+
+    @njit(cache=True, parallel=True, error_model="numpy")
+    def kernel(W, prob, hpT, lr0, lr_mult, x0, init, ppT, draws, lo, hi, project, xstar, ctr0, uniform, out):
+        N = x0.shape[0]
+        T = lr_mult.shape[0]
+        for b in prange(N // W):
+            s0 = b * W
+            s = uint64(s0)
+            x = x0[s:s + W].copy()
+            S0 = init[0, s:s + W].copy()
+            S1 = init[1, s:s + W].copy()
+            S2 = init[2, s:s + W].copy()
+            ctr = ctr0[s:s + W].copy()
+            T0 = np.ones(W)
+            T1 = np.ones(W)
+            T2 = np.ones(W)
+            T3 = np.ones(W)
+            g = np.empty(W)
+            lds = np.empty(W)
+            reg = np.zeros(W)
+            xmax = np.abs(x)
+            bad = np.zeros(W)
+            uni = uniform[b]
+            for k in range(T):
+                t = k + 1
+                tf = float(t)
+                lm = lr_mult[k]
+                u = draws[k]
+                if TIMED:
+                    _times(FAM, hpT, s0, W, uni, t, T0, T1, T2, T3)
+                _gradients(prob, LOOK, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, lds)
+                for jj in range(W):
+                    j = uint64(jj)
+                    c = s + j
+                    xj = x[j]
+                    lr = lr0[c] * lm
+                    gj = g[j]
+                    ld = lds[j]
+                    # one step of the family (the lane functions of the per-coordinate kernels)
+                    n2 = S2[j]
+                    if FAM == K.ADAM:
+                        xn, n0, n1, n2 = K.adam_lane(xj, gj, S0[j], S1[j], S2[j], hpT[0, c], hpT[1, c], hpT[2, c],
+                                                     hpT[3, c], hpT[4, c], C0, C1, C2, C4 != 0, C5 != 0, lr,
+                                                     T0[j], T1[j])
+                    elif FAM == K.SGD:
+                        xn, n0, n1 = K.sgd_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], C0, C1,
+                                                C2 != 0, lr, t)
+                    elif FAM == K.ADAGRAD:
+                        xn, n0 = K.adagrad_lane(xj, gj, S0[j], hpT[0, c], hpT[2, c], C0 != 0,
+                                                K.adagrad_lr(lr, hpT[1, c], t))
+                        n1 = S1[j]
+                    elif FAM == K.RMSPROP:
+                        xn, n0, n1, n2 = K.rmsprop_lane(xj, gj, S0[j], S1[j], S2[j], hpT[0, c], hpT[1, c],
+                                                        hpT[2, c], hpT[3, c], C0 != 0, C1 != 0, C2, C3 != 0, lr)
+                    elif FAM == K.ADADELTA:
+                        xn, n0, n1 = K.adadelta_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], lr)
+                    elif FAM == K.ADAMAX:
+                        xn, n0, n1 = K.adamax_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], C0,
+                                                   hpT[4, c], C1 != 0, lr, T0[j])
+                    elif FAM == K.NADAM:
+                        xn, n0, n1, n2 = K.nadam_lane(xj, gj, S0[j], S1[j], S2[j], hpT[0, c], hpT[1, c], hpT[2, c],
+                                                      hpT[5, c], C1 != 0, lr, T0[j], T1[j], T2[j])
+                    elif FAM == K.RADAM:
+                        xn, n0, n1 = K.radam_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], C1 == 0,
+                                                  hpT[6, c], C2 != 0, lr, T0[j], T1[j], T2[j], T3[j])
+                    else:  # LION
+                        xn, n0 = K.lion_lane(xj, gj, S0[j], hpT[0, c], hpT[1, c], hpT[2, c], lr)
+                        n1 = S1[j]
+                    # accept the step as the scalar kernel does: project, add the regret, freeze a
+                    # lane at its first non-finite value, track max |x|; selects only
+                    alive = bad[j] == 0.0
+                    if project:
+                        xn = lo if xn < lo else (hi if xn > hi else xn)
+                    fin = (xn - xn) + (n0 - n0) + (n1 - n1) + (n2 - n2) == 0.0
+                    reg[j] = reg[j] + ld if alive else reg[j]
+                    x[j] = xn if alive else xj
+                    S0[j] = n0 if alive else S0[j]
+                    S1[j] = n1 if alive else S1[j]
+                    S2[j] = n2 if alive else S2[j]
+                    ax = abs(xn)
+                    xmax[j] = ax if (alive & fin & (ax > xmax[j])) else xmax[j]
+                    bad[j] = tf if (alive & (not fin)) else bad[j]
+            for jj in range(W):
+                j = uint64(jj)
+                out[s + j, 0] = x[j]
+                out[s + j, 1] = reg[j] / T
+                out[s + j, 2] = xmax[j]
+                out[s + j, 3] = bad[j]
+
+    return kernel
+
+
+_KERNELS: dict = {}
+
+
+def kernel(fam: int, codes: tuple):
+    """The (cached) blocked kernel for a family and its switch codes."""
+    key = (int(fam), tuple(int(c) for c in codes))
+    if key not in _KERNELS:
+        _KERNELS[key] = _make(*key)
+    return _KERNELS[key]
+
+
+def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars,
+                block: int = DEFAULT_BLOCK) -> np.ndarray:
+    """Sweep the configurations given row by row (``hps`` (N, NHP), ``pps`` (N, <= 4), ...);
+    returns ``out`` (N, 4) in the input order, bit-identical to the scalar sweep kernel.
+
+    Configurations are grouped by switch codes (one kernel per group), sorted inside a group by
+    the parameters of the per-step factors (so most blocks compute them once) and padded to
+    whole blocks with copies of the group's last configuration, whose results are dropped.
+    """
+    if fam not in FAMILIES:
+        raise ValueError(f"no blocked kernel for family code {fam}")
+    N = hps.shape[0]
+    W = int(block)
+    out = np.empty((N, 4))
+    pp4 = np.zeros((N, 4))
+    pp4[:, :pps.shape[1]] = pps
+    cols = list(CODE_COLUMNS[fam])
+    keys = hps[:, cols] if cols else np.zeros((N, 0))
+    groups = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if cols else np.zeros(N, np.int64)
+    tcols = list(TIME_COLUMNS.get(fam, ()))
+    for gi in range(int(groups.max()) + 1 if N else 0):
+        idx = np.flatnonzero(groups == gi)
+        if tcols:
+            idx = idx[np.lexsort(hps[idx][:, tcols[::-1]].T)]
+        n = idx.size
+        pad = (-n) % W
+        full = np.concatenate([idx, np.full(pad, idx[-1])])
+        hpT = np.ascontiguousarray(hps[full].T)
+        ppT = np.ascontiguousarray(pp4[full].T)
+        initT = np.ascontiguousarray(inits[full].T)
+        if prob == P.PERIODIC:
+            ctr0 = np.mod(-np.floor(ppT[2]), ppT[1])
+        else:
+            ctr0 = np.zeros(full.size)
+        if tcols:
+            tv = hps[full][:, tcols].reshape(-1, W, len(tcols))
+            uniform = np.all(tv == tv[:, :1, :], axis=(1, 2))
+        else:
+            uniform = np.ones(full.size // W, dtype=np.bool_)
+        res = np.empty((full.size, 4))
+        kernel(fam, tuple(keys[idx[0]]) if cols else ())(
+            W, prob, hpT, np.ascontiguousarray(lrs0[full]), lr_mult, np.ascontiguousarray(x0s[full]), initT, ppT,
+            draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, uniform, res)
+        out[idx] = res[:n]
+    return out
