@@ -29,32 +29,37 @@ def wall(args, env=None) -> float:
     return dt
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=7)
-    a = ap.parse_args()
+def measure(repeat: int = 7) -> dict:
+    """The start-up figures, each measured now in fresh processes: label -> text."""
     exe = shutil.which("optmath")
     cli = [exe] if exe else [sys.executable, "-m", "optmath.cli"]
     python = [sys.executable, "-c"]
     wall(python + ["pass"])  # warm the file-system cache
-    base = statistics.median(wall(python + ["pass"]) for _ in range(a.repeat))
-    imp = statistics.median(wall(python + ["import optmath"]) for _ in range(a.repeat))
-    hlp = statistics.median(wall(cli + ["--help"]) for _ in range(a.repeat))
+    base = statistics.median(wall(python + ["pass"]) for _ in range(repeat))
+    imp = statistics.median(wall(python + ["import optmath"]) for _ in range(repeat))
+    hlp = statistics.median(wall(cli + ["--help"]) for _ in range(repeat))
     heavy = subprocess.run(python + ["import sys, optmath; print(sorted({m.split('.')[0] for m in sys.modules} "
                                      "& {'numba', 'sympy', 'numpy'}))"], capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as cache:
         env = {"NUMBA_CACHE_DIR": cache}
         cold = wall(cli + COMMAND, env)
         warm = statistics.median(wall(cli + COMMAND, env) for _ in range(3))
-    print(f"start-up, median of {a.repeat} fresh processes (python {sys.version.split()[0]})")
-    print(f"  {'python -c pass':38s} {base:7.3f} s")
-    label = 'python -c "import optmath"'
-    print(f"  {label:38s} {imp:7.3f} s   heavy modules loaded: {heavy}")
-    print(f"  {'optmath --help':38s} {hlp:7.3f} s   target < {HELP_TARGET_S} s: "
-          f"{'met' if hlp < HELP_TARGET_S else 'MISSED'}")
-    print(f"  {'optmath ' + ' '.join(COMMAND):38s}")
-    print(f"    {'cold (empty Numba cache)':36s} {cold:7.3f} s")
-    print(f"    {'warm (cache filled), median of 3':36s} {warm:7.3f} s   ratio cold/warm {cold / warm:.1f}")
+    return {
+        f"python -c pass (median of {repeat})": f"{base:.3f} s",
+        'python -c "import optmath"': f"{imp:.3f} s, heavy modules loaded: {heavy}",
+        "optmath --help": f"{hlp:.3f} s (target < {HELP_TARGET_S} s: {'met' if hlp < HELP_TARGET_S else 'MISSED'})",
+        f"optmath {' '.join(COMMAND)}, cold (empty Numba cache)": f"{cold:.3f} s",
+        f"optmath {' '.join(COMMAND)}, warm (cache filled, median of 3)": f"{warm:.3f} s (cold/warm {cold / warm:.1f})",
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=7)
+    a = ap.parse_args()
+    print(f"start-up, fresh processes (python {sys.version.split()[0]})")
+    for k, v in measure(a.repeat).items():
+        print(f"  {k}: {v}")
 
 
 if __name__ == "__main__":
