@@ -20,11 +20,9 @@ are measured in this one run (machines differ; the ratios travel).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -196,8 +194,7 @@ def workload(opt, problem, n_lr, n_c, T, repeat, peers):
         import jax.numpy as jnp
 
         a, b = jnp.asarray(lr), jnp.asarray(C)
-        t0 = time.perf_counter()
-        f(a, b).block_until_ready()
+        f(a, b).block_until_ready()  # compile
         t, res = best(lambda: np.asarray(f(a, b).block_until_ready()), repeat)
         rows.append(("JAX jit(vmap(scan)) x64", t, float(np.max(np.abs(res - ref)))))
     return N, T, rows

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import problems as P
-from .errors import DomainError, OptmathTypeError, ShapeError, UnknownNameError
+from .errors import DomainError, OptmathTypeError, UnknownNameError
 from .kernels.plan import NHP, plan
 from .kernels.runner import SweepResult, learning_rates
 from .kernels.steps import NS

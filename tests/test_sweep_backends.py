@@ -237,9 +237,10 @@ def test_python_bad_input_raises_project_errors():
         sweep_grid(small_grid(), device="tpu")
     with pytest.raises(DomainError):
         sweep_grid(small_grid(), block=0)
+    adamp = batch("adam", "pytorch", "reddi")
+    adamp.family = K.ADAMP
     with pytest.raises(DomainError, match="AdamP"):
-        run_batch(batch("adam", "pytorch", "reddi")._replace() if False else
-                  Batch(K.ADAMP, *list(batch("adam", "pytorch", "reddi").__dict__.values())[1:]), "blocked")
+        run_batch(adamp, "blocked")
     with pytest.raises(OptmathError):
         sweep_grid("not a grid")
     with pytest.raises(DomainError):
