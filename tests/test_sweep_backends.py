@@ -248,7 +248,9 @@ def test_python_bad_input_raises_project_errors():
 
 
 def test_a_large_grid_streams_in_bounded_memory():
-    """262,144 configurations in chunks: peak RSS far below what holding per-step data would take."""
+    """262,144 configurations in chunks: peak RSS far below what holding per-step data would take.
+    The first process compiles the kernel (LLVM alone peaks near 1.8 GiB on a cold cache); the
+    second loads it from Numba's cache and measures the sweep itself."""
     code = """
 import resource, numpy as np
 from optmath.grid import Grid, sweep_grid
@@ -257,6 +259,8 @@ g = Grid.make("adam", "reddi", {"lr": np.geomspace(1e-4, 1, 512), "C": np.linspa
 r = sweep_grid(g, chunk=1 << 15)
 print(r.final_x.size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
     n, mib = (int(v) for v in r.stdout.split())
     assert n == 512 * 512 and mib < 700, mib
