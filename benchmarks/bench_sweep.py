@@ -218,11 +218,16 @@ def memory_run(n_configs: int, steps: int):
     """Run the bounded-memory sweep in a fresh process; returns (seconds, peak RSS bytes)."""
     code = f"""
 import time, resource, numpy as np
+def peak():  # this process's own high-water mark; ru_maxrss can carry the forking parent's over exec
+    try:
+        return [int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 from optmath.grid import Grid, sweep_grid
 g = Grid.make("adam", "reddi", {{"lr": np.geomspace(1e-4, 1.0, {n_configs // 1000}), "C": np.linspace(2, 10, 1000)}},
               steps={steps}, profile="pytorch", schedule="inv_sqrt", x0=1.0)
 t0 = time.perf_counter(); r = sweep_grid(g); dt = time.perf_counter() - t0
-print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, int((r.final_x > 0.9).sum()))
+print(dt, peak(), int((r.final_x > 0.9).sum()))
 """
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     dt, rss, fails = r.stdout.split()
