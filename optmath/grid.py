@@ -227,9 +227,7 @@ class Grid:
                 raise DomainError("a grid's problems must share one domain")
         else:
             probs, pshape = [fixed_prob], ()
-        pp = np.zeros((len(probs), 4))
-        for i, q in enumerate(probs):
-            pp[i, :q.pp.shape[0]] = q.pp
+        pp = P.parameter_rows(probs)
         lr_mult = learning_rates(1.0, self.schedule, int(self.steps))
         self._cache.update(spec=spec, plan=bp, opt_axes=opt_axes, prob_axes=prob_axes, pshape=pshape,
                            pp=pp, xstar=np.array([q.xstar for q in probs]), code=probs[0].code,
@@ -333,7 +331,7 @@ def sweep_grid(grid: Grid, *, backend: str = "auto", device: str = "cpu", block:
     if not done.all():  # pragma: no cover - every chunk is awaited above
         raise AssertionError("a chunk is missing")
     return GridResult(out[:, 0], out[:, 1], out[:, 2], out[:, 3].astype(np.int64), grid=grid,
-                      backend=backend if backend != "auto" else "auto", chunks=len(bounds))
+                      backend=backend, chunks=len(bounds))
 
 
 def parse_axis(text: str) -> tuple[str, np.ndarray]:

@@ -243,6 +243,15 @@ def make_problem(name: str, **params) -> Problem:
     return prob
 
 
+def parameter_rows(problems) -> np.ndarray:
+    """The parameter vectors of a list of problems, one row each, padded with zeros to the
+    four slots that :func:`coef1` reads."""
+    rows = np.zeros((len(problems), 4))
+    for i, q in enumerate(problems):
+        rows[i, :q.pp.shape[0]] = q.pp
+    return rows
+
+
 def linear_gradients(problem: Problem, steps: int, seed: int = 0) -> np.ndarray:
     """The gradient of every step of a linear family (it does not depend on x), from the same
     jitted oracle and seeded draws as :func:`optmath.kernels.runner.run`: the explicit stream

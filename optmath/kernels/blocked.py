@@ -228,9 +228,28 @@ def kernel(fam: int, codes: tuple):
     return _KERNELS[key]
 
 
+def code_groups(fam: int, hps: np.ndarray):
+    """``[(codes, indices), ...]``: the configurations sharing each tuple of switch codes (one
+    kernel each, on the CPU and on the GPU)."""
+    cols = list(CODE_COLUMNS[fam])
+    if not cols or hps.shape[0] == 0:
+        return [((), np.arange(hps.shape[0]))] if hps.shape[0] else []
+    keys, inverse = np.unique(hps[:, cols], axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return [(tuple(int(v) for v in keys[g]), np.flatnonzero(inverse == g)) for g in range(keys.shape[0])]
+
+
+def period_start(prob: int, pp: np.ndarray) -> np.ndarray:
+    """Each configuration's position in its period at step 1 (``(t - 1 - phase) mod n`` of
+    problems.coef1 at t = 1; ``pp`` is (N, 4)); zeros for the other families."""
+    if prob == P.PERIODIC:
+        return np.mod(-np.floor(pp[:, 2]), pp[:, 1])
+    return np.zeros(pp.shape[0])
+
+
 def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars,
                 block: int = DEFAULT_BLOCK) -> np.ndarray:
-    """Sweep the configurations given row by row (``hps`` (N, NHP), ``pps`` (N, <= 4), ...);
+    """Sweep the configurations given row by row (``hps`` (N, NHP), ``pps`` (N, 4), ...);
     returns ``out`` (N, 4) in the input order, bit-identical to the scalar sweep kernel.
 
     Configurations are grouped by switch codes (one kernel per group), sorted inside a group by
@@ -239,36 +258,25 @@ def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, p
     """
     if fam not in FAMILIES:
         raise ValueError(f"no blocked kernel for family code {fam}")
-    N = hps.shape[0]
     W = int(block)
-    out = np.empty((N, 4))
-    pp4 = np.zeros((N, 4))
-    pp4[:, :pps.shape[1]] = pps
-    cols = list(CODE_COLUMNS[fam])
-    keys = hps[:, cols] if cols else np.zeros((N, 0))
-    groups = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if cols else np.zeros(N, np.int64)
+    out = np.empty((hps.shape[0], 4))
     tcols = list(TIME_COLUMNS.get(fam, ()))
-    for gi in range(int(groups.max()) + 1 if N else 0):
-        idx = np.flatnonzero(groups == gi)
+    for codes, idx in code_groups(fam, hps):
         if tcols:
             idx = idx[np.lexsort(hps[idx][:, tcols[::-1]].T)]
         n = idx.size
-        pad = (-n) % W
-        full = np.concatenate([idx, np.full(pad, idx[-1])])
+        full = np.concatenate([idx, np.full((-n) % W, idx[-1])])
         hpT = np.ascontiguousarray(hps[full].T)
-        ppT = np.ascontiguousarray(pp4[full].T)
+        ppT = np.ascontiguousarray(pps[full].T)
         initT = np.ascontiguousarray(inits[full].T)
-        if prob == P.PERIODIC:
-            ctr0 = np.mod(-np.floor(ppT[2]), ppT[1])
-        else:
-            ctr0 = np.zeros(full.size)
+        ctr0 = period_start(prob, pps[full])
         if tcols:
-            tv = hps[full][:, tcols].reshape(-1, W, len(tcols))
+            tv = hpT[tcols].T.reshape(-1, W, len(tcols))
             uniform = np.all(tv == tv[:, :1, :], axis=(1, 2))
         else:
             uniform = np.ones(full.size // W, dtype=np.bool_)
         res = np.empty((full.size, 4))
-        kernel(fam, tuple(keys[idx[0]]) if cols else ())(
+        kernel(fam, codes)(
             W, prob, hpT, np.ascontiguousarray(lrs0[full]), lr_mult, np.ascontiguousarray(x0s[full]), initT, ppT,
             draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, uniform, res)
         out[idx] = res[:n]

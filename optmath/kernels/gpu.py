@@ -21,7 +21,7 @@ from numba import cuda
 from ..errors import OptmathError
 from .. import problems as P
 from . import steps as K
-from .blocked import CODE_COLUMNS, FAMILIES
+from .blocked import FAMILIES, code_groups, period_start
 
 THREADS = 128
 _KERNELS: dict = {}
@@ -147,19 +147,13 @@ def run_cuda(batch) -> np.ndarray:
     _cuda()
     if batch.family not in FAMILIES:
         raise CudaUnavailableError("AdamP has no GPU kernel (its projection needs whole-vector norms)")
-    n = len(batch)
-    out = np.empty((n, 4))
-    cols = list(CODE_COLUMNS[batch.family])
-    keys = batch.hps[:, cols] if cols else np.zeros((n, 0))
-    groups = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if cols else np.zeros(n, np.int64)
-    for gi in range(int(groups.max()) + 1 if n else 0):
-        idx = np.flatnonzero(groups == gi)
-        codes = tuple(int(v) for v in keys[idx[0]]) if cols else ()
+    out = np.empty((len(batch), 4))
+    for codes, idx in code_groups(batch.family, batch.hps):
         key = (batch.family, batch.problem, codes)
         if key not in _KERNELS:
             _KERNELS[key] = _make(*key)
         pp = batch.pps[idx]
-        ctr0 = np.mod(-np.floor(pp[:, 2]), pp[:, 1]) if batch.problem == P.PERIODIC else np.zeros(idx.size)
+        ctr0 = period_start(batch.problem, pp)
         res = np.empty((idx.size, 4))
         args = [np.ascontiguousarray(a) for a in (batch.hps[idx].T, batch.lrs0[idx], batch.lr_mult, batch.x0s[idx],
                                                   batch.inits[idx].T, pp.T, batch.draws)]

@@ -311,9 +311,7 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     x0s = np.broadcast_to(np.asarray(x0, dtype=np.float64), (N,)).copy()
     if not np.all(np.isfinite(x0s)):
         raise NonFiniteError("x0 contains a non-finite value")
-    pps = np.zeros((N, 4))
-    for i, q in enumerate(probs):
-        pps[i, :q.pp.shape[0]] = q.pp
+    pps = P.parameter_rows(probs)
     lo = max(q.lo for q in probs)
     hi = min(q.hi for q in probs)
     from ..grid import Batch, run_batch
