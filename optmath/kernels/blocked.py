@@ -48,6 +48,9 @@ TIME_COLUMNS = {K.ADAM: (0, 1, 8), K.ADAMAX: (0,), K.NADAM: (0, 1, 3, 4), K.RADA
 #: lanes per block: 16 AVX-512 registers of float64, enough independent work to hide the
 #: latency of divide and square root
 DEFAULT_BLOCK = 128
+#: largest table of per-step factors (distinct parameter tuples x steps x 4 float64) built
+#: ahead of a sweep; beyond it each block computes its factors step by step
+TABLE_BYTES = 64 << 20
 
 
 
@@ -59,9 +62,12 @@ def _gradients(prob, look, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, ld):
         for jj in range(W):
             j = uint64(jj)
             c = s + j
-            gj = ppT[0, c] if ctr[j] == 0.0 else -ppT[3, c]
+            big = ppT[0, c]  # both slopes loaded, then selected: a select vectorises, a branch
+            small = -ppT[3, c]  # between two loads does not
+            period = ppT[1, c]
+            gj = big if ctr[j] == 0.0 else small
             nxt = ctr[j] + 1.0
-            ctr[j] = 0.0 if nxt == ppT[1, c] else nxt
+            ctr[j] = 0.0 if nxt == period else nxt
             g[j] = gj
             ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
     elif prob == P.QUADRATIC:
@@ -85,7 +91,9 @@ def _gradients(prob, look, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, ld):
         for jj in range(W):
             j = uint64(jj)
             c = s + j
-            gj = ppT[0, c] if u < ppT[1, c] else -ppT[2, c]
+            big = ppT[0, c]
+            small = -ppT[2, c]
+            gj = big if u < ppT[1, c] else small
             g[j] = gj
             ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
     else:
@@ -98,24 +106,43 @@ def _gradients(prob, look, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, ld):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _times1(fam, hpT, c, t):
+    """The per-step factors of configuration ``c`` (column of ``hpT``) at step ``t``: the
+    ``*_times`` function of its family, padded with ones to four values."""
+    if fam == K.ADAM:
+        a, b = K.adam_times(hpT[0, c], hpT[1, c], hpT[8, c] != 0.0, t)
+        return a, b, 1.0, 1.0
+    if fam == K.ADAMAX:
+        return K.adamax_times(hpT[0, c], t), 1.0, 1.0, 1.0
+    if fam == K.NADAM:
+        a, b, d = K.nadam_times(hpT[0, c], hpT[1, c], hpT[3, c], int(hpT[4, c]), t)
+        return a, b, d, 1.0
+    return K.radam_times(hpT[0, c], hpT[1, c], hpT[3, c], hpT[4, c] != 0.0, t)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _times(fam, hpT, s, W, uniform, t, T0, T1, T2, T3):
     """The per-step factors of every lane: once for the block when its lanes share the
     parameters they depend on, else lane by lane (same function, same bits)."""
     n = 1 if uniform else W
     for j in range(n):
-        c = s + j
-        if fam == K.ADAM:
-            a, b = K.adam_times(hpT[0, c], hpT[1, c], hpT[8, c] != 0.0, t)
-            T0[j], T1[j] = a, b
-        elif fam == K.ADAMAX:
-            T0[j] = K.adamax_times(hpT[0, c], t)
-        elif fam == K.NADAM:
-            T0[j], T1[j], T2[j] = K.nadam_times(hpT[0, c], hpT[1, c], hpT[3, c], int(hpT[4, c]), t)
-        elif fam == K.RADAM:
-            T0[j], T1[j], T2[j], T3[j] = K.radam_times(hpT[0, c], hpT[1, c], hpT[3, c], hpT[4, c] != 0.0, t)
+        T0[j], T1[j], T2[j], T3[j] = _times1(fam, hpT, s + j, t)
     if uniform:
         for j in range(1, W):
             T0[j], T1[j], T2[j], T3[j] = T0[0], T1[0], T2[0], T3[0]
+
+
+@njit(cache=True, error_model="numpy")
+def time_table(fam, hpT, T):
+    """``tab[d, k]``: the per-step factors of configuration ``d`` (a column of ``hpT``, one per
+    distinct tuple of the parameters they read) at step ``k + 1``, computed once for a whole
+    sweep instead of once per block and step (each costs a ``pow`` or two)."""
+    D = hpT.shape[1]
+    tab = np.empty((D, T, 4))
+    for d in range(D):
+        for k in range(T):
+            tab[d, k, 0], tab[d, k, 1], tab[d, k, 2], tab[d, k, 3] = _times1(fam, hpT, d, k + 1)
+    return tab
 
 
 def _make(fam: int, codes: tuple):
@@ -127,12 +154,20 @@ def _make(fam: int, codes: tuple):
     TIMED = fam in (K.ADAM, K.ADAMAX, K.NADAM, K.RADAM)
 
     @njit(cache=True, parallel=True, error_model="numpy")
-    def kernel(W, prob, hpT, lr0, lr_mult, x0, init, ppT, draws, lo, hi, project, xstar, ctr0, uniform, out):
+    def kernel(W, prob, hpT, lr0, lr_mult, x0, init, ppT, draws, lo, hi, project, xstar, ctr0, uniform, tab, tix,
+               out):
         N = x0.shape[0]
+        tabled = tab.shape[0] > 0
         T = lr_mult.shape[0]
         for b in prange(N // W):
             s0 = b * W
             s = uint64(s0)
+            hpB = hpT[:, s:s + W].copy()  # contiguous: rows of hpT are N apart, same L1 sets
+            ppB = ppT[:, s:s + W].copy()
+            lrB = lr0[s:s + W].copy()
+            xsB = xstar[s:s + W].copy()
+            tixB = tix[s:s + W].copy()
+            tix0 = tixB[0]
             x = x0[s:s + W].copy()
             S0 = init[0, s:s + W].copy()
             S1 = init[1, s:s + W].copy()
@@ -153,45 +188,54 @@ def _make(fam: int, codes: tuple):
                 tf = float(t)
                 lm = lr_mult[k]
                 u = draws[k]
-                if TIMED:
-                    _times(FAM, hpT, s0, W, uni, t, T0, T1, T2, T3)
-                _gradients(prob, LOOK, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, lds)
+                if TIMED and tabled:  # from the sweep's table: no pow in the step loop
+                    if uni:
+                        a0, a1, a2, a3 = tab[tix0, k, 0], tab[tix0, k, 1], tab[tix0, k, 2], tab[tix0, k, 3]
+                        for j in range(W):
+                            T0[j], T1[j], T2[j], T3[j] = a0, a1, a2, a3
+                    else:
+                        for j in range(W):
+                            d = tixB[j]
+                            T0[j], T1[j], T2[j], T3[j] = tab[d, k, 0], tab[d, k, 1], tab[d, k, 2], tab[d, k, 3]
+                elif TIMED:
+                    _times(FAM, hpB, 0, W, uni, t, T0, T1, T2, T3)
+                _gradients(prob, LOOK, hpB, ppB, xsB, uint64(0), W, x, S1, t, u, ctr, g, lds)
                 for jj in range(W):
                     j = uint64(jj)
-                    c = s + j
+                    c = j
                     xj = x[j]
-                    lr = lr0[c] * lm
+                    lr = lrB[c] * lm
                     gj = g[j]
                     ld = lds[j]
                     # one step of the family (the lane functions of the per-coordinate kernels)
                     n2 = S2[j]
                     if FAM == K.ADAM:
-                        xn, n0, n1, n2 = K.adam_lane(xj, gj, S0[j], S1[j], S2[j], hpT[0, c], hpT[1, c], hpT[2, c],
-                                                     hpT[3, c], hpT[4, c], C0, C1, C2, C4 != 0, C5 != 0, lr,
+                        xn, n0, n1, n2 = K.adam_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, c], hpB[1, c], hpB[2, c],
+                                                     hpB[3, c], hpB[4, c], C0, C1, C2, C4 != 0, C5 != 0, lr,
                                                      T0[j], T1[j])
                     elif FAM == K.SGD:
-                        xn, n0, n1 = K.sgd_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], C0, C1,
+                        xn, n0, n1 = K.sgd_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], C0, C1,
                                                 C2 != 0, lr, t)
                     elif FAM == K.ADAGRAD:
-                        xn, n0 = K.adagrad_lane(xj, gj, S0[j], hpT[0, c], hpT[2, c], C0 != 0,
-                                                K.adagrad_lr(lr, hpT[1, c], t))
+                        xn, n0 = K.adagrad_lane(xj, gj, S0[j], hpB[0, c], hpB[2, c], C0 != 0,
+                                                K.adagrad_lr(lr, hpB[1, c], t))
                         n1 = S1[j]
                     elif FAM == K.RMSPROP:
-                        xn, n0, n1, n2 = K.rmsprop_lane(xj, gj, S0[j], S1[j], S2[j], hpT[0, c], hpT[1, c],
-                                                        hpT[2, c], hpT[3, c], C0 != 0, C1 != 0, C2, C3 != 0, lr)
+                        xn, n0, n1, n2 = K.rmsprop_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, c], hpB[1, c],
+                                                        hpB[2, c], hpB[3, c], C0 != 0, C1 != 0, C2, C3 != 0, lr)
                     elif FAM == K.ADADELTA:
-                        xn, n0, n1 = K.adadelta_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], lr)
+                        xn, n0, n1 = K.adadelta_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], lr)
                     elif FAM == K.ADAMAX:
-                        xn, n0, n1 = K.adamax_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], C0,
-                                                   hpT[4, c], C1 != 0, lr, T0[j])
+                        xn, n0, n1 = K.adamax_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], C0,
+                                                   hpB[4, c], C1 != 0, lr, T0[j])
                     elif FAM == K.NADAM:
-                        xn, n0, n1, n2 = K.nadam_lane(xj, gj, S0[j], S1[j], S2[j], hpT[0, c], hpT[1, c], hpT[2, c],
-                                                      hpT[5, c], C1 != 0, lr, T0[j], T1[j], T2[j])
+                        xn, n0, n1, n2 = K.nadam_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, c], hpB[1, c], hpB[2, c],
+                                                      hpB[5, c], C1 != 0, lr, T0[j], T1[j], T2[j])
                     elif FAM == K.RADAM:
-                        xn, n0, n1 = K.radam_lane(xj, gj, S0[j], S1[j], hpT[0, c], hpT[1, c], hpT[2, c], C1 == 0,
-                                                  hpT[6, c], C2 != 0, lr, T0[j], T1[j], T2[j], T3[j])
+                        xn, n0, n1 = K.radam_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], C1 == 0,
+                                                  hpB[6, c], C2 != 0, lr, T0[j], T1[j], T2[j], T3[j])
                     else:  # LION
-                        xn, n0 = K.lion_lane(xj, gj, S0[j], hpT[0, c], hpT[1, c], hpT[2, c], lr)
+                        xn, n0 = K.lion_lane(xj, gj, S0[j], hpB[0, c], hpB[1, c], hpB[2, c], lr)
                         n1 = S1[j]
                     # accept the step as the scalar kernel does: project, add the regret, freeze a
                     # lane at its first non-finite value, track max |x|; selects only
@@ -232,11 +276,25 @@ def code_groups(fam: int, hps: np.ndarray):
     """``[(codes, indices), ...]``: the configurations sharing each tuple of switch codes (one
     kernel each, on the CPU and on the GPU)."""
     cols = list(CODE_COLUMNS[fam])
-    if not cols or hps.shape[0] == 0:
-        return [((), np.arange(hps.shape[0]))] if hps.shape[0] else []
-    keys, inverse = np.unique(hps[:, cols], axis=0, return_inverse=True)
+    n = hps.shape[0]
+    if n == 0:
+        return []
+    codes = hps[:, cols]
+    if not cols or np.all(codes == codes[:1]):  # the usual case: one tuple (np.unique(axis=0)
+        return [(tuple(int(v) for v in codes[0]), np.arange(n))]  # costs ~10 ms per 10**4 rows)
+    keys, inverse = np.unique(codes, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     return [(tuple(int(v) for v in keys[g]), np.flatnonzero(inverse == g)) for g in range(keys.shape[0])]
+
+
+def time_tuples(hps: np.ndarray, tcols: list):
+    """``(first, index)`` for configurations sorted by the columns the per-step factors read:
+    the row of the first configuration of each distinct tuple (compared bit for bit) and each
+    configuration's tuple number."""
+    bits = np.ascontiguousarray(hps[:, tcols]).view(np.int64)
+    new = np.ones(hps.shape[0], dtype=np.bool_)
+    new[1:] = np.any(bits[1:] != bits[:-1], axis=1)
+    return np.flatnonzero(new), np.cumsum(new) - 1
 
 
 def period_start(prob: int, pp: np.ndarray) -> np.ndarray:
@@ -270,14 +328,19 @@ def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, p
         ppT = np.ascontiguousarray(pps[full].T)
         initT = np.ascontiguousarray(inits[full].T)
         ctr0 = period_start(prob, pps[full])
+        tab, tix = np.empty((0, 0, 4)), np.zeros(full.size, dtype=np.int64)
         if tcols:
-            tv = hpT[tcols].T.reshape(-1, W, len(tcols))
-            uniform = np.all(tv == tv[:, :1, :], axis=(1, 2))
+            first, tix = time_tuples(hps[full], tcols)
+            if first.size * lr_mult.size * 32 <= TABLE_BYTES:
+                tab = time_table(fam, np.ascontiguousarray(hpT[:, first]), lr_mult.size)
+            tb = tix.reshape(-1, W)
+            uniform = np.all(tb == tb[:, :1], axis=1)
         else:
             uniform = np.ones(full.size // W, dtype=np.bool_)
         res = np.empty((full.size, 4))
         kernel(fam, codes)(
             W, prob, hpT, np.ascontiguousarray(lrs0[full]), lr_mult, np.ascontiguousarray(x0s[full]), initT, ppT,
-            draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, uniform, res)
+            draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, uniform, tab, tix,
+            res)
         out[idx] = res[:n]
     return out
