@@ -11,9 +11,11 @@ LLVM turns into vector instructions.  Blocks are independent and run in parallel
 Bit-identity with the scalar kernel is by construction and is tested: every lane calls the
 same lane function as the per-coordinate step (:mod:`optmath.kernels.steps`), with the same
 arguments in the same order; the factors that depend only on the step (bias corrections,
-NAdam's schedule, RAdam's rectifier) come from the same ``*_times`` functions, computed once
-per block when its lanes share the parameters they read and once per lane otherwise; no
-``fastmath`` (so no reassociation, no contraction into FMA, NaN and Inf kept).  The switch
+NAdam's schedule, RAdam's rectifier) come from the same ``*_times`` functions, tabulated once
+per sweep for each distinct tuple of the parameters they read (:func:`time_table`; past
+:data:`TABLE_BYTES`, computed per block and step instead) and passed as scalars to a block
+whose lanes share them; no ``fastmath`` (so no reassociation, no contraction into FMA, NaN and
+Inf kept).  The switch
 codes are read from a block's first lane: the driver groups configurations with equal codes
 into the same blocks (:func:`order`).
 
@@ -53,56 +55,56 @@ DEFAULT_BLOCK = 128
 TABLE_BYTES = 64 << 20
 
 
-
 @njit(cache=True, error_model="numpy", inline="always")
-def _gradients(prob, look, hpT, ppT, xstar, s, W, x, S1, t, u, ctr, g, ld):
-    """The gradient at the evaluation point and f_t(x) - f_t(x*) of every lane, as
-    problems.grad and problems.loss compute them (one loop per family: no branch inside)."""
+def _gradients(prob, look, hpT, ppT, xstar, W, x, S1, t, u, ctr, g, reg, bad):
+    """The gradient at the evaluation point of every lane, and f_t(x) - f_t(x*) added to the
+    regret of the lanes still running, as problems.grad and problems.loss compute them (one
+    loop per family: no branch inside).  ``hpT``, ``ppT``, ``xstar`` are the block's columns."""
     if prob == P.PERIODIC:  # a counter per lane instead of an integer modulo
         for jj in range(W):
             j = uint64(jj)
-            c = s + j
-            big = ppT[0, c]  # both slopes loaded, then selected: a select vectorises, a branch
-            small = -ppT[3, c]  # between two loads does not
-            period = ppT[1, c]
+            big = ppT[0, j]  # both slopes loaded, then selected: a select vectorises, a branch
+            small = -ppT[3, j]  # between two loads does not
+            period = ppT[1, j]
             gj = big if ctr[j] == 0.0 else small
             nxt = ctr[j] + 1.0
             ctr[j] = 0.0 if nxt == period else nxt
             g[j] = gj
-            ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
+            ld = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[j])
+            reg[j] = reg[j] + ld if bad[j] == 0.0 else reg[j]
     elif prob == P.QUADRATIC:
         for jj in range(W):
             j = uint64(jj)
-            c = s + j
-            xe = x[j] + hpT[0, c] * S1[j] if look else x[j]
-            g[j] = P.quad_grad1(ppT[0, c], ppT[1, c], xe)
-            ld[j] = ((0.0 + P.quad_loss1(ppT[0, c], ppT[1, c], x[j]))
-                     - (0.0 + P.quad_loss1(ppT[0, c], ppT[1, c], xstar[c])))
+            xe = x[j] + hpT[0, j] * S1[j] if look else x[j]
+            g[j] = P.quad_grad1(ppT[0, j], ppT[1, j], xe)
+            ld = ((0.0 + P.quad_loss1(ppT[0, j], ppT[1, j], x[j]))
+                  - (0.0 + P.quad_loss1(ppT[0, j], ppT[1, j], xstar[j])))
+            reg[j] = reg[j] + ld if bad[j] == 0.0 else reg[j]
     elif prob == P.FINITE_SUM:
         first = u == 0.0
         for jj in range(W):
             j = uint64(jj)
-            c = s + j
-            xe = x[j] + hpT[0, c] * S1[j] if look else x[j]
-            g[j] = P._fs_grad(ppT[0, c], first, xe)
-            ld[j] = ((0.0 + P._fs_loss(ppT[0, c], first, x[j]))
-                     - (0.0 + P._fs_loss(ppT[0, c], first, xstar[c])))
+            xe = x[j] + hpT[0, j] * S1[j] if look else x[j]
+            g[j] = P._fs_grad(ppT[0, j], first, xe)
+            ld = ((0.0 + P._fs_loss(ppT[0, j], first, x[j]))
+                  - (0.0 + P._fs_loss(ppT[0, j], first, xstar[j])))
+            reg[j] = reg[j] + ld if bad[j] == 0.0 else reg[j]
     elif prob == P.STOCHASTIC:  # the values coef1 picks, without its branches on the family
         for jj in range(W):
             j = uint64(jj)
-            c = s + j
-            big = ppT[0, c]
-            small = -ppT[2, c]
-            gj = big if u < ppT[1, c] else small
+            big = ppT[0, j]
+            small = -ppT[2, j]
+            gj = big if u < ppT[1, j] else small
             g[j] = gj
-            ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
+            ld = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[j])
+            reg[j] = reg[j] + ld if bad[j] == 0.0 else reg[j]
     else:
         for jj in range(W):
             j = uint64(jj)
-            c = s + j
-            gj = P.coef1(prob, ppT[0, c], ppT[1, c], ppT[2, c], ppT[3, c], t, u)
+            gj = P.coef1(prob, ppT[0, j], ppT[1, j], ppT[2, j], ppT[3, j], t, u)
             g[j] = gj
-            ld[j] = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[c])
+            ld = P.lin_loss1(gj, x[j]) - P.lin_loss1(gj, xstar[j])
+            reg[j] = reg[j] + ld if bad[j] == 0.0 else reg[j]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -118,18 +120,6 @@ def _times1(fam, hpT, c, t):
         a, b, d = K.nadam_times(hpT[0, c], hpT[1, c], hpT[3, c], int(hpT[4, c]), t)
         return a, b, d, 1.0
     return K.radam_times(hpT[0, c], hpT[1, c], hpT[3, c], hpT[4, c] != 0.0, t)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _times(fam, hpT, s, W, uniform, t, T0, T1, T2, T3):
-    """The per-step factors of every lane: once for the block when its lanes share the
-    parameters they depend on, else lane by lane (same function, same bits)."""
-    n = 1 if uniform else W
-    for j in range(n):
-        T0[j], T1[j], T2[j], T3[j] = _times1(fam, hpT, s + j, t)
-    if uniform:
-        for j in range(1, W):
-            T0[j], T1[j], T2[j], T3[j] = T0[0], T1[0], T2[0], T3[0]
 
 
 @njit(cache=True, error_model="numpy")
@@ -178,7 +168,6 @@ def _make(fam: int, codes: tuple):
             T2 = np.ones(W)
             T3 = np.ones(W)
             g = np.empty(W)
-            lds = np.empty(W)
             reg = np.zeros(W)
             xmax = np.abs(x)
             bad = np.zeros(W)
@@ -188,62 +177,66 @@ def _make(fam: int, codes: tuple):
                 tf = float(t)
                 lm = lr_mult[k]
                 u = draws[k]
-                if TIMED and tabled:  # from the sweep's table: no pow in the step loop
-                    if uni:
+                a0, a1, a2, a3 = 1.0, 1.0, 1.0, 1.0  # the block's factors when its lanes share them
+                if TIMED and uni:
+                    if tabled:  # from the sweep's table: no pow in the step loop
                         a0, a1, a2, a3 = tab[tix0, k, 0], tab[tix0, k, 1], tab[tix0, k, 2], tab[tix0, k, 3]
-                        for j in range(W):
-                            T0[j], T1[j], T2[j], T3[j] = a0, a1, a2, a3
                     else:
-                        for j in range(W):
+                        a0, a1, a2, a3 = _times1(FAM, hpB, 0, t)
+                elif TIMED:  # lane by lane (same function or table, same bits)
+                    for j in range(W):
+                        if tabled:
                             d = tixB[j]
                             T0[j], T1[j], T2[j], T3[j] = tab[d, k, 0], tab[d, k, 1], tab[d, k, 2], tab[d, k, 3]
-                elif TIMED:
-                    _times(FAM, hpB, 0, W, uni, t, T0, T1, T2, T3)
-                _gradients(prob, LOOK, hpB, ppB, xsB, uint64(0), W, x, S1, t, u, ctr, g, lds)
+                        else:
+                            T0[j], T1[j], T2[j], T3[j] = _times1(FAM, hpB, j, t)
+                _gradients(prob, LOOK, hpB, ppB, xsB, W, x, S1, t, u, ctr, g, reg, bad)
                 for jj in range(W):
                     j = uint64(jj)
-                    c = j
                     xj = x[j]
-                    lr = lrB[c] * lm
+                    lr = lrB[j] * lm
                     gj = g[j]
-                    ld = lds[j]
+                    b0 = a0 if uni else T0[j]
+                    b1 = a1 if uni else T1[j]
+                    b2 = a2 if uni else T2[j]
+                    b3 = a3 if uni else T3[j]
                     # one step of the family (the lane functions of the per-coordinate kernels)
                     n2 = S2[j]
                     if FAM == K.ADAM:
-                        xn, n0, n1, n2 = K.adam_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, c], hpB[1, c], hpB[2, c],
-                                                     hpB[3, c], hpB[4, c], C0, C1, C2, C4 != 0, C5 != 0, lr,
-                                                     T0[j], T1[j])
+                        xn, n0, n1, n2 = K.adam_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, j], hpB[1, j], hpB[2, j],
+                                                     hpB[3, j], hpB[4, j], C0, C1, C2, C4 != 0, C5 != 0, lr,
+                                                     b0, b1)
                     elif FAM == K.SGD:
-                        xn, n0, n1 = K.sgd_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], C0, C1,
+                        xn, n0, n1 = K.sgd_lane(xj, gj, S0[j], S1[j], hpB[0, j], hpB[1, j], hpB[2, j], C0, C1,
                                                 C2 != 0, lr, t)
                     elif FAM == K.ADAGRAD:
-                        xn, n0 = K.adagrad_lane(xj, gj, S0[j], hpB[0, c], hpB[2, c], C0 != 0,
-                                                K.adagrad_lr(lr, hpB[1, c], t))
+                        xn, n0 = K.adagrad_lane(xj, gj, S0[j], hpB[0, j], hpB[2, j], C0 != 0,
+                                                K.adagrad_lr(lr, hpB[1, j], t))
                         n1 = S1[j]
                     elif FAM == K.RMSPROP:
-                        xn, n0, n1, n2 = K.rmsprop_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, c], hpB[1, c],
-                                                        hpB[2, c], hpB[3, c], C0 != 0, C1 != 0, C2, C3 != 0, lr)
+                        xn, n0, n1, n2 = K.rmsprop_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, j], hpB[1, j],
+                                                        hpB[2, j], hpB[3, j], C0 != 0, C1 != 0, C2, C3 != 0, lr)
                     elif FAM == K.ADADELTA:
-                        xn, n0, n1 = K.adadelta_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], lr)
+                        xn, n0, n1 = K.adadelta_lane(xj, gj, S0[j], S1[j], hpB[0, j], hpB[1, j], hpB[2, j], lr)
                     elif FAM == K.ADAMAX:
-                        xn, n0, n1 = K.adamax_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], C0,
-                                                   hpB[4, c], C1 != 0, lr, T0[j])
+                        xn, n0, n1 = K.adamax_lane(xj, gj, S0[j], S1[j], hpB[0, j], hpB[1, j], hpB[2, j], C0,
+                                                   hpB[4, j], C1 != 0, lr, b0)
                     elif FAM == K.NADAM:
-                        xn, n0, n1, n2 = K.nadam_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, c], hpB[1, c], hpB[2, c],
-                                                      hpB[5, c], C1 != 0, lr, T0[j], T1[j], T2[j])
+                        xn, n0, n1, n2 = K.nadam_lane(xj, gj, S0[j], S1[j], S2[j], hpB[0, j], hpB[1, j], hpB[2, j],
+                                                      hpB[5, j], C1 != 0, lr, b0, b1, b2)
                     elif FAM == K.RADAM:
-                        xn, n0, n1 = K.radam_lane(xj, gj, S0[j], S1[j], hpB[0, c], hpB[1, c], hpB[2, c], C1 == 0,
-                                                  hpB[6, c], C2 != 0, lr, T0[j], T1[j], T2[j], T3[j])
+                        xn, n0, n1 = K.radam_lane(xj, gj, S0[j], S1[j], hpB[0, j], hpB[1, j], hpB[2, j], C1 == 0,
+                                                  hpB[6, j], C2 != 0, lr, b0, b1, b2, b3)
                     else:  # LION
-                        xn, n0 = K.lion_lane(xj, gj, S0[j], hpB[0, c], hpB[1, c], hpB[2, c], lr)
+                        xn, n0 = K.lion_lane(xj, gj, S0[j], hpB[0, j], hpB[1, j], hpB[2, j], lr)
                         n1 = S1[j]
-                    # accept the step as the scalar kernel does: project, add the regret, freeze a
-                    # lane at its first non-finite value, track max |x|; selects only
+                    # accept the step as the scalar kernel does: project, freeze a lane at its
+                    # first non-finite value, track max |x| (the regret is added in _gradients);
+                    # selects only
                     alive = bad[j] == 0.0
                     if project:
                         xn = lo if xn < lo else (hi if xn > hi else xn)
                     fin = (xn - xn) + (n0 - n0) + (n1 - n1) + (n2 - n2) == 0.0
-                    reg[j] = reg[j] + ld if alive else reg[j]
                     x[j] = xn if alive else xj
                     S0[j] = n0 if alive else S0[j]
                     S1[j] = n1 if alive else S1[j]
