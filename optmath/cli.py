@@ -30,6 +30,20 @@ def _parse_sets(items):
     return _pairs(items, "--set", float)
 
 
+def _dask_options(f):
+    """``--dask local`` / ``--scheduler tcp://HOST:PORT`` (sweep, phase and search)."""
+    f = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="run the tasks on an existing Dask cluster")(f)
+    return click.option("--dask", "dask_mode", default=None, type=click.Choice(["local"]),
+                        help="run the tasks on a Dask LocalCluster on this machine (one worker per core)")(f)
+
+
+def _scheduler(dask_mode, scheduler):
+    if dask_mode and scheduler:
+        raise OptmathError("give --dask local or --scheduler, not both")
+    return scheduler or dask_mode
+
+
 def _parse_switches(items):
     return _pairs(items, "--switch", str)
 
@@ -300,13 +314,16 @@ def check(target, as_, profile, style, step, init, examples, timeout, seed, json
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="a switch for every method")
 @click.option("--out", default="counterexample.json", show_default=True, type=click.Path(dir_okay=False),
               help="where the JSON record goes")
-def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, budget, seed, profile, switches, out):
+@_dask_options
+def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, budget, seed, profile, switches, out,
+           dask_mode, scheduler):
     """Find and certify a problem where --fails fails while every --converges method converges,
     with the same step sizes, start, stream, betas and eps.  Exit 0 when found and certified."""
     from rich.progress import Progress
 
     from .search.search import SearchError, search as run_search, write_record
 
+    where = _scheduler(dask_mode, scheduler)
     if b2 != "reddi":
         try:
             b2 = float(b2)
@@ -316,7 +333,7 @@ def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, bud
         task = bar.add_task("simulating problems", total=budget)
         result = run_search(fails, tuple(converges) + tuple(also), b1=b1, b2=b2, eps=eps, family=family, lr=lr,
                             schedule=schedule, steps=steps, budget=budget, seed=seed, profile=profile,
-                            switches=_parse_switches(switches),
+                            switches=_parse_switches(switches), scheduler=where,
                             progress=lambda done, total: bar.update(task, completed=done, total=total))
     click.echo(str(result))
     if result.record:
@@ -357,18 +374,21 @@ def replay_cmd(record):
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--out", default="phase", show_default=True, type=click.Path(file_okay=False),
               help="folder for the JSON data and the PNG figure")
-def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, seed, profile, switches, out):
+@_dask_options
+def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, seed, profile, switches, out, dask_mode,
+          scheduler):
     """Map converges / fails / diverges over a (b1, b2) grid for one problem; writes JSON and PNG."""
     from rich.progress import Progress
 
     from .search.phase import parse_grid, phase as run_phase, write_phase
 
+    where = _scheduler(dask_mode, scheduler)
     problem = {k: (v if k == "order" else float(v)) for k, v in _pairs(params, "--param", str).items()}
     with Progress(transient=True) as bar:
         task = bar.add_task("cells", total=None)
         d = run_phase(optimizer, family, problem, b1=parse_grid(b1, "b1"), b2=parse_grid(b2, "b2"),
                       steps=horizon, lr=lr, schedule=schedule, x0=x0, eps=eps, seed=seed, profile=profile,
-                      switches=_parse_switches(switches),
+                      switches=_parse_switches(switches), scheduler=where,
                       progress=lambda done, total: bar.update(task, completed=done, total=total))
     jpath, ppath = write_phase(d, out)
     click.echo(f"{optimizer} on {family} {problem or ''}: " + ", ".join(f"{k} {v}" for k, v in d.counts().items()))
@@ -391,11 +411,9 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "blocked", "scalar"]),
               help="CPU kernel: blocked (SIMD lanes) or scalar; the same bits")
-@click.option("--block", default=None, type=int, help="lanes per block of the blocked kernel (default 64)")
+@click.option("--block", default=None, type=int, help="lanes per block of the blocked kernel (default 128)")
 @click.option("--chunk", default=1 << 16, show_default=True, type=int, help="configurations per chunk (Dask task)")
-@click.option("--dask", "dask_mode", default=None, type=click.Choice(["local"]),
-              help="run the chunks on a Dask LocalCluster on this machine")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run the chunks on an existing Dask cluster")
+@_dask_options
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="write the summaries (.npz) here")
 def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule, x0, seed, device, backend, block,
               chunk, dask_mode, scheduler, out):
@@ -407,8 +425,7 @@ def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule
 
     from .grid import Grid, parse_axis, sweep_grid
 
-    if dask_mode and scheduler:
-        raise OptmathError("give --dask local or --scheduler, not both")
+    where = _scheduler(dask_mode, scheduler)
     parsed = [parse_axis(a) for a in axes]
     names = [k for k, _ in parsed]
     if len(set(names)) != len(names):
@@ -419,9 +436,9 @@ def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule
     with Progress(transient=True) as bar:
         task = bar.add_task("chunks", total=None)
         res = sweep_grid(grid, backend=backend, device=device, block=block, chunk=chunk,
-                         scheduler=scheduler or dask_mode, progress=lambda d, n: bar.update(task, completed=d, total=n))
+                         scheduler=where, progress=lambda d, n: bar.update(task, completed=d, total=n))
     dt = time.perf_counter() - t0
-    where = scheduler or ("Dask LocalCluster" if dask_mode else device)
+    where = {None: device, "local": "Dask LocalCluster"}.get(where, where)
     click.echo(f"{optimizer}/{profile} on {problem}: {grid.size} configurations x {steps} steps in {dt:.2f} s "
                f"({grid.size * steps / dt:.3e} config-steps/s, {where}, {res.chunks} chunk(s))")
     fin = res.first_nonfinite_step == 0

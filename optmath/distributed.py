@@ -1,15 +1,17 @@
-r"""Sweeps beyond one machine: chunks of a grid as Dask tasks.
+r"""Sweeps, phase diagrams and searches beyond one machine: blocks of work as Dask tasks.
 
 ``scheduler="local"`` starts a :class:`distributed.LocalCluster` on this machine (one worker
 process per core, one thread each: each task's kernel is itself parallel); ``tcp://HOST:PORT``
 connects to an existing scheduler (``dask scheduler`` on one machine, ``dask worker
 tcp://HOST:PORT`` on the others, each with optmath installed at the same version).
 
-A task carries the :class:`~optmath.grid.Grid` (a few hundred bytes: axes, optimizer, problem)
-and its chunk bounds, computes the chunk with the chosen backend and returns the summaries.
-Results are placed by chunk index as they complete.  When a worker dies, the scheduler
-reschedules the tasks it held on the remaining workers; a task is pure (the same inputs give the
-same bits), so a recomputed chunk is identical and, being placed by its index, is counted once.
+Every task is a module-level function of small, picklable arguments: a grid sweep's task
+carries the :class:`~optmath.grid.Grid` (a few hundred bytes) and its chunk bounds; a phase
+diagram's, one row of cells; a search's, one candidate problem.  :func:`dask_map` yields each
+task's result with its index, so the caller places it where the local loop would have; when a
+worker dies, the scheduler reschedules the tasks it held on the remaining workers, and since a
+task is pure (the same inputs give the same bits on the same software stack), a recomputed task
+is identical and, placed by its index, counted once.
 """
 from __future__ import annotations
 
@@ -36,26 +38,77 @@ def _client(scheduler):
         raise DomainError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
 
 
-def map_chunks(grid, bounds, backend, block, *, scheduler=None, client=None):
-    """Yield ``(chunk index, (start, summaries))`` for every chunk, as the tasks complete."""
-    from distributed import as_completed
+def dask_map(fn, arglist, *, scheduler=None, client=None, ordered: bool = False, window: int | None = None):
+    """Yield ``(index, fn(*arglist[index]))`` for every task, computed on Dask workers.
 
-    from .grid import _chunk_task
+    ``ordered=False`` yields in completion order; ``ordered=True`` in index order, keeping at
+    most ``window`` tasks submitted ahead of the one awaited (``None``: all at once), so a
+    consumer that stops early (a search that found its counterexample) wastes at most
+    ``window`` tasks; the ones still pending are cancelled when the generator is closed.
+    """
+    import uuid
+
+    from distributed import as_completed
 
     own = None
     if client is None:
         client, cluster = _client(scheduler)
         own = (client, cluster)
+    token = uuid.uuid4().hex
+    source = iter(arglist)  # any iterable: taken lazily in ordered mode
+    futures = []
+
+    def submit():
+        args = next(source, None)
+        if args is None:
+            return False
+        i = len(futures)
+        futures.append(client.submit(fn, *args, key=f"optmath-{fn.__name__}-{i}-{token}", pure=False, retries=2))
+        return True
+
     try:
-        futures = {}
-        for i, (a, b) in enumerate(bounds):
-            f = client.submit(_chunk_task, grid, a, b, backend, block, key=f"optmath-chunk-{grid.size}-{a}-{b}-{id(grid)}",
-                              pure=False, retries=2)
-            futures[f] = i
-        for f in as_completed(list(futures)):
-            yield futures[f], f.result()
+        if not ordered:
+            while submit():
+                pass
+            index = {f.key: i for i, f in enumerate(futures)}
+            for f in as_completed(list(futures)):
+                yield index[f.key], f.result()
+        else:
+            while (window is None or len(futures) < max(1, int(window))) and submit():
+                pass
+            i = 0
+            while i < len(futures):
+                res = futures[i].result()
+                futures[i] = None  # release the result on the cluster
+                submit()
+                yield i, res
+                i += 1
     finally:
+        pending = [f for f in futures if f is not None and not f.done()]
+        if pending:
+            client.cancel(pending)
         if own is not None:
             own[0].close()
             if own[1] is not None:
                 own[1].close()
+
+
+def local_map(fn, arglist):
+    """:func:`dask_map`'s local twin: ``(index, fn(*args))`` computed lazily, in order."""
+    for i, args in enumerate(arglist):
+        yield i, fn(*args)
+
+
+def task_map(fn, arglist, *, scheduler=None, client=None, ordered: bool = False, window: int | None = None):
+    """:func:`local_map` without a scheduler or client, else :func:`dask_map`."""
+    if scheduler is None and client is None:
+        return local_map(fn, arglist)
+    return dask_map(fn, arglist, scheduler=scheduler, client=client, ordered=ordered, window=window)
+
+
+def worker_threads(client) -> int:
+    """Threads across the cluster's workers (at least 1)."""
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # pragma: no cover - a scheduler that does not answer: be modest
+        return 1

@@ -283,7 +283,7 @@ class GridResult(SweepResult):
 
 
 def _chunk_task(grid: Grid, a: int, b: int, backend: str, block):
-    """One Dask task: configurations [a, b) of the grid (module level: picklable)."""
+    """One task: configurations [a, b) of the grid (module level: picklable for Dask)."""
     return a, run_batch(grid.batch(a, b), backend, block)
 
 
@@ -312,22 +312,16 @@ def sweep_grid(grid: Grid, *, backend: str = "auto", device: str = "cpu", block:
     bounds = [(a, min(a + int(chunk), N)) for a in range(0, N, int(chunk))]
     out = np.empty((N, 4))
     done = np.zeros(len(bounds), dtype=bool)
-    if scheduler is None and client is None:
-        for i, (a, b) in enumerate(bounds):
-            out[a:b] = run_batch(grid.batch(a, b), backend, block)
-            done[i] = True
-            if progress:
-                progress(int(done.sum()), len(bounds))
-    else:
-        from .distributed import map_chunks
+    from .distributed import task_map
 
-        for i, (a, res) in map_chunks(grid, bounds, backend, block, scheduler=scheduler, client=client):
-            if done[i]:
-                raise AssertionError(f"chunk {i} returned twice")  # pragma: no cover - as_completed gives each once
-            out[a:a + res.shape[0]] = res
-            done[i] = True
-            if progress:
-                progress(int(done.sum()), len(bounds))
+    args = [(grid, a, b, backend, block) for a, b in bounds]
+    for i, (a, res) in task_map(_chunk_task, args, scheduler=scheduler, client=client):
+        if done[i]:
+            raise AssertionError(f"chunk {i} returned twice")  # pragma: no cover - each index is yielded once
+        out[a:a + res.shape[0]] = res
+        done[i] = True
+        if progress:
+            progress(int(done.sum()), len(bounds))
     if not done.all():  # pragma: no cover - every chunk is awaited above
         raise AssertionError("a chunk is missing")
     return GridResult(out[:, 0], out[:, 1], out[:, 2], out[:, 3].astype(np.int64), grid=grid,

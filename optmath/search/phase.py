@@ -60,34 +60,57 @@ class PhaseDiagram:
                 "counts": self.counts(), "version": __version__}
 
 
-def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None = None, *, b1=(0.0,), b2=(0.999,),
-          steps: int = 30000, lr: float = 0.5, schedule: str = "inv_sqrt", x0: float = 1.0, eps: float = 1e-8,
-          seed: int = 0, profile: str | None = None, switches: dict | None = None, progress=None) -> PhaseDiagram:
-    """Classify ``optimizer`` on one problem over the grid ``b1 x b2`` (see the module docstring)."""
+def _phase_row(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, profile, switches, tick=None):
+    """One row of the diagram (every ``b1`` at one ``b2``): ``(classes, final x)``.  A module-level
+    function of plain data, so a Dask worker can run it."""
     from ..kernels.runner import run
 
+    row, frow = [], []
+    for v1 in b1s:
+        alg = _alg(optimizer, lr, v1, v2, eps, profile, switches)
+        tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
+        row.append(classify_trajectory(tr, prob).kind)
+        frow.append(float(tr.xs[-1, 0]))
+        if tick:
+            tick()
+    return row, frow
+
+
+def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None = None, *, b1=(0.0,), b2=(0.999,),
+          steps: int = 30000, lr: float = 0.5, schedule: str = "inv_sqrt", x0: float = 1.0, eps: float = 1e-8,
+          seed: int = 0, profile: str | None = None, switches: dict | None = None, progress=None,
+          scheduler: str | None = None, client=None) -> PhaseDiagram:
+    """Classify ``optimizer`` on one problem over the grid ``b1 x b2`` (see the module docstring).
+
+    ``scheduler`` (``"local"`` or ``tcp://HOST:PORT``) or ``client`` runs the rows of the grid as
+    Dask tasks; the diagram is the same, bit for bit.  ``progress(done, total)`` counts cells.
+    """
     try:
         prob = make_problem(family, **(params or {}))
     except DomainError as exc:
         raise SearchError(str(exc)) from None
     b1s, b2s = [float(v) for v in b1], [float(v) for v in b2]
-    classes, finals = [], []
-    total, done = len(b1s) * len(b2s), 0
-    for v2 in b2s:
-        row, frow = [], []
-        for v1 in b1s:
-            alg = _alg(optimizer, lr, v1, v2, eps, profile, switches)
-            tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
-            row.append(classify_trajectory(tr, prob).kind)
-            frow.append(float(tr.xs[-1, 0]))
-            done += 1
-            if progress:
-                progress(done, total)
-        classes.append(row)
-        finals.append(frow)
     settings = {"steps": steps, "lr": lr, "schedule": schedule, "x0": x0, "eps": eps, "seed": seed,
                 "profile": _alg(optimizer, lr, b1s[0], b2s[0], eps, profile, switches).profile,
-                "switches": switches or {}}
+                "switches": switches or {}}  # resolves every name first: bad input fails before any run
+    total, done = len(b1s) * len(b2s), [0]
+    classes, finals = [None] * len(b2s), [None] * len(b2s)
+    local = scheduler is None and client is None
+
+    def tick():
+        done[0] += 1
+        if progress:
+            progress(done[0], total)
+
+    args = [(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, profile, switches, tick if local else None)
+            for v2 in b2s]
+    from ..distributed import task_map
+
+    for i, (row, frow) in task_map(_phase_row, args, scheduler=scheduler, client=client):
+        classes[i], finals[i] = row, frow
+        if not local:
+            for _ in row:
+                tick()
     return PhaseDiagram(optimizer, family, dict(params or {}), b1s, b2s, classes, finals, settings)
 
 

@@ -19,6 +19,7 @@ lr, keeping the one with the widest margins) and certified:
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import platform
@@ -160,13 +161,17 @@ def _candidates(family: str, lrs):
 def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.999, eps: float = 1e-8,
            family: str = "periodic", lr: float | None = None, schedule: str = "inv_sqrt", steps: int = 200_000,
            budget: int = 200, seed: int = 0, x0: float = 1.0, profile: str | None = None,
-           switches: dict | None = None, certify: bool = True, progress=None) -> SearchResult:
+           switches: dict | None = None, certify: bool = True, progress=None, scheduler: str | None = None,
+           client=None) -> SearchResult:
     r"""Find a problem of ``family`` where ``fails`` fails or diverges while every method in
     ``converges`` converges, all with identical step sizes, start, stream, betas and eps.
 
     ``b2="reddi"`` sets ``b2 = 1/(1 + C^2)`` for each problem (Reddi et al.'s Theorem 1).
     ``lr=None`` tries the scales ``LR_GRID``; ``budget`` bounds the problems simulated.
-    ``progress(done, total)`` is called after each simulated problem.
+    ``progress(done, total)`` is called after each simulated problem.  ``scheduler``
+    (``"local"`` or ``tcp://HOST:PORT``) or ``client`` simulates the candidates as Dask tasks, a
+    few per worker thread ahead of the one awaited, and takes them in the local loop's order:
+    the same record, counts and trials as the local search.
     """
     methods = [fails, *converges]
     for m in methods:
@@ -185,47 +190,79 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
     if not (b2 == "reddi" or (isinstance(b2, (int, float)) and 0 < b2 < 1)):
         raise SearchError(f"b2 = {b2!r} must be in (0, 1) or 'reddi'")
     cands = _candidates(family, LR_GRID if lr is None else (float(lr),))
-    evaluated = screened = 0
-    trials: list[Trial] = []
-    found: Trial | None = None
     screen = family == "periodic" and get_spec(fails).kernel == "adam" and fails == "adam"
-    for params, lr_k in cands:
-        if evaluated >= budget:
-            break
-        if screen and not _adam_pushed_wrong(params, b1, b2, eps):
-            screened += 1
-            continue
-        t = _trial(methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
-        evaluated += 1
-        trials.append(t)
-        if progress:
-            progress(evaluated, min(budget, len(cands)))
-        if t.is_counterexample(fails, converges):
-            found = t
-            break
-    if found is None:
-        near = max(trials, key=lambda t: t.margin(fails, converges), default=None)
-        msg = "no counterexample found" + (f"; closest: {near.params}, lr {near.lr:g}, " + ", ".join(
-            f"{m} {v.kind}" for m, v in near.verdicts.items()) if near else "")
-        return SearchResult(None, evaluated, screened, budget, msg, trials)
-    best = found
-    for factor_C, factor_lr in ((1.1, 1.0), (0.95, 1.0), (1.0, 2.0), (1.0, 0.5)):  # local refinement
-        if evaluated >= budget:
-            break
-        if factor_lr != 1.0 and lr is not None:
-            continue  # a learning rate the user gave is not the search's to change
-        p = dict(found.params)
-        C_new = p["C"] * factor_C
-        if family == "periodic" and C_new <= (p["n"] - 1) * p.get("D", 1.0):
-            continue
-        p["C"] = C_new
-        if screen and not _adam_pushed_wrong(p, b1, b2, eps):
-            continue
-        t = _trial(methods, family, p, found.lr * factor_lr, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
-        evaluated += 1
-        trials.append(t)
-        if t.is_counterexample(fails, converges) and t.margin(fails, converges) > best.margin(fails, converges):
-            best = t
+    # the candidates to simulate, in order and lazily (screening costs ~20 ms a candidate);
+    # before[k]: screened candidates passed before the k-th simulated one; passed[0]: all passed
+    before, passed = [], [0]
+
+    def simulated():
+        for params, lr_k in cands:
+            if screen and not _adam_pushed_wrong(params, b1, b2, eps):
+                passed[0] += 1
+                continue
+            before.append(passed[0])
+            yield (methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
+
+    owned, window = None, None
+    if scheduler is not None or client is not None:
+        from ..distributed import _client, worker_threads
+
+        if client is None:  # one client for both rounds
+            client, cluster = _client(scheduler)
+            owned = (client, cluster)
+        window = 2 * worker_threads(client)
+    try:
+        evaluated = 0
+        trials: list[Trial] = []
+        found: Trial | None = None
+        from ..distributed import task_map
+
+        results = task_map(_trial, itertools.islice(simulated(), budget), client=client, ordered=True, window=window)
+        try:
+            for _, t in results:  # in candidate order, as a plain loop: the first counterexample wins
+                evaluated += 1
+                trials.append(t)
+                if progress:
+                    progress(evaluated, min(budget, len(cands)))
+                if t.is_counterexample(fails, converges):
+                    found = t
+                    break
+        finally:
+            results.close()  # cancels the tasks submitted ahead
+        # a plain loop stops at the counterexample or at the budget, having passed the screened
+        # candidates before the last one it simulated, or runs out of candidates, passing them all
+        screened = before[evaluated - 1] if (found is not None or evaluated == budget) else passed[0]
+        if found is None:
+            near = max(trials, key=lambda t: t.margin(fails, converges), default=None)
+            msg = "no counterexample found" + (f"; closest: {near.params}, lr {near.lr:g}, " + ", ".join(
+                f"{m} {v.kind}" for m, v in near.verdicts.items()) if near else "")
+            return SearchResult(None, evaluated, screened, budget, msg, trials)
+        best = found
+        refine = []  # local refinement: neighbouring C and lr, within the budget
+        for factor_C, factor_lr in ((1.1, 1.0), (0.95, 1.0), (1.0, 2.0), (1.0, 0.5)):
+            if evaluated + len(refine) >= budget:
+                break
+            if factor_lr != 1.0 and lr is not None:
+                continue  # a learning rate the user gave is not the search's to change
+            p = dict(found.params)
+            C_new = p["C"] * factor_C
+            if family == "periodic" and C_new <= (p["n"] - 1) * p.get("D", 1.0):
+                continue
+            p["C"] = C_new
+            if screen and not _adam_pushed_wrong(p, b1, b2, eps):
+                continue
+            refine.append((methods, family, p, found.lr * factor_lr, schedule, steps, x0, seed, b1, b2, eps, profile,
+                           switches))
+        for _, t in task_map(_trial, refine, client=client, ordered=True):
+            evaluated += 1
+            trials.append(t)
+            if t.is_counterexample(fails, converges) and t.margin(fails, converges) > best.margin(fails, converges):
+                best = t
+    finally:
+        if owned is not None:
+            owned[0].close()
+            if owned[1] is not None:
+                owned[1].close()
     record = make_record(best, fails, list(converges), family, schedule, steps, x0, seed, b1, b2, eps,
                          profile, switches, certify=certify)
     msg = ("counterexample found and certified" if record["certified"] else
