@@ -201,15 +201,22 @@ def workload(opt, problem, n_lr, n_c, T, repeat, peers):
 
 
 def first_counterexample():
-    """Wall time of `optmath search` (PyTorch betas) with an empty Numba cache, then warm."""
+    """Wall time of `optmath search` (PyTorch betas) with an empty Numba cache, then warm, then
+    warm with the candidates as Dask tasks (one worker process per core)."""
     cmd = [sys.executable, "-m", "optmath.cli", "search", "--fails", "adam", "--converges", "yogi",
            "--b1", "0.9", "--b2", "0.999", "--seed", "0", "--out", os.devnull]
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        for label in ("cold (empty Numba cache)", "warm (cache filled)"):
+        for label, extra in (("cold (empty Numba cache)", []), ("warm (cache filled)", []),
+                             ("warm, candidates as tasks on a Dask LocalCluster (--dask local)", ["--dask", "local"])):
+            if extra:
+                try:
+                    import distributed  # noqa: F401
+                except ImportError:
+                    continue
             t0 = time.perf_counter()
-            r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+            r = subprocess.run(cmd + extra, env=env, cwd=ROOT, capture_output=True, text=True)
             out[label] = (time.perf_counter() - t0, r.returncode, (r.stdout.strip().splitlines() or [""])[0])
     return out
 
