@@ -17,7 +17,7 @@ per sweep for each distinct tuple of the parameters they read (:func:`time_table
 whose lanes share them; no ``fastmath`` (so no reassociation, no contraction into FMA, NaN and
 Inf kept).  The switch
 codes are read from a block's first lane: the driver groups configurations with equal codes
-into the same blocks (:func:`order`).
+into the same blocks (:func:`code_groups`).
 
 Each (family, switch codes) combination gets its own kernel, built by a
 closure whose free variables are those codes: Numba compiles them as constants, so the branches
@@ -144,8 +144,7 @@ def _make(fam: int, codes: tuple):
     TIMED = fam in (K.ADAM, K.ADAMAX, K.NADAM, K.RADAM)
 
     @njit(cache=True, parallel=True, error_model="numpy")
-    def kernel(W, prob, hpT, lr0, lr_mult, x0, init, ppT, draws, lo, hi, project, xstar, ctr0, uniform, tab, tix,
-               out):
+    def kernel(W, prob, hpT, lr0, lr_mult, x0, init, ppT, draws, lo, hi, project, xstar, ctr0, tab, tix, out):
         N = x0.shape[0]
         tabled = tab.shape[0] > 0
         T = lr_mult.shape[0]
@@ -171,7 +170,9 @@ def _make(fam: int, codes: tuple):
             reg = np.zeros(W)
             xmax = np.abs(x)
             bad = np.zeros(W)
-            uni = uniform[b]
+            uni = True  # the lanes share their per-step factors (one tuple number)
+            for j in range(W):
+                uni = uni and tixB[j] == tix0
             for k in range(T):
                 t = k + 1
                 tf = float(t)
@@ -304,8 +305,9 @@ def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, p
     returns ``out`` (N, 4) in the input order, bit-identical to the scalar sweep kernel.
 
     Configurations are grouped by switch codes (one kernel per group), sorted inside a group by
-    the parameters of the per-step factors (so most blocks compute them once) and padded to
-    whole blocks with copies of the group's last configuration, whose results are dropped.
+    the parameters of the per-step factors (so most blocks share one tuple of them and get the
+    factors as scalars) and padded to whole blocks with copies of the group's last
+    configuration, whose results are dropped.
     """
     if fam not in FAMILIES:
         raise ValueError(f"no blocked kernel for family code {fam}")
@@ -326,14 +328,9 @@ def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, p
             first, tix = time_tuples(hps[full], tcols)
             if first.size * lr_mult.size * 32 <= TABLE_BYTES:
                 tab = time_table(fam, np.ascontiguousarray(hpT[:, first]), lr_mult.size)
-            tb = tix.reshape(-1, W)
-            uniform = np.all(tb == tb[:, :1], axis=1)
-        else:
-            uniform = np.ones(full.size // W, dtype=np.bool_)
         res = np.empty((full.size, 4))
         kernel(fam, codes)(
             W, prob, hpT, np.ascontiguousarray(lrs0[full]), lr_mult, np.ascontiguousarray(x0s[full]), initT, ppT,
-            draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, uniform, tab, tix,
-            res)
+            draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, tab, tix, res)
         out[idx] = res[:n]
     return out
