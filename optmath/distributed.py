@@ -15,6 +15,8 @@ is identical and, placed by its index, counted once.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .errors import DomainError, OptmathError
 
 
@@ -38,6 +40,22 @@ def _client(scheduler):
         raise DomainError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
 
 
+@contextmanager
+def connected(scheduler=None, client=None):
+    """The client to send tasks to: ``client`` itself, ``None`` when neither is given (run
+    locally), else a new one for ``scheduler``, closed with its cluster on exit."""
+    if client is not None or scheduler is None:
+        yield client
+        return
+    client, cluster = _client(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def dask_map(fn, arglist, *, scheduler=None, client=None, ordered: bool = False, window: int | None = None):
     """Yield ``(index, fn(*arglist[index]))`` for every task, computed on Dask workers.
 
@@ -50,47 +68,41 @@ def dask_map(fn, arglist, *, scheduler=None, client=None, ordered: bool = False,
 
     from distributed import as_completed
 
-    own = None
-    if client is None:
-        client, cluster = _client(scheduler)
-        own = (client, cluster)
     token = uuid.uuid4().hex
     source = iter(arglist)  # any iterable: taken lazily in ordered mode
     futures = []
+    with connected(scheduler, client) as client:
 
-    def submit():
-        args = next(source, None)
-        if args is None:
-            return False
-        i = len(futures)
-        futures.append(client.submit(fn, *args, key=f"optmath-{fn.__name__}-{i}-{token}", pure=False, retries=2))
-        return True
+        def submit():
+            args = next(source, None)
+            if args is None:
+                return False
+            i = len(futures)
+            futures.append(client.submit(fn, *args, key=f"optmath-{fn.__name__}-{i}-{token}", pure=False,
+                                         retries=2))
+            return True
 
-    try:
-        if not ordered:
-            while submit():
-                pass
-            index = {f.key: i for i, f in enumerate(futures)}
-            for f in as_completed(list(futures)):
-                yield index[f.key], f.result()
-        else:
-            while (window is None or len(futures) < max(1, int(window))) and submit():
-                pass
-            i = 0
-            while i < len(futures):
-                res = futures[i].result()
-                futures[i] = None  # release the result on the cluster
-                submit()
-                yield i, res
-                i += 1
-    finally:
-        pending = [f for f in futures if f is not None and not f.done()]
-        if pending:
-            client.cancel(pending)
-        if own is not None:
-            own[0].close()
-            if own[1] is not None:
-                own[1].close()
+        try:
+            if not ordered:
+                while submit():
+                    pass
+                index = {f.key: i for i, f in enumerate(futures)}
+                for f in as_completed(list(futures)):
+                    yield index[f.key], f.result()
+            else:
+                while (window is None or len(futures) < max(1, int(window))) and submit():
+                    pass
+                i = 0
+                while i < len(futures):
+                    res = futures[i].result()
+                    futures[i] = None  # release the result on the cluster
+                    submit()
+                    yield i, res
+                    i += 1
+        finally:
+            pending = [f for f in futures if f is not None and not f.done()]
+            if pending:
+                client.cancel(pending)
 
 
 def local_map(fn, arglist):

@@ -203,20 +203,13 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
             before.append(passed[0])
             yield (methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
 
-    owned, window = None, None
-    if scheduler is not None or client is not None:
-        from ..distributed import _client, worker_threads
+    from ..distributed import connected, task_map, worker_threads
 
-        if client is None:  # one client for both rounds
-            client, cluster = _client(scheduler)
-            owned = (client, cluster)
-        window = 2 * worker_threads(client)
-    try:
+    with connected(scheduler, client) as client:  # one client for both rounds; None: run here
+        window = None if client is None else 2 * worker_threads(client)
         evaluated = 0
         trials: list[Trial] = []
         found: Trial | None = None
-        from ..distributed import task_map
-
         results = task_map(_trial, itertools.islice(simulated(), budget), client=client, ordered=True, window=window)
         try:
             for _, t in results:  # in candidate order, as a plain loop: the first counterexample wins
@@ -258,11 +251,6 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
             trials.append(t)
             if t.is_counterexample(fails, converges) and t.margin(fails, converges) > best.margin(fails, converges):
                 best = t
-    finally:
-        if owned is not None:
-            owned[0].close()
-            if owned[1] is not None:
-                owned[1].close()
     record = make_record(best, fails, list(converges), family, schedule, steps, x0, seed, b1, b2, eps,
                          profile, switches, certify=certify)
     msg = ("counterexample found and certified" if record["certified"] else
