@@ -55,19 +55,29 @@ def coefs(problem: str, C, t, u, p=0.3):
 
 # -- peers ---------------------------------------------------------------------------------
 
+#: m and v at the start: optax's Yogi starts them at 1e-6
+YOGI_M0 = 1e-6
+M0 = {"adam": 0.0, "yogi": YOGI_M0}
+
+
+def step(xp, opt, x, m, v, g, lr, t):
+    """One Adam or Yogi step with bias correction and lr / sqrt(t), projected on [-1, 1], in the
+    array library ``xp`` (NumPy or jax.numpy: the same lines either way)."""
+    m = B1 * m + (1 - B1) * g
+    if opt == "adam":
+        v = B2 * v + (1 - B2) * g * g
+    else:
+        v = v - (1 - B2) * xp.sign(v - g * g) * g * g
+    s = lr / xp.sqrt(t) * (m / (1 - B1**t)) / (xp.sqrt(v / (1 - B2**t)) + EPS)
+    return xp.clip(x - s, -1.0, 1.0), m, v
+
+
 def numpy_run(opt, problem, lr, C, T, u):
     x = np.ones_like(lr)
-    m = np.zeros_like(lr) + (1e-6 if opt == "yogi" else 0.0)  # optax's Yogi starts m and v at 1e-6
-    v = np.zeros_like(lr) + (1e-6 if opt == "yogi" else 0.0)
+    m = np.zeros_like(lr) + M0[opt]
+    v = np.zeros_like(lr) + M0[opt]
     for t in range(1, T + 1):
-        g = coefs(problem, C, t, u) * np.ones_like(lr)
-        m = B1 * m + (1 - B1) * g
-        if opt == "adam":
-            v = B2 * v + (1 - B2) * g * g
-        else:
-            v = v - (1 - B2) * np.sign(v - g * g) * g * g
-        step = lr / math.sqrt(t) * (m / (1 - B1**t)) / (np.sqrt(v / (1 - B2**t)) + EPS)
-        x = np.clip(x - step, -1.0, 1.0)
+        x, m, v = step(np, opt, x, m, v, coefs(problem, C, t, u) * np.ones_like(lr), lr, t)
     return x
 
 
@@ -76,8 +86,8 @@ def torch_run(opt, problem, lr, C, T, u):
 
     lr_t, C_t = torch.from_numpy(lr), torch.from_numpy(C)
     x = torch.ones_like(lr_t)
-    m = torch.zeros_like(lr_t) + (1e-6 if opt == "yogi" else 0.0)
-    v = torch.zeros_like(lr_t) + (1e-6 if opt == "yogi" else 0.0)
+    m = torch.zeros_like(lr_t) + M0[opt]
+    v = torch.zeros_like(lr_t) + M0[opt]
     with torch.no_grad():
         for t in range(1, T + 1):
             g = C_t if (coefs(problem, 1.0, t, u) > 0) else -torch.ones_like(lr_t)
@@ -108,16 +118,9 @@ def jax_fn(opt, problem, T, u):
                 g = jnp.where(jnp.mod(t - 1, 3) == 0, C, -1.0)
             else:
                 g = jnp.where(uu < 0.3, C, -1.0)
-            m = B1 * m + (1 - B1) * g
-            if opt == "adam":
-                v = B2 * v + (1 - B2) * g * g
-            else:
-                v = v - (1 - B2) * jnp.sign(v - g * g) * g * g
-            step = lr / jnp.sqrt(t) * (m / (1 - B1**t)) / (jnp.sqrt(v / (1 - B2**t)) + EPS)
-            return (jnp.clip(x - step, -1.0, 1.0), m, v), None
+            return step(jnp, opt, x, m, v, g, lr, t), None
 
-        v0 = 1e-6 if opt == "yogi" else 0.0
-        (x, _, _), _ = jax.lax.scan(body, (jnp.float64(1.0), jnp.float64(v0), jnp.float64(v0)), (ts, us))
+        (x, _, _), _ = jax.lax.scan(body, (jnp.float64(1.0), jnp.float64(M0[opt]), jnp.float64(M0[opt])), (ts, us))
         return x
 
     return jax.jit(jax.vmap(one))
@@ -126,7 +129,7 @@ def jax_fn(opt, problem, T, u):
 @njit(parallel=True, cache=True, error_model="numpy")
 def naive_numba(yogi, periodic, lr, C, T, u, out):
     for n in prange(lr.shape[0]):
-        x, m, v = 1.0, (1e-6 if yogi else 0.0), (1e-6 if yogi else 0.0)
+        x, m, v = 1.0, (YOGI_M0 if yogi else 0.0), (YOGI_M0 if yogi else 0.0)
         for t in range(1, T + 1):
             if periodic:
                 g = C[n] if (t - 1) % 3 == 0 else -1.0
