@@ -1,13 +1,56 @@
-"""Shared fixtures and the CI rule: parity and browser tests must run, never skip, when CI=true."""
+"""Shared fixtures, the Hypothesis profiles, the CI rule (parity and browser tests must run, never
+skip, when CI=true) and the time ledger printed at the end of every run.
+
+Hypothesis profiles
+-------------------
+``deterministic`` (the default): every machine draws the same examples (``derandomize=True``)
+and no example database carries examples from one run or machine to the next.
+``explore`` (``pytest --hypothesis-profile=explore``): fresh random examples on every run, a
+local database under ``.hypothesis/`` that replays what failed before, and every test's example
+budget multiplied by ``OPTMATH_EXPLORE_FACTOR`` (default 10).  The default run also explores in a
+bounded form: ``test_exploration.py`` draws from a seed fixed by the source tree (see
+:func:`tree_seed`), so a change of the code explores new examples while two clean clones of one
+commit still run the same ones.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from optmath.optimizers import REGISTRY
 
 CASES = [(name, profile) for name, spec in REGISTRY.items() for profile in spec.profiles]
+ROOT = Path(__file__).resolve().parents[1]
+
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True,
+                          database=DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "explore")))
+settings.load_profile("deterministic")  # --hypothesis-profile=explore replaces it
+
+
+def exploring() -> bool:
+    """Whether the ``explore`` profile is loaded (the only one that does not derandomize)."""
+    return not settings.default.derandomize
+
+
+def budget(n: int) -> int:
+    """A test's Hypothesis example budget: ``n``, times ``OPTMATH_EXPLORE_FACTOR`` when exploring."""
+    return n * int(os.environ.get("OPTMATH_EXPLORE_FACTOR", "10")) if exploring() else n
+
+
+def tree_seed() -> int:
+    """A seed from the contents of every ``.py`` file under ``optmath/`` and ``tests/``."""
+    h = hashlib.sha256()
+    for path in sorted(p for d in ("optmath", "tests") for p in (ROOT / d).rglob("*.py")):
+        h.update(path.relative_to(ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    return int.from_bytes(h.digest()[:4], "big")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -18,3 +61,33 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") == "true" and rep.skipped and marker:
         rep.outcome = "failed"
         rep.longrepr = f"{marker.name} test {item.nodeid} was skipped, which CI forbids: {rep.longrepr}"
+
+
+# --- the time ledger ------------------------------------------------------------------------------
+_TIMES: dict = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    _TIMES[report.nodeid] += report.duration  # setup, call and teardown together
+
+
+def pytest_report_header(config):
+    return [f"hypothesis profile: {'explore' if exploring() else 'deterministic'}; "
+            f"exploration seed of this source tree: {tree_seed()}"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _TIMES:
+        return
+    tr = terminalreporter
+    per_file: dict = defaultdict(float)
+    for nodeid, secs in _TIMES.items():
+        per_file[nodeid.split("::", 1)[0]] += secs
+    tr.write_sep("=", "time ledger")
+    tr.write_line("ten slowest tests (setup + call + teardown):")
+    for nodeid, secs in sorted(_TIMES.items(), key=lambda kv: -kv[1])[:10]:
+        tr.write_line(f"  {secs:8.1f} s  {nodeid}")
+    tr.write_line("time per file:")
+    for f, secs in sorted(per_file.items(), key=lambda kv: -kv[1]):
+        tr.write_line(f"  {secs:8.1f} s  {f}")
+    tr.write_line(f"  {sum(per_file.values()):8.1f} s  in all (summed over workers)")

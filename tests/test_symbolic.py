@@ -10,6 +10,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import budget
 from optmath import get_spec, run
 from optmath.errors import DomainError, OptmathError, UnknownNameError
 from optmath.optimizers import REGISTRY
@@ -127,7 +128,7 @@ def test_steps_until_known_values(b, delta, n):
     assert steps_until(b, delta) == n
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(40), deadline=None)
 @given(st.fractions(Fraction(1, 100), Fraction(99, 100)), st.fractions(Fraction(1, 1000), Fraction(9, 10)))
 def test_steps_until_is_the_first_step_exactly(b, delta):
     n = steps_until(b, delta)

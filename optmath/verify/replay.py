@@ -17,12 +17,13 @@ explicit gradient streams, where the states do not depend on ``x``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import mpmath
 import numpy as np
 
 from ..spec import Algorithm
-from .reference import mpmath_namespace, reference_step
+from .reference import ReferenceRun, ReferenceStep, mpmath_namespace, reference_step
 
 UNIT_ROUNDOFF = 2.0**-53
 STEP_ROUNDINGS = 64
@@ -83,3 +84,86 @@ def replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, dps: int = 50,
     per = np.abs(kernel[:-1]) + STEP_ROUNDINGS * steps
     bound = UNIT_ROUNDOFF * np.concatenate([[0.0], np.cumsum(per)])
     return ReplayResult(kernel, exact_f, err, bound, dps)
+
+
+def mpmath_vector_namespace(mp):
+    """The ``F`` namespace for mpmath numbers in NumPy object arrays (one entry a coordinate).
+
+    Arithmetic on object arrays applies mpmath's operators entry by entry, so the generated
+    step runs unchanged; reductions (``dot``, ``norm``) see the whole tensor, unlike
+    :func:`~optmath.verify.reference.mpmath_namespace`, which sees one coordinate."""
+    sqrt = np.vectorize(mp.sqrt, otypes=[object])
+    sign = np.vectorize(mp.sign, otypes=[object])
+
+    def where(c, a, b):
+        return np.where(np.asarray(c, dtype=bool), a, b)
+
+    def maximum(a, b):
+        return np.where(np.asarray(b > a, dtype=bool), b, a)
+
+    def dot(a, b):
+        return mp.fsum(np.broadcast_to(a * b, np.broadcast(a, b).shape).reshape(-1))
+
+    return SimpleNamespace(sqrt=sqrt, maximum=maximum, sign=sign, where=where,
+                           rat=lambda p, q: mp.mpf(p) / q, nan=mp.nan, dot=dot,
+                           norm=lambda a: mp.sqrt(dot(a, a)))
+
+
+def high_precision_run(alg: Algorithm, grads, x0, lrs=None, *, dps: int = 60, t_of=None,
+                       step: ReferenceStep | None = None, perturb: float = 0.0, seed: int = 0) -> ReferenceRun:
+    r"""The spec's generated step evaluated in mpmath at ``dps`` digits on a stream ``(T, d)``.
+
+    Hyperparameters, gradients, learning rates and ``x0`` enter as their exact float64 values,
+    so only the arithmetic's rounding differs from a float64 evaluation.  With ``perturb = u``
+    every state and the iterate are multiplied by ``1 + u r`` after each step, ``r`` uniform in
+    ``[-1, 1]`` (drawn from ``seed``, outside the recurrence): a model of one rounding per value
+    and step, whose growth measures how the recurrence amplifies rounding errors on this
+    stream.  Returns float64 copies of the high-precision values; ``nonfinite_step`` is the
+    first step with a non-finite value or an exact division by zero (the run stops there).
+    """
+    ref = step or reference_step(alg)
+    G = np.asarray(grads, dtype=np.float64)
+    T, dim = G.shape
+    names = [s.name for s in alg.states]
+    R = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(T, 1 + len(names), dim)) if perturb else None
+    xs = np.empty((T + 1, dim))
+    hist = {n: np.empty((T + 1, dim)) for n in names}
+    bad = 0
+
+    def obj(a):
+        return np.array([mpmath.mp.mpf(float(v)) for v in np.reshape(a, -1)], dtype=object)
+
+    with mpmath.workdps(dps):
+        mp = mpmath.mp
+        F = mpmath_vector_namespace(mp)
+        H = {k: mp.mpf(float(v)) for k, v in alg.values.items()}
+        S = {s.name: obj(np.full(dim, alg.initial_value(s))) for s in alg.states}
+        x = obj(np.broadcast_to(np.asarray(x0, dtype=np.float64), (dim,)))
+        xs[0] = [float(v) for v in x]
+        for n in names:
+            hist[n][0] = [float(v) for v in S[n]]
+        for k in range(T):
+            if lrs is not None:
+                H["lr"] = mp.mpf(float(lrs[k]))
+            try:
+                x, S = ref.fn(x, obj(G[k]), k + 1 if t_of is None else t_of(k + 1), dim, H, S, F)
+            except ZeroDivisionError:
+                bad = k + 1
+                xs[bad] = np.nan
+                for n in names:
+                    hist[n][bad] = np.nan
+                break
+            x = np.broadcast_to(np.asarray(x, dtype=object), (dim,))
+            S = {n: np.broadcast_to(np.asarray(S[n], dtype=object), (dim,)) for n in names}
+            if R is not None:
+                x = x * (1 + perturb * R[k, 0])
+                S = {n: S[n] * (1 + perturb * R[k, j + 1]) for j, n in enumerate(names)}
+            xs[k + 1] = [float(v) for v in x]
+            for n in names:
+                hist[n][k + 1] = [float(v) for v in S[n]]
+            if not (np.all(np.isfinite(xs[k + 1])) and all(np.all(np.isfinite(hist[n][k + 1])) for n in names)):
+                bad = k + 1
+                break
+    if bad:
+        xs, hist = xs[: bad + 1], {n: h[: bad + 1] for n, h in hist.items()}
+    return ReferenceRun(xs, hist, bad)

@@ -17,6 +17,14 @@ CLOSED_FORM_VS_KERNEL = 1e-12  # a derived closed form evaluated in float64 agai
 STEADY_STATE = 1e-8  # a derived limit against a finite kernel run (limited by b^T, not rounding)
 MONTE_CARLO_SIGMAS = 5.0  # a Monte Carlo estimate must lie within this many standard errors
 
+#: the conditioning-aware comparison (optmath.verify.conditioning): digits of the high-precision
+#: evaluation, perturbed runs that measure the spread rounding produces, and how closely the
+#: evaluation must agree with one at twice the digits (a fraction of the tolerance) to count
+CONDITIONING_DPS = 60
+CONDITIONING_PROBES = 3
+RESOLVED = 1e-3
+UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24}
+
 
 def scaled_difference(a, b) -> float:
     """Largest ``|a - b|`` over the running maximum of ``|b|`` along axis 0 (see module doc)."""
