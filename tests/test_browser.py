@@ -16,7 +16,7 @@ import pytest
 from optmath.report.html import _protect, to_html
 from optmath.teach.exercises import make_sheet, write_sheet
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 

@@ -211,3 +211,22 @@ def test_probe_streams_hold_the_advertised_features():
                            for s in ps])
     assert flat[flat > 0].min() <= 1e-12 and flat.max() >= 1e6 and (flat == 0).any()
     assert any(s.lrs is not None for s in ps) and max(s.T for s in ps) >= 1000
+
+
+def test_torch_nadam_in_float64_conforms_despite_the_chaotic_l2_probe():
+    """torch.optim.NAdam itself: at the L2 equilibrium of the weight-decay probe (lr 0.1, wd 0.05)
+    rounding alone moves the trajectory by O(1), so that probe is reported as no evidence, with
+    the measured amplification, instead of rejecting torch (issue 15)."""
+    r = check(f"{TARGETS / 'torch_float64.py'}:TorchNAdam", "nadam", examples=10)
+    assert r.conforms, str(r)
+    assert "profile pytorch" in r.matched[0]
+    (ev,) = [e for e in r.conditioning if e["stream"] == "constant, 1000 steps"]
+    assert ev["verdict"] == "inconclusive" and ev["amplification"] > 1e6
+    assert "not evidence" in str(r) and "no float64 evaluation can be judged" in str(r)
+    assert r.as_dict()["conditioning"][0]["stream"] == ev["stream"]
+
+
+def test_a_1e8_error_in_torch_nadam_is_still_caught():
+    r = check(f"{TARGETS / 'torch_float64.py'}:SlightlyOffNAdam", "nadam", examples=10)
+    assert not r.conforms and r.exit_code == 1, str(r)
+    assert r.difference is not None and r.difference.step < 1000

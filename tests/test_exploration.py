@@ -29,7 +29,7 @@ def _resolve(case):
 
 
 def _explore(f):
-    conf = settings(max_examples=budget(25), deadline=None, derandomize=False, database=None,
+    conf = settings(max_examples=budget(60), deadline=None, derandomize=False, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
     return f if exploring() else seed(tree_seed())(conf(f))
 

@@ -18,7 +18,9 @@ fixed tolerance calls one of them wrong.  :func:`compare_trajectories` decides i
    does on this stream; its *amplification* is ``E / (T u)`` (about 1 or below where errors
    merely accumulate).  One step performs ``n`` arithmetic operations (counted in the spec's
    equations), each at most one rounding, so the tolerance of this stream is
-   ``max(rtol, n E)``: it exceeds ``rtol`` only when the measurement says so.
+   ``max(rtol, n E)``: it exceeds ``rtol`` only when the measurement says so.  Where it
+   exceeds ``ILL_CONDITIONED_LIMIT`` (1e-6 in float64), rounding alone decides too much of the
+   trajectory for any evaluation in that precision to be judged: *inconclusive*.
 4. **Each side judged.**  A side is *accurate* when its scaled distance to the high-precision
    trajectory is within that tolerance.  Both accurate: they agree (and, when the tolerance
    was raised, the stream is reported as ill-conditioned with its amplification).  Otherwise
@@ -39,8 +41,8 @@ import sympy as sp
 from ..spec import Algorithm
 from .reference import reference_step
 from .replay import high_precision_run
-from .tolerances import (CONDITIONING_DPS, CONDITIONING_PROBES, RESOLVED, UNIT_ROUNDOFF,
-                         scaled_difference)
+from .tolerances import (CONDITIONING_DPS, CONDITIONING_PROBES, ILL_CONDITIONED_LIMIT, RESOLVED,
+                         UNIT_ROUNDOFF, scaled_difference)
 
 AGREE, ILL_CONDITIONED, DIFFER, INCONCLUSIVE = "agree", "agree (ill-conditioned stream)", "differ", "inconclusive"
 
@@ -95,7 +97,8 @@ class Comparison:
         parts = [head + f" > {self.rtol:.1e}"]
         if self.sides:
             parts.append("against a " + f"{CONDITIONING_DPS}-digit evaluation: "
-                         + ", ".join(f"{s.label} {s.error:.3e} ({'accurate' if s.accurate else 'inaccurate'})"
+                         + ", ".join(f"{s.label} {s.error:.3e}" + ("" if self.verdict == INCONCLUSIVE else
+                                                                         f" ({'accurate' if s.accurate else 'inaccurate'})")
                                      for s in self.sides)
                          + ", tolerance " + ", ".join(f"{n} {t:.3e}" for n, t in self.tolerances.items()))
         if self.amplification is not None:
@@ -204,11 +207,15 @@ def compare_trajectories(alg: Algorithm, grads, x0, runs: Mapping[str, Mapping[s
         err = _distances({n: runs[label][n] for n in names}, hp)
         worst = max(names, key=lambda n: err[n] / tols[n])
         sides.append(Side(label, err[worst], all(err[n] <= tols[n] for n in names)))
-    verdict = DIFFER
+    verdict, reason = DIFFER, ""
     if all(s.accurate for s in sides):
         verdict = ILL_CONDITIONED if any(t > rtol for t in tols.values()) else AGREE
     worst_spread = max(spread.values())
-    return Comparison(verdict=verdict, amplification=worst_spread / (max(T, 1) * u),
+    limit = ILL_CONDITIONED_LIMIT[precision]
+    if max(tols.values()) > max(limit, rtol):
+        verdict, reason = INCONCLUSIVE, (f"rounding alone moves the trajectory by more than {limit:g} on this "
+                                         f"stream: no {precision} evaluation can be judged on it")
+    return Comparison(verdict=verdict, reason=reason, amplification=worst_spread / (max(T, 1) * u),
                       rounding_spread=worst_spread, operations=n_ops, steps=T, sides=tuple(sides),
                       tolerances=tols, **{**base, "tolerance": max(tols.values())})
 

@@ -42,6 +42,7 @@ from .._version import __version__
 from ..errors import DomainError, UnknownNameError
 from ..spec import Algorithm
 from .bugs import Mutant, describe_effect, mutants
+from .conditioning import AGREE, DIFFER, INCONCLUSIVE, compare_trajectories
 from .reference import compile_step, reference_run
 from .targets import (TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs,
                       make_target)
@@ -52,6 +53,7 @@ EPS_GUESSES = (1e-8, 1e-7, 1e-6, 1e-5, 1e-10, 1e-3, 1e-16, 0.0)
 STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l", "d2l-numpy": "d2l"}
 D2L_WITHOUT_LR = ("adadelta",)  # d2l.ai's Adadelta has no learning rate
 PROBE_WD, PROBE_DAMP, PROBE_LR = 0.05, 0.25, 0.1
+GRADUAL = 1e3  # a first difference within this factor of the bound may be amplified rounding
 
 
 # --- streams ---------------------------------------------------------------------------------------
@@ -280,21 +282,27 @@ def _profile_switches(spec, p, legit, values) -> dict:
 _COMPILED: dict = {}
 
 
+def _compiled(alg: Algorithm):
+    """The generated step of ``alg`` (compiled once per algorithm object)."""
+    key = id(alg)
+    hit = _COMPILED.get(key)
+    if hit is None or hit[0] is not alg:
+        if len(_COMPILED) > 4096:
+            _COMPILED.clear()
+        hit = _COMPILED[key] = (alg, compile_step(alg))
+    return hit[1]
+
+
 def simulate(alg: Algorithm, stream: Stream, tmap=None) -> list[np.ndarray]:
     """Run the spec's generated step (:func:`~optmath.verify.reference.reference_run`) on every
     tensor of ``stream`` in the stream's precision (float32 for the d2l style), through
     non-finite values: ``(T+1, *shape)`` float64 arrays, one per tensor."""
-    key = id(alg)
-    hit = _COMPILED.get(key)
-    if hit is None or hit[0] is not alg:
-        hit = _COMPILED[key] = (alg, compile_step(alg))
-        if len(_COMPILED) > 4096:
-            _COMPILED.clear()
+    step = _compiled(alg)
     P = len(stream.grads)
     out = []
     for i, (G, x0) in enumerate(zip(stream.grads, stream.x0)):
         t_of = None if tmap is None else (lambda k, i=i: tmap(k, i, P))
-        run = reference_run(alg, G.reshape(stream.T, -1), x0.reshape(-1), stream.lrs, step=hit[1], t_of=t_of,
+        run = reference_run(alg, G.reshape(stream.T, -1), x0.reshape(-1), stream.lrs, step=step, t_of=t_of,
                             dtype=stream.dtype, stop_at_nonfinite=False)
         out.append(run.xs.reshape((stream.T + 1,) + x0.shape))
     return out
@@ -334,6 +342,16 @@ class Difference:
         return f"step {self.step}, {where}: expected {self.expected:.10g}, got {act}"
 
 
+def _bound(flatE: np.ndarray, rtol: tuple) -> np.ndarray:
+    """Per step and coordinate, what a correct implementation may differ by (module docstring)."""
+    rel, unit = rtol
+    T = flatE.shape[0] - 1
+    with np.errstate(all="ignore"):
+        path = np.abs(flatE[0]) + np.vstack([np.zeros((1, flatE.shape[1])),
+                                             np.cumsum(np.abs(np.diff(flatE, axis=0)), axis=0)])
+        return rel * path + unit * np.arange(T + 1)[:, None] * np.maximum.accumulate(np.abs(flatE), axis=0)
+
+
 def compare(outcome: Outcome, expected: list, rtol: tuple) -> Difference | None:
     """First difference of ``outcome`` from the expected trajectories, or ``None``.
 
@@ -344,11 +362,7 @@ def compare(outcome: Outcome, expected: list, rtol: tuple) -> Difference | None:
     for i, E in enumerate(expected):
         T = E.shape[0] - 1
         flatE = E.reshape(T + 1, -1)
-        rel, unit = rtol
-        with np.errstate(all="ignore"):
-            path = np.abs(flatE[0]) + np.vstack([np.zeros((1, flatE.shape[1])),
-                                                 np.cumsum(np.abs(np.diff(flatE, axis=0)), axis=0)])
-            bound = rel * path + unit * np.arange(T + 1)[:, None] * np.maximum.accumulate(np.abs(flatE), axis=0)
+        bound = _bound(flatE, rtol)
         A = outcome.xs[i].reshape(-1, flatE.shape[1]) if outcome.xs else np.empty((0, flatE.shape[1]))
         limit = outcome.failed_step if outcome.arithmetic else T + 1
         for k in range(1, T + 1):
@@ -416,6 +430,7 @@ class ConformanceReport:
     lr: float = 0.0
     kwargs: dict = field(default_factory=dict)
     seed: int = 0
+    conditioning: list = field(default_factory=list)  # ill-conditioned or unresolved streams of the match
 
     @property
     def verdict(self) -> str:
@@ -431,6 +446,10 @@ class ConformanceReport:
             if len(self.matched) > 1:
                 lines.append("  indistinguishable from: " + "; ".join(self.matched[1:4])
                              + (f" (+{len(self.matched) - 4} more)" if len(self.matched) > 4 else ""))
+        for ev in self.conditioning:
+            head = "not evidence" if ev["verdict"] == INCONCLUSIVE else "ill-conditioned"
+            more = f" (the least conclusive of {ev['tensors']} tensors)" if ev["tensors"] > 1 else ""
+            lines.append(f"  {head}{more}: {ev['text']}")
         if self.kwargs:
             lines.append("  called with: " + ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items()))
         if self.probes or self.examples:
@@ -455,7 +474,7 @@ class ConformanceReport:
     def as_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("target", "style", "optimizer", "profile", "conforms", "exit_code",
                                           "matched", "conventions", "probes", "examples", "reason",
-                                          "expected_from", "other_algorithm", "lr", "seed")}
+                                          "expected_from", "other_algorithm", "lr", "seed", "conditioning")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -480,6 +499,7 @@ class _Checker:
         self.alive = list(cands)
         self.all = list(cands)
         self.seen: list[tuple[Stream, Outcome]] = []
+        self.conditioning: dict = {}  # (id(candidate), id(stream)) -> (label, [Comparison]) or None
 
     def prepare(self, s: Stream) -> Stream:
         if self.style == "d2l":  # float32 tensors: the spec sees the same rounded numbers
@@ -498,7 +518,56 @@ class _Checker:
                        msg.get("kind", ""))
 
     def matching(self, s: Stream, out: Outcome, cands) -> list:
-        return [c for c in cands if compare(out, simulate(c.alg, s), self.rtol) is None]
+        return [c for c in cands if self.agrees(c, s, out)]
+
+    def agrees(self, c: Candidate, s: Stream, out: Outcome) -> bool:
+        """The target agrees with candidate ``c`` on ``s``: within the bound, or, where it first
+        crosses the bound by less than ``GRADUAL`` times, as accurate as a correct evaluation
+        can be on this stream (:mod:`optmath.verify.conditioning`).  A stream that the
+        high-precision evaluation cannot resolve is no evidence either way (recorded)."""
+        expected = simulate(c.alg, s)
+        d = compare(out, expected, self.rtol)
+        if d is None:
+            return True
+        if out.failed_step or not out.xs or isinstance(d.actual, str):
+            return False
+        key = (id(c), id(s))
+        if key not in self.conditioning:
+            self.conditioning[key] = self._conditioned(c, s, out, expected, d)
+        found = self.conditioning[key]
+        return found is not None and all(cmp.agrees or cmp.verdict == INCONCLUSIVE for cmp in found[1])
+
+    def _conditioned(self, c: Candidate, s: Stream, out: Outcome, expected: list, d: Difference):
+        flatE = expected[d.tensor].reshape(s.T + 1, -1)
+        j = int(np.ravel_multi_index(d.index, expected[d.tensor].shape[1:])) if d.index else 0
+        allowed = _bound(flatE, self.rtol)[d.step, j]
+        if not abs(d.actual - d.expected) <= GRADUAL * allowed:
+            return None  # a jump, not drift: the stream cannot be what separates them
+        found = []
+        for i, (G, x0, E) in enumerate(zip(s.grads, s.x0, expected)):
+            A = np.asarray(out.xs[i], dtype=np.float64).reshape(s.T + 1, -1)
+            E = E.reshape(s.T + 1, -1)
+            if not (np.all(np.isfinite(A)) and np.all(np.isfinite(E))):
+                return None
+            found.append(compare_trajectories(
+                c.alg, G.reshape(s.T, -1), x0.reshape(-1), {"target": {"x": A}, "spec": {"x": E}},
+                rtol=self.rtol[0], lrs=s.lrs, precision=s.dtype, step=_compiled(c.alg),
+                what=f"stream '{s.label}', tensor {i}"))
+        if any(cmp.verdict == DIFFER and not cmp.accurate("target") for cmp in found):
+            return None
+        return s.label, found
+
+    def evidence(self, c: Candidate) -> list[dict]:
+        """What the conditioning-aware comparison decided for ``c``: streams that agree only as an
+        ill-conditioned stream, or that could not be resolved (no evidence)."""
+        out = []
+        for (cid, _), found in self.conditioning.items():
+            if cid == id(c) and found is not None:
+                worst = [cmp for cmp in found[1] if cmp.verdict != AGREE]
+                if worst:  # one line per stream: its least conclusive tensor
+                    cmp = max(worst, key=lambda m: (m.verdict == INCONCLUSIVE, m.tolerance))
+                    out.append({"stream": found[0], "tensors": len(worst), **cmp.as_dict(), "text": cmp.text()})
+        return out
 
 
 def _closest(cands, s: Stream, out: Outcome, rtol: tuple):
@@ -722,6 +791,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             report.conforms, report.exit_code = True, 0
             report.matched = [c.describe() for c in chk.alive]
             report.conventions = chk.alive[0].conventions()
+            report.conditioning = chk.evidence(chk.alive[0])
             return report
         try:
             def fails(c: Stream) -> bool:

@@ -24,6 +24,9 @@ CONDITIONING_DPS = 60
 CONDITIONING_PROBES = 3
 RESOLVED = 1e-3
 UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24}
+#: where rounding alone moves a trajectory by more than this (scaled), no evaluation in that
+#: precision can be judged on the stream: the comparison is inconclusive, never "agree"
+ILL_CONDITIONED_LIMIT = {"float64": 1e-6, "float32": 1e-3}
 
 
 def scaled_difference(a, b) -> float:
