@@ -134,9 +134,16 @@ class ProofRun:
                 "seconds": round(self.seconds, 3), **self.result.as_dict()}
 
 
+_DONE: dict = {}  # (file, function, mtime, size) -> (result, seconds): each proof runs once a process
+
+
 def run_proofs(only: str | None = None, root: str | Path | None = None,
                progress: Callable[[str], None] | None = None) -> list[ProofRun]:
-    """Run every discovered proof (``only``: a glob such as ``"ema/*"`` or a substring)."""
+    """Run every discovered proof (``only``: a glob such as ``"ema/*"`` or a substring).
+
+    A proof is a deterministic function of its file: within one process each is run once and
+    its result reused (``optmath report --compute`` shows the same proofs in several topics)
+    until the file changes."""
     entries = discover(root)
     if only:
         pat = only if any(c in only for c in "*?[") else f"*{only}*"
@@ -147,7 +154,12 @@ def run_proofs(only: str | None = None, root: str | Path | None = None,
     for name, entry in entries.items():
         if progress:
             progress(name)
-        t0 = time.perf_counter()
-        result = entry()
-        runs.append(ProofRun(name, entry.expected, result, time.perf_counter() - t0))
+        st = entry.path.stat()
+        key = (str(entry.path), entry.func.__name__, st.st_mtime_ns, st.st_size)
+        if key not in _DONE:
+            t0 = time.perf_counter()
+            result = entry()
+            _DONE[key] = (result, time.perf_counter() - t0)
+        result, seconds = _DONE[key]
+        runs.append(ProofRun(name, entry.expected, result, seconds))
     return runs

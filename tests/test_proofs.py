@@ -16,6 +16,7 @@ from optmath.proof import KINDS, STATUSES, ProofResult, discover, run_proofs, ve
 ROOT = Path(__file__).parent.parent / "proofs"
 PROOFS = discover(ROOT)
 TOPICS = ("ema", "expectations", "limits", "bounds", "gamma", "quadratic")
+pytestmark = pytest.mark.xdist_group("proofs")  # one worker runs the suite once for every test here
 
 
 def test_at_least_thirty_claims_covering_every_topic_and_three_refutations():
@@ -24,15 +25,24 @@ def test_at_least_thirty_claims_covering_every_topic_and_three_refutations():
     assert sum(e.expected == "refuted" for e in PROOFS.values()) >= 3
 
 
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory):
+    """``optmath prove --json`` run once: the per-claim tests read their claim from its output
+    (the proof suite runs once here, not once per claim and again through the CLI)."""
+    out = tmp_path_factory.mktemp("prove") / "proofs.json"
+    r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    return r, (json.loads(out.read_text()) if out.exists() else None)
+
+
 @pytest.mark.parametrize("name", sorted(PROOFS))
-def test_proof_reaches_its_expected_status(name):
+def test_proof_reaches_its_expected_status(name, evidence):
     entry = PROOFS[name]
-    result = entry()
-    assert isinstance(result, ProofResult)
-    assert result.status == entry.expected, str(result)
-    assert result.symbolic and result.numeric
+    (claim,) = [c for c in evidence[1]["claims"] if c["name"] == name]
+    assert claim["status"] == entry.expected == claim["expected"], claim
+    assert claim["symbolic"] and claim["numeric"] and claim["kind"] in KINDS
     if entry.expected == "refuted":
-        assert result.kind == "counterexample"
+        assert claim["kind"] == "counterexample"
 
 
 @pytest.mark.parametrize("name", sorted(PROOFS))
@@ -78,12 +88,9 @@ def test_a_failing_proof_makes_prove_exit_1(tmp_path):
     assert r.returncode == 1 and "UNEXPECTED bad/wrong" in r.stderr
 
 
-def test_optmath_prove_runs_everything_and_writes_the_evidence(tmp_path):
-    out = tmp_path / "proofs.json"
-    r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
-                       capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+def test_optmath_prove_runs_everything_and_writes_the_evidence(evidence):
+    r, data = evidence
     assert r.returncode == 0, r.stderr[-2000:]
-    data = json.loads(out.read_text())
     assert len(data["claims"]) == len(PROOFS) and data["seconds"] < 180
     for c in data["claims"]:
         assert c["ok"] and c["symbolic"] and c["numeric"] and isinstance(c["data"], dict)
