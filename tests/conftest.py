@@ -14,8 +14,11 @@ commit still run the same ones.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -51,6 +54,18 @@ def tree_seed() -> int:
         h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())
     return int.from_bytes(h.digest()[:4], "big")
+
+
+@contextlib.contextmanager
+def one_process_at_a_time(name: str):
+    """An exclusive lock shared by every test process on this machine (pytest-xdist workers
+    included), for work that must not run twice at once: installing a package, a shared cache."""
+    with open(Path(tempfile.gettempdir()) / f"optmath-tests-{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,22 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from conftest import one_process_at_a_time
+
 from optmath.report.html import _protect, to_html
 from optmath.teach.exercises import make_sheet, write_sheet
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=1200, env=env)
-        path = shutil.which("chromium")
+    with one_process_at_a_time("apt-get"):  # two workers must not run apt-get at once
+        path = shutil.which("chromium") or shutil.which("chromium-browser")
+        if path is None and shutil.which("apt-get") and os.geteuid() == 0:
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600, env=env)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=1200, env=env)
+            path = shutil.which("chromium")
     if path is None:
         pytest.skip("Debian's chromium is not installed and cannot be installed here")
     return path

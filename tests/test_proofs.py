@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import one_process_at_a_time
+
 from optmath.errors import DomainError
 from optmath.proof import KINDS, STATUSES, ProofResult, discover, run_proofs, verdict
 
 ROOT = Path(__file__).parent.parent / "proofs"
 PROOFS = discover(ROOT)
 TOPICS = ("ema", "expectations", "limits", "bounds", "gamma", "quadratic")
-pytestmark = pytest.mark.xdist_group("proofs")  # one worker runs the suite once for every test here
 
 
 def test_at_least_thirty_claims_covering_every_topic_and_three_refutations():
@@ -25,20 +26,26 @@ def test_at_least_thirty_claims_covering_every_topic_and_three_refutations():
     assert sum(e.expected == "refuted" for e in PROOFS.values()) >= 3
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def evidence(tmp_path_factory):
-    """``optmath prove --json`` run once: the per-claim tests read their claim from its output
-    (the proof suite runs once here, not once per claim and again through the CLI)."""
-    out = tmp_path_factory.mktemp("prove") / "proofs.json"
-    r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
-                       capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
-    return r, (json.loads(out.read_text()) if out.exists() else None)
+    """``optmath prove --json`` run once for the whole test run: the per-claim tests read their
+    claim from its output (the suite runs once here, not once per claim and again through the
+    CLI).  pytest-xdist workers share it through a file beside their temporary directories."""
+    shared = tmp_path_factory.getbasetemp().parent  # one directory for all workers of this run
+    out = shared / "prove-evidence.json"
+    with one_process_at_a_time(f"prove-{shared.name}"):
+        if not out.exists():
+            r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
+                               capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+            (shared / "prove-evidence.log").write_text(json.dumps([r.returncode, r.stderr[-2000:]]))
+        code, stderr = json.loads((shared / "prove-evidence.log").read_text())
+    return code, stderr, (json.loads(out.read_text()) if out.exists() else None)
 
 
 @pytest.mark.parametrize("name", sorted(PROOFS))
 def test_proof_reaches_its_expected_status(name, evidence):
     entry = PROOFS[name]
-    (claim,) = [c for c in evidence[1]["claims"] if c["name"] == name]
+    (claim,) = [c for c in evidence[2]["claims"] if c["name"] == name]
     assert claim["status"] == entry.expected == claim["expected"], claim
     assert claim["symbolic"] and claim["numeric"] and claim["kind"] in KINDS
     if entry.expected == "refuted":
@@ -89,8 +96,8 @@ def test_a_failing_proof_makes_prove_exit_1(tmp_path):
 
 
 def test_optmath_prove_runs_everything_and_writes_the_evidence(evidence):
-    r, data = evidence
-    assert r.returncode == 0, r.stderr[-2000:]
+    code, stderr, data = evidence
+    assert code == 0, stderr
     assert len(data["claims"]) == len(PROOFS) and data["seconds"] < 180
     for c in data["claims"]:
         assert c["ok"] and c["symbolic"] and c["numeric"] and isinstance(c["data"], dict)

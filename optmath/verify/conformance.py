@@ -499,7 +499,7 @@ class _Checker:
         self.alive = list(cands)
         self.all = list(cands)
         self.seen: list[tuple[Stream, Outcome]] = []
-        self.conditioning: dict = {}  # (id(candidate), id(stream)) -> (label, [Comparison]) or None
+        self.conditioning: dict = {}  # (id(candidate), id(stream)) -> (stream, (label, [Comparison]) or None)
 
     def prepare(self, s: Stream) -> Stream:
         if self.style == "d2l":  # float32 tensors: the spec sees the same rounded numbers
@@ -532,9 +532,9 @@ class _Checker:
         if out.failed_step or not out.xs or isinstance(d.actual, str):
             return False
         key = (id(c), id(s))
-        if key not in self.conditioning:
-            self.conditioning[key] = self._conditioned(c, s, out, expected, d)
-        found = self.conditioning[key]
+        if key not in self.conditioning:  # the value holds the stream, so its id is not reused
+            self.conditioning[key] = (s, self._conditioned(c, s, out, expected, d))
+        found = self.conditioning[key][1]
         return found is not None and all(cmp.agrees or cmp.verdict == INCONCLUSIVE for cmp in found[1])
 
     def _conditioned(self, c: Candidate, s: Stream, out: Outcome, expected: list, d: Difference):
@@ -561,7 +561,7 @@ class _Checker:
         """What the conditioning-aware comparison decided for ``c``: streams that agree only as an
         ill-conditioned stream, or that could not be resolved (no evidence)."""
         out = []
-        for (cid, _), found in self.conditioning.items():
+        for (cid, _), (_, found) in self.conditioning.items():
             if cid == id(c) and found is not None:
                 worst = [cmp for cmp in found[1] if cmp.verdict != AGREE]
                 if worst:  # one line per stream: its least conclusive tensor
