@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from conftest import CASES, budget, exploring, tree_seed
 from optmath import get_spec
 from streams import streams
-from test_kernels_vs_spec import SWITCH_SWEEP, X0, _compare  # noqa: F401  (X0: the same start)
+from test_kernels_vs_spec import SWITCH_SWEEP, _compare
 
 #: registry profiles and the switch combinations, drawn like the stream
 ALGORITHMS = [("profile", name, profile, {}) for name, profile in CASES] + \
@@ -29,9 +29,11 @@ def _resolve(case):
 
 
 def _explore(f):
-    conf = settings(max_examples=budget(60), deadline=None, derandomize=False, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
-    return f if exploring() else seed(tree_seed())(conf(f))
+    """Random draws from the tree's seed; under the explore profile, from a fresh seed each run."""
+    conf = settings(max_examples=budget(60), deadline=None, derandomize=False,
+                    suppress_health_check=[HealthCheck.too_slow],
+                    **({} if exploring() else {"database": None}))
+    return conf(f) if exploring() else seed(tree_seed())(conf(f))
 
 
 @_explore

@@ -31,7 +31,8 @@ def evidence(tmp_path_factory):
     """``optmath prove --json`` run once for the whole test run: the per-claim tests read their
     claim from its output (the suite runs once here, not once per claim and again through the
     CLI).  pytest-xdist workers share it through a file beside their temporary directories."""
-    shared = tmp_path_factory.getbasetemp().parent  # one directory for all workers of this run
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # this run's, for all its workers
     out = shared / "prove-evidence.json"
     with one_process_at_a_time(f"prove-{shared.name}"):
         if not out.exists():
