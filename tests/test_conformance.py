@@ -230,3 +230,24 @@ def test_a_1e8_error_in_torch_nadam_is_still_caught():
     r = check(f"{TARGETS / 'torch_float64.py'}:SlightlyOffNAdam", "nadam", examples=10)
     assert not r.conforms and r.exit_code == 1, str(r)
     assert r.difference is not None and r.difference.step < 1000
+
+
+def test_targets_share_a_fork_server_but_not_their_state(tmp_path):
+    """Every target runs in a fresh process forked from one server per framework: the second
+    target does not see the first one's global change (torch's default dtype set to float64 at
+    import), and the framework is imported once."""
+    from optmath.verify.targets import TargetProcess, _SERVERS, make_target
+
+    probe = tmp_path / "probe.py"
+    probe.write_text("import torch\n\nclass Probe(torch.optim.SGD):\n"
+                     "    def __init__(self, params, lr=64.0 if torch.get_default_dtype() == torch.float64 else 32.0):\n"
+                     "        super().__init__(params, lr=lr)\n")
+    pids, servers = [], []
+    for file, name in ((TARGETS / "torch_float64.py", "TorchNAdam"), (probe, "Probe"), (probe, "Probe")):
+        with TargetProcess(make_target(f"{file}:{name}"), 30.0) as proc:
+            assert proc.start()["status"] == "ready"
+            pids.append(proc._proc.pid)
+            servers.append(proc._proc.server)
+            if name == "Probe":
+                assert proc.describe[0]["defaults"]["lr"] == 32.0  # float32: the default dtype did not leak
+    assert len(set(pids)) == 3 and len(set(map(id, servers))) == 1 and servers[0] in _SERVERS.values()

@@ -9,12 +9,24 @@ never into the message pipe.
 
 Only NumPy and the target's framework are imported here (no SymPy, no Numba), so that the
 worker starts quickly.  This module never imports the rest of optmath.
+
+Started as ``python -m optmath.verify._worker --fork-server FRAMEWORK SOCKET_FD`` it is a fork
+server: it imports the framework once (torch, or JAX with x64 on, or only NumPy) and forks one
+fresh worker per target on request, so each target still runs alone in its own process (no
+state of one target reaches the next) without paying the framework's import again.  Requests
+and replies are length-prefixed JSON on a Unix socket; the worker's pipes and log file arrive as
+file descriptors (``SCM_RIGHTS``).  The server reaps its children and reports their exit status.
 """
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
+import os
+import socket
+import struct
 import sys
+import time
 import traceback
 from multiprocessing.connection import Connection
 
@@ -224,12 +236,7 @@ RUNNERS = {"torch": run_torch, "optax": run_optax,
 def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
     inbox, outbox = Connection(rd, writable=False), Connection(wr, readable=False)
     try:
-        if style in ("torch", "d2l"):
-            import torch  # noqa: F401 - imported first, so a slow torch import is not charged to the target
-        elif style == "optax":
-            import jax  # noqa: F401
-
-            jax.config.update("jax_enable_x64", True)
+        _import_framework(FRAMEWORKS[style])
         objs = load(file, names)
     except LookupError as exc:
         outbox.send({"status": "usage", "message": exc.args[0] if exc.args else str(exc)})
@@ -257,6 +264,97 @@ def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
                          "kind": "raised", "exc_type": type(exc).__name__})
 
 
+# --- the fork server ---------------------------------------------------------------------------------
+FRAMEWORKS = {"torch": "torch", "d2l": "torch", "optax": "jax", "d2l-numpy": "numpy"}
+
+
+def send_message(sock: socket.socket, msg: dict, fds: list[int] = ()) -> None:
+    data = json.dumps(msg).encode()
+    socket.send_fds(sock, [struct.pack("!I", len(data)) + data], list(fds))
+
+
+def receive_message(sock: socket.socket, maxfds: int = 0) -> tuple[dict, list[int]]:
+    """One message and the descriptors that came with it; ``EOFError`` when the peer is gone."""
+    head, fds, _, _ = socket.recv_fds(sock, 4, maxfds) if maxfds else (sock.recv(4), [], 0, None)
+    if len(head) < 4:
+        raise EOFError
+    size = struct.unpack("!I", head)[0]
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return json.loads(data), list(fds)
+
+
+def _import_framework(framework: str) -> None:
+    if framework == "torch":
+        import torch  # noqa: F401 - imported first, so a slow torch import is not charged to the target
+    elif framework == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+
+
+def _child(sock: socket.socket, msg: dict, fds: list[int]) -> None:
+    """In the forked worker: the log as stdout/stderr, the target's folder as cwd, then serve."""
+    code = 1
+    try:
+        sock.close()
+        rd, wr, log = fds
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        os.environ.clear()  # the caller's environment at this check, not the server's
+        os.environ.update(msg["env"])
+        os.chdir(msg["cwd"])
+        sys.path[0] = msg["cwd"]
+        serve(rd, wr, msg["style"], msg["file"], msg["names"])
+        code = 0
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - the target may have closed or replaced them
+                pass
+        os._exit(code)
+
+
+def fork_server(framework: str, fd: int) -> None:
+    _import_framework(framework)
+    sock = socket.socket(fileno=fd)
+    while True:
+        try:
+            msg, fds = receive_message(sock, maxfds=3)
+        except (EOFError, OSError):
+            return
+        if msg["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child never returns
+                _child(sock, msg, fds)
+            for f in fds:
+                os.close(f)
+            send_message(sock, {"pid": pid})
+        elif msg["op"] == "wait":  # the exit status of a child, waiting up to `timeout` seconds
+            deadline, code = time.monotonic() + msg["timeout"], None
+            while True:
+                try:
+                    done, status = os.waitpid(msg["pid"], os.WNOHANG)
+                except ChildProcessError:  # reaped already, or never ours
+                    break
+                if done:
+                    code = os.waitstatus_to_exitcode(status)
+                    break
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.005)
+            send_message(sock, {"code": code})
+
+
 if __name__ == "__main__":  # pragma: no cover - exercised through the conformance tests
-    _rd, _wr, _style, _file, *_names = sys.argv[1:]
-    serve(int(_rd), int(_wr), _style, _file, [n for n in _names if n])
+    if sys.argv[1] == "--fork-server":
+        fork_server(sys.argv[2], int(sys.argv[3]))
+    else:
+        _rd, _wr, _style, _file, *_names = sys.argv[1:]
+        serve(int(_rd), int(_wr), _style, _file, [n for n in _names if n])

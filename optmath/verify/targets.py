@@ -16,21 +16,30 @@ Four calling conventions (styles) are understood:
 
 The target runs in a separate process (:class:`TargetProcess`) with a time limit per call, so a
 target that hangs, crashes, exits or returns the wrong type gives a verdict instead of taking
-the checker down with it.
+the checker down with it.  The process is forked from a fork server (one per framework and
+environment, kept for the life of the calling process) that has imported torch or JAX already,
+so checking many targets in one process (a test suite, a course's submissions) pays the
+framework's import once, while every target still gets a fresh process of its own.  The worker
+runs with the caller's environment as it is at each check; variables that torch or JAX read
+while being imported are those of the first check in the process.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import OptmathValueError
-from ._worker import STYLES
+from ._worker import FRAMEWORKS, STYLES, receive_message, send_message
 
 
 class TargetError(OptmathValueError):
@@ -133,6 +142,94 @@ class TargetCrashed(Exception):
     """The target's process died (segfault, os._exit, out of memory...)."""
 
 
+def _worker_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("PYTHONHASHSEED", "0")
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+class _ForkServer:
+    """A ``_worker --fork-server`` process for one framework (see :mod:`optmath.verify._worker`);
+    one per framework and calling process."""
+
+    def __init__(self, framework: str, env: dict) -> None:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.proc = subprocess.Popen([sys.executable, "-m", "optmath.verify._worker", "--fork-server", framework,
+                                      str(theirs.fileno())], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                     cwd=str(Path(__file__).resolve().parents[2]))
+        theirs.close()
+        mine.settimeout(IMPORT_TIMEOUT + 60)  # the first reply waits for the framework's import
+        self.sock = mine
+        self.lock = threading.Lock()
+
+    def ask(self, msg: dict, fds: list[int] = ()) -> dict:
+        with self.lock:
+            send_message(self.sock, msg, fds)
+            return receive_message(self.sock)[0]
+
+    def close(self) -> None:
+        self.sock.close()  # the server exits on end of file (closing twice is harmless)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+
+
+_SERVERS: dict = {}
+
+
+def _fork_server(style: str) -> _ForkServer:
+    """The live fork server for ``style``'s framework (started on first use in this process)."""
+    key = FRAMEWORKS[style]
+    server = _SERVERS.get(key)
+    if server is None or server.proc.poll() is not None:
+        server = _SERVERS[key] = _ForkServer(key, _worker_env())
+    return server
+
+
+@atexit.register
+def _close_fork_servers() -> None:
+    servers = list(_SERVERS.values())
+    _SERVERS.clear()
+    for server in servers:  # all told first, then waited for
+        server.sock.close()
+    for server in servers:
+        server.close()
+
+
+class _Forked:
+    """A worker forked by a fork server: ``poll``, ``wait`` and ``kill`` like ``subprocess.Popen``."""
+
+    def __init__(self, server: _ForkServer, pid: int) -> None:
+        self.server, self.pid, self.returncode = server, pid, None
+
+    def _status(self, timeout: float):
+        if self.returncode is None:
+            try:
+                self.returncode = self.server.ask({"op": "wait", "pid": self.pid, "timeout": timeout})["code"]
+            except (EOFError, OSError):  # the server is gone, and with it the status
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def poll(self):
+        return self._status(0.0)
+
+    def wait(self, timeout: float = 10.0):
+        code = self._status(timeout)
+        if code is None:
+            raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+        return code
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:  # pragma: no cover - exited and reaped already
+            pass
+
+
 @dataclass
 class TargetProcess:
     """A worker process holding the imported target; :meth:`call` sends one request."""
@@ -140,25 +237,32 @@ class TargetProcess:
     target: Target
     timeout: float
     describe: list = field(default_factory=list)
-    _proc: subprocess.Popen | None = None
+    _proc: _Forked | None = None
     _log: object = None
 
     def start(self) -> dict:
-        """Start the worker and import the target; returns the worker's first message."""
+        """Fork the worker and import the target; returns the worker's first message."""
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
         self._log = tempfile.TemporaryFile(mode="w+b")
-        env = dict(os.environ)
-        env.setdefault("PYTHONHASHSEED", "0")
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        cmd = [sys.executable, "-m", "optmath.verify._worker", str(r1), str(w2), self.target.style,
-               self.target.file, *self.target.names]
-        self._proc = subprocess.Popen(cmd, pass_fds=(r1, w2), stdin=subprocess.DEVNULL,
-                                      stdout=self._log, stderr=self._log, env=env,
-                                      cwd=str(Path(self.target.file).parent))
-        os.close(r1)
-        os.close(w2)
+        request = {"op": "spawn", "style": self.target.style, "file": self.target.file,
+                   "names": list(self.target.names), "cwd": str(Path(self.target.file).parent),
+                   "env": _worker_env()}
+        try:
+            for attempt in (0, 1):  # a server that died since its last use is started again
+                server = _fork_server(self.target.style)
+                try:
+                    pid = server.ask(request, [r1, w2, self._log.fileno()])["pid"]
+                    break
+                except (EOFError, OSError):
+                    server.proc.kill()
+                    server.proc.wait()
+                    if attempt:
+                        raise TargetCrashed("the worker process could not be started") from None
+        finally:
+            os.close(r1)
+            os.close(w2)
+        self._proc = _Forked(server, pid)
         self._out = Connection(w1, readable=False)
         self._in = Connection(r2, writable=False)
         msg = self._receive(max(self.timeout, IMPORT_TIMEOUT), "importing the target")
