@@ -31,7 +31,6 @@ from . import problems as P
 from .errors import DomainError, OptmathTypeError, UnknownNameError
 from .kernels.plan import NHP, plan
 from .kernels.runner import SweepResult, learning_rates
-from .kernels.steps import NS
 
 BACKENDS = ("auto", "blocked", "scalar", "cuda")
 DEVICES = ("cpu", "cuda")
@@ -72,7 +71,6 @@ def run_batch(batch: Batch, backend: str = "auto", block: int | None = None) -> 
         raise UnknownNameError("sweep backend", backend, BACKENDS)
     if backend == "auto":
         backend = "blocked" if batch.family in B.FAMILIES else "scalar"
-    n = len(batch)
     if backend == "blocked":
         if batch.family not in B.FAMILIES:
             raise DomainError("AdamP has no blocked kernel (its projection needs whole-vector norms); "
@@ -86,14 +84,10 @@ def run_batch(batch: Batch, backend: str = "auto", block: int | None = None) -> 
         from .kernels import gpu
 
         return gpu.run_cuda(batch)
-    from .kernels.runner import _sweep
+    from .kernels.runner import sweep_scalar
 
-    out = np.empty((n, 4))
-    _sweep(batch.family, batch.hps, batch.lrs0, batch.lr_mult, batch.x0s, batch.inits, batch.problem,
-           batch.pps, batch.draws, batch.lo, batch.hi, batch.project, batch.xstars, out,
-           np.empty((n, 1)), np.empty((n, NS, 1)), np.empty((n, 1)), np.empty((n, 1)), np.empty((n, 1)),
-           np.empty((n, 1)))
-    return out
+    return sweep_scalar(batch.family, batch.hps, batch.lrs0, batch.lr_mult, batch.x0s, batch.inits, batch.problem,
+                        batch.pps, batch.draws, batch.lo, batch.hi, batch.project, batch.xstars)
 
 
 def _axis(name, values) -> np.ndarray:

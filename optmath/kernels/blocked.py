@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .. import problems as P
+from . import compile_once
 from . import steps as K
 
 #: families with a blocked kernel (AdamP's projection needs whole-vector norms: scalar only)
@@ -329,8 +330,8 @@ def run_blocked(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, p
             if first.size * lr_mult.size * 32 <= TABLE_BYTES:
                 tab = time_table(fam, np.ascontiguousarray(hpT[:, first]), lr_mult.size)
         res = np.empty((full.size, 4))
-        kernel(fam, codes)(
-            W, prob, hpT, np.ascontiguousarray(lrs0[full]), lr_mult, np.ascontiguousarray(x0s[full]), initT, ppT,
-            draws, float(lo), float(hi), bool(project), np.ascontiguousarray(xstars[full]), ctr0, tab, tix, res)
+        compile_once.call(kernel(fam, codes), W, prob, hpT, np.ascontiguousarray(lrs0[full]), lr_mult,
+                          np.ascontiguousarray(x0s[full]), initT, ppT, draws, float(lo), float(hi), bool(project),
+                          np.ascontiguousarray(xstars[full]), ctr0, tab, tix, res)
         out[idx] = res[:n]
     return out

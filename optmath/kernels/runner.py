@@ -15,6 +15,7 @@ from numba import njit, prange
 from .. import problems as P
 from ..errors import DomainError, NonFiniteError, OptmathTypeError, ShapeError, UnknownNameError
 from ..spec import Algorithm
+from . import compile_once
 from .plan import NHP, plan
 from .steps import NS, eval_point, step
 
@@ -137,6 +138,18 @@ class Trajectory:
         return float(np.mean(self.regrets))
 
 
+def sweep_scalar(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars) -> np.ndarray:
+    """The scalar sweep kernel over configurations given row by row (one configuration per
+    parallel iteration, the generic step dispatch): ``out`` (N, 4) with final x, average
+    regret, max |x| and first non-finite step (0: none)."""
+    n = hps.shape[0]
+    out = np.empty((n, 4))
+    compile_once.call(_sweep, fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars, out,
+                      np.empty((n, 1)), np.empty((n, NS, 1)), np.empty((n, 1)), np.empty((n, 1)), np.empty((n, 1)),
+                      np.empty((n, 1)))
+    return out
+
+
 def learning_rates(lr: float, schedule, steps: int) -> np.ndarray:
     """Per-step learning rates: ``constant``, ``inv_sqrt`` (lr/sqrt(t)) or an explicit array."""
     if isinstance(schedule, str):
@@ -241,7 +254,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
         st = np.repeat(p.init[:, None], dim, axis=1)
         xs = np.empty((T + 1, dim))
         srec = np.empty((T + 1, NS, dim) if record_states else (1, NS, dim))
-        bad_step = _run_grads(p.family, x, st, p.hp, np.ascontiguousarray(G), lrs, lo_, hi_,
+        bad_step = compile_once.call(_run_grads, p.family, x, st, p.hp, np.ascontiguousarray(G), lrs, lo_, hi_,
                               bool(lo is not None or hi is not None), xs, srec, record_states, np.empty(dim))
         return _finish(alg, xs, srec, p, bad_step, on_nonfinite, record_states)
     prob = P.parse_problem(problem) if isinstance(problem, str) else problem
@@ -260,7 +273,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     xs = np.empty((steps + 1, dim))
     srec = np.empty((steps + 1, NS, dim) if record_states else (1, NS, dim))
     losses, regrets = np.empty(steps), np.empty(steps)
-    bad_step = _run_oracle(p.family, x, st, p.hp, prob.code, prob.pp, draws, lrs, lo_, hi_,
+    bad_step = compile_once.call(_run_oracle, p.family, x, st, p.hp, prob.code, prob.pp, draws, lrs, lo_, hi_,
                            bool(math.isfinite(lo_) or math.isfinite(hi_)), prob.xstar, xs, srec,
                            record_states, losses, regrets, np.empty(dim), np.empty(dim), np.empty(dim),
                            np.empty(dim))
