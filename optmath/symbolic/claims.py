@@ -18,9 +18,11 @@ does not simplify is ``checked-numerically``; a claim whose work exceeds the tim
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -264,26 +266,69 @@ class _Timeout(Exception):
     pass
 
 
+class _Clock:
+    """The deadline of one :func:`_time_limit`; :meth:`check` raises :class:`_Timeout` once it
+    has passed (the cooperative half of the limit, which also works off the main thread)."""
+
+    def __init__(self, seconds: float | None):
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise _Timeout()
+
+
+def _in_swallowing_code(frame) -> bool:
+    """Whether ``frame`` (or a caller of it) is a garbage-collection callback or a ``__del__``:
+    Python prints and drops an exception raised there (Hypothesis and JAX install gc callbacks),
+    so the alarm must wait until the work itself runs again."""
+    codes = set()
+    for cb in list(gc.callbacks):
+        code = getattr(getattr(cb, "__func__", cb), "__code__", None)
+        if code is not None:
+            codes.add(code)
+    while frame is not None:
+        if frame.f_code in codes or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextmanager
-def _time_limit(seconds: float):
+def _time_limit(seconds: float | None):
+    """Raise :class:`_Timeout` in the body after ``seconds``; yields a :class:`_Clock`.
+
+    On the main thread a ``SIGALRM`` interrupts long SymPy calls; an alarm that arrives inside a
+    gc callback or a finalizer is postponed by 10 ms instead of being raised there, and one that
+    is raised and swallowed anyway fires again 0.2 s later.  The handler and the timer of an
+    enclosing limit are restored on exit, with the time that is left of it.  Elsewhere (other
+    threads, no ``setitimer``) only the clock's cooperative checks apply.
+    """
+    clock = _Clock(seconds)
     if seconds is None or threading.current_thread() is not threading.main_thread() \
             or not hasattr(signal, "setitimer"):
-        yield
+        yield clock
         return
 
     def handler(signum, frame):
-        # re-arm first: an exception raised inside a callback that swallows it (a garbage
-        # collection hook, for instance) must not let the interrupted work run forever
+        if _in_swallowing_code(frame):
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            return
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         raise _Timeout()
 
+    start = time.monotonic()
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, outer_interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.setitimer(signal.ITIMER_REAL, max(1e-6, min(seconds, outer) if outer else seconds))
     try:
-        yield
+        yield clock
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer:
+            left = outer - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_interval)
 
 
 def parse_expression(text: str, what: str = "formula") -> sp.Expr:
