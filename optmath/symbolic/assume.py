@@ -11,10 +11,18 @@ Every derivation and every check in :mod:`optmath.symbolic` takes its domains fr
 * anything else is real.
 
 :func:`sample` draws exact rational points in these domains (seeded), which is how every
-symbolic identity is also checked at random points.
+symbolic identity is also checked at random points.  A checker that must not miss a boundary
+(:func:`optmath.symbolic.claims.decide`) uses :func:`probe` instead: the random points plus the
+points of :func:`edge_values` (closed endpoints, points ``10**-k`` inside each endpoint, small
+integers and simple rationals), combined over the symbols.  :func:`bounded_symbol` makes a
+symbol whose SymPy assumptions follow from both bounds of its domain (a closed endpoint at 0
+gives ``nonnegative``, never ``positive``), and :func:`parametrize` writes a bounded variable
+through a new positive symbol so that SymPy can use the bounds it cannot carry as assumptions.
 """
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Mapping
@@ -47,6 +55,25 @@ class Interval:
         lo = "-oo" if self.lo is None else str(self.lo)
         hi = "oo" if self.hi is None else str(self.hi)
         return f"{kind} in {'[' if self.lo_closed else '('}{lo}, {hi}{']' if self.hi_closed else ')'}"
+
+    def normalized(self) -> "Interval":
+        """The same set, with an integer domain's bounds written as closed integers
+        (``integer in (0, 5/2]`` is ``integer in [1, 2]``); a real domain is returned as it is."""
+        if not self.integer:
+            return self
+        lo = hi = None
+        if self.lo is not None:
+            lo = Fraction(math.floor(self.lo) + 1 if not self.lo_closed else math.ceil(self.lo))
+        if self.hi is not None:
+            hi = Fraction(math.ceil(self.hi) - 1 if not self.hi_closed else math.floor(self.hi))
+        return Interval(lo, hi, True, lo is not None, hi is not None)
+
+    def is_empty(self) -> bool:
+        """Whether no number (no integer, for an integer domain) lies in the interval."""
+        d = self.normalized()
+        if d.lo is None or d.hi is None:
+            return False
+        return d.lo > d.hi or (d.lo == d.hi and not (d.lo_closed and d.hi_closed))
 
 
 UNIT = Interval(Fraction(0), Fraction(1))
@@ -114,6 +141,83 @@ def symbol(name: str, domain: Interval | None = None) -> sp.Symbol:
     return s
 
 
+def bounded_symbol(name: str, domain: Interval) -> sp.Symbol:
+    """A SymPy symbol carrying every sign assumption that ``domain`` implies, from both bounds:
+    ``positive`` only for a lower bound above 0 or an open one at 0, ``nonnegative`` for a
+    closed one at 0, and likewise ``negative``/``nonpositive`` from the upper bound.  Unlike
+    :func:`symbol` it does not remember the domain with the symbol (two claims about the same
+    name may give it different domains).
+
+    >>> bounded_symbol("x", Interval(Fraction(0), Fraction(1), lo_closed=True)).is_positive
+    >>> bounded_symbol("x", Interval(Fraction(0), Fraction(1), lo_closed=True)).is_nonnegative
+    True
+    """
+    dom = domain.normalized()
+    kw: dict = {"real": True}
+    if dom.integer:
+        kw["integer"] = True
+    if dom.lo is not None and (dom.lo > 0 or (dom.lo == 0 and not dom.lo_closed)):
+        kw["positive"] = True
+    elif dom.lo is not None and dom.lo >= 0:
+        kw["nonnegative"] = True
+    if dom.hi is not None and (dom.hi < 0 or (dom.hi == 0 and not dom.hi_closed)):
+        kw["negative"] = True
+    elif dom.hi is not None and dom.hi <= 0:
+        kw["nonpositive"] = True
+    return sp.Symbol(name, **kw)
+
+
+def _exact_by_assumptions(dom: Interval) -> bool:
+    """Whether the assumptions of :func:`bounded_symbol` describe ``dom`` exactly: all reals,
+    a half-line ending at 0, or integers from 0 or 1 up (down to 0 or -1)."""
+    d = dom.normalized()
+    if d.lo is not None and d.hi is not None:
+        return False
+    ends = (0, 1) if d.integer else (0,)
+    return (d.lo is None or d.lo in ends) and (d.hi is None or -d.hi in ends)
+
+
+def parametrize(s: sp.Symbol, domain: Interval, single: bool = False) -> list:
+    r"""Forms of ``s`` through a new symbol whose assumptions SymPy can use, covering ``domain``.
+
+    The union of the forms' ranges (over the new symbols' assumptions) contains ``domain``, so
+    a sign or an identity shown for every form holds on the whole domain.  A real ``(lo, hi)``
+    becomes ``lo + (hi - lo)/(1 + r)`` with ``r > 0``; ``(lo, hi]`` the same with ``r >= 0``;
+    ``[lo, hi)`` is ``hi - (hi - lo)/(1 + r)``, ``r >= 0``; ``[lo, hi]`` is ``(lo, hi]`` plus
+    the point ``lo`` (one form only with ``single``: then ``lo + r``, ``r >= 0``, a superset);
+    a half-line is ``lo + r`` or ``hi - r``.  An integer domain is ``lo + r`` or ``hi - r``
+    with ``r`` a nonnegative integer (a bounded one is widened to its lower half-line).  A
+    domain that the assumptions of :func:`bounded_symbol` already describe (``x > 0``,
+    ``t >= 1`` integer, all reals) gives ``[s]``.
+
+    >>> b = sp.Symbol("b", positive=True)
+    >>> parametrize(b, Interval(Fraction(0), Fraction(1), hi_closed=True))
+    [1/(_r_b + 1)]
+    """
+    d = domain.normalized()
+    if _exact_by_assumptions(d):
+        return [s]
+    if d.lo is not None and d.hi is not None and d.lo == d.hi:
+        return [sp.Rational(d.lo.numerator, d.lo.denominator)]
+    lo = None if d.lo is None else sp.Rational(d.lo.numerator, d.lo.denominator)
+    hi = None if d.hi is None else sp.Rational(d.hi.numerator, d.hi.denominator)
+    if d.integer:
+        r = sp.Dummy(f"r_{s}", integer=True, nonnegative=True)
+        return [lo + r] if lo is not None else [hi - r]
+    if lo is None or hi is None:
+        closed = d.lo_closed if lo is not None else d.hi_closed
+        r = sp.Dummy(f"r_{s}", **({"nonnegative": True} if closed else {"positive": True}))
+        return [lo + r] if lo is not None else [hi - r]
+    w = hi - lo
+    if d.lo_closed and d.hi_closed and single:
+        return [lo + sp.Dummy(f"r_{s}", nonnegative=True)]
+    if d.lo_closed and not d.hi_closed:
+        return [hi - w / (1 + sp.Dummy(f"r_{s}", nonnegative=True))]
+    r = sp.Dummy(f"r_{s}", **({"nonnegative": True} if d.hi_closed else {"positive": True}))
+    forms = [lo + w / (1 + r)]
+    return forms + [lo] if d.lo_closed else forms
+
+
 def decays_inside(expr, positive_only: bool = False) -> tuple[dict, dict]:
     """``(fwd, back)``: every decay ``b`` of ``expr`` written ``1/(1 + r_b)`` with ``r_b > 0``,
     so that SymPy knows ``0 < b < 1`` (``b^t -> 0``, ``b != 1``), and the map back.
@@ -128,7 +232,9 @@ def decays_inside(expr, positive_only: bool = False) -> tuple[dict, dict]:
 
 def _draw(dom: Interval, rng: np.random.Generator) -> Fraction:
     for _ in range(1000):
-        if dom.integer:
+        if dom.integer and dom.lo is None and dom.hi is not None:
+            v = Fraction(math.floor(dom.hi) - int(rng.integers(0, 40)))
+        elif dom.integer:
             lo = int(dom.lo) if dom.lo is not None else -20
             v = Fraction(int(rng.integers(lo, lo + 40)))
         elif dom.lo is not None and dom.hi is not None:
@@ -161,3 +267,151 @@ def sample(symbols: Iterable[sp.Symbol], n: int = 20, seed: int = 0,
             pt[s] = sp.Rational(v.numerator, v.denominator)
         points.append(pt)
     return points
+
+
+NEAR = (1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120)  # points 10**-k inside every endpoint
+SIMPLE = tuple(Fraction(v) for v in (
+    0, 1, -1, 2, -2, 3, -3, "1/2", "-1/2", "1/3", "-1/3", "2/3", "-2/3", "1/4", "3/4", "-1/4",
+    "-3/4", "3/2", "-3/2", "5/2", 5, -5, 10, -10, 100, -100, 1000, -1000))
+FAR = (1, 2, 10, 100, 1000)  # distances from a finite endpoint of a half-line
+INTEGER_STEPS = (1, 2, 3, 5, 10, 100)  # distances from an integer domain's endpoint
+ENUMERATE = 64  # an integer domain with at most this many values is tried at every one
+
+
+ANCHOR_OFFSETS = (0, 1, Fraction(1, 2), Fraction(1, 10**3), Fraction(1, 10**20), Fraction(1, 10**120))
+
+
+def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
+                anchors: Iterable[Fraction] = ()) -> list[Fraction]:
+    r"""Exact values of ``domain`` that a checker must try, closed endpoints first.
+
+    The closed endpoints themselves; for a real domain, ``lo + 10**-k`` and ``hi - 10**-k`` for
+    every ``k`` in :data:`NEAR` and for every offset in ``scales`` (open endpoints as well as
+    closed ones), the midpoint, and points at distance :data:`FAR` from a finite endpoint of a
+    half-line; for an integer domain, the endpoints, the integers at :data:`INTEGER_STEPS` from
+    them, and every value of a domain with at most :data:`ENUMERATE` of them; then every
+    ``anchor`` (the constants of a claim, say) and the points at :data:`ANCHOR_OFFSETS` and
+    ``scales`` on either side of it; then the small integers and simple rationals of
+    :data:`SIMPLE`.  Only values inside the domain, without duplicates.
+
+    >>> [str(v) for v in edge_values(Interval(Fraction(0), Fraction(1), hi_closed=True))[:3]]
+    ['1', '1/10', '9/10']
+    """
+    d = domain.normalized()
+    out: list[Fraction] = []
+    seen: set = set()
+
+    def add(v):
+        if v not in seen and d.contains(v):
+            seen.add(v)
+            out.append(v)
+
+    for end, closed in ((d.lo, d.lo_closed), (d.hi, d.hi_closed)):
+        if end is not None and closed:
+            add(end)
+    if d.integer:
+        if d.lo is not None and d.hi is not None and d.hi - d.lo < ENUMERATE:
+            for k in range(int(d.hi - d.lo) + 1):
+                add(d.lo + k)
+        for k in INTEGER_STEPS:
+            if d.lo is not None:
+                add(d.lo + k)
+            if d.hi is not None:
+                add(d.hi - k)
+    else:
+        offsets = [Fraction(1, 10**k) for k in NEAR]
+        offsets += sorted({abs(Fraction(c)) for c in scales if c}, reverse=True)
+        if d.lo is not None and d.hi is not None:
+            offsets += [(d.hi - d.lo) / 10**k for k in (1, 3)]
+        for off in offsets:
+            if d.lo is not None:
+                add(d.lo + off)
+            if d.hi is not None:
+                add(d.hi - off)
+        if d.lo is not None and d.hi is not None:
+            add((d.lo + d.hi) / 2)
+        for k in FAR:
+            if d.lo is not None and d.hi is None:
+                add(d.lo + k)
+            if d.hi is not None and d.lo is None:
+                add(d.hi - k)
+    near = sorted({Fraction(o) for o in ANCHOR_OFFSETS} | {abs(Fraction(c)) for c in scales})
+    for a in anchors:
+        for off in near:
+            if not d.integer or off.denominator == 1:
+                add(Fraction(a) - off)
+                add(Fraction(a) + off)
+    for v in SIMPLE:
+        if not d.integer or abs(v) <= 10:  # larger counters come from INTEGER_STEPS
+            add(v)
+    return out
+
+
+def _typical(domain: Interval) -> Fraction:
+    """One unremarkable value inside ``domain`` (a midpoint, or 1 away from the endpoint)."""
+    d = domain.normalized()
+    if d.lo is not None and d.hi is not None:
+        v = (d.lo + d.hi) / 2
+        return Fraction(math.floor(v)) if d.integer else v
+    if d.lo is not None:
+        return d.lo + 1
+    if d.hi is not None:
+        return d.hi - 1
+    return Fraction(1)
+
+
+CORNERS = 64  # at most this many corner points (products of every symbol's extreme values)
+
+
+def probe(symbols: Iterable[sp.Symbol], n: int = 20, seed: int = 0,
+          domains: Mapping[str, Interval] | None = None, scales: Iterable[Fraction] = (),
+          anchors: Iterable[Fraction] = ()) -> list[dict[sp.Symbol, sp.Rational]]:
+    r"""The points a checker tries: every symbol's :func:`edge_values` with ``scales`` and
+    ``anchors`` (one symbol at a time,
+    the others at a typical value), the same values for all symbols together (the ``i``-th of
+    each), the corners (each symbol at its closed endpoints or, for an open one, the innermost
+    point :func:`edge_values` gives, at most :data:`CORNERS` of them), then the ``n`` points of
+    :func:`sample` with ``seed``.  Every point lies in every symbol's domain; no duplicates.
+    """
+    domains = dict(domains or {})
+    syms = sorted(set(symbols), key=str)
+    if not syms:
+        return [{}]
+    doms = {s: domains.get(str(s)) or _DOMAINS.get(s) or default_domain(str(s)) for s in syms}
+    scales, anchors = tuple(scales), tuple(anchors)
+    edges = {s: edge_values(doms[s], scales, anchors) for s in syms}
+    base = {s: _typical(doms[s]) for s in syms}
+    rows: list[tuple] = []
+    for s in syms:
+        for v in edges[s]:
+            rows.append(tuple(v if u is s else base[u] for u in syms))
+    longest = max(len(e) for e in edges.values())
+    for i in range(longest):
+        rows.append(tuple(edges[s][i % len(edges[s])] if edges[s] else base[s] for s in syms))
+    extremes = [_extremes(doms[s], edges[s]) or [base[s]] for s in syms]
+    if math.prod(len(e) for e in extremes) <= CORNERS:
+        rows.extend(itertools.product(*extremes))
+    points, seen = [], set()
+    for row in rows:
+        if row not in seen:
+            seen.add(row)
+            points.append({s: sp.Rational(v.numerator, v.denominator) for s, v in zip(syms, row)})
+    for pt in sample(syms, n, seed, {str(s): doms[s] for s in syms}):
+        key = tuple(Fraction(int(pt[s].p), int(pt[s].q)) for s in syms)
+        if key not in seen:
+            seen.add(key)
+            points.append(pt)
+    return points
+
+
+def _extremes(domain: Interval, edges: list[Fraction]) -> list[Fraction]:
+    """Per finite end of ``domain``: the endpoint when closed, else the closest value of
+    ``edges`` inside it."""
+    d = domain.normalized()
+    out = []
+    for end in (d.lo, d.hi):
+        if end is not None and edges:
+            v = min(edges, key=lambda e: abs(e - end))
+            if v not in out:
+                out.append(v)
+    return out
