@@ -52,8 +52,8 @@ class Interval:
 
     def text(self) -> str:
         kind = "integer" if self.integer else "real"
-        lo = "-oo" if self.lo is None else str(self.lo)
-        hi = "oo" if self.hi is None else str(self.hi)
+        lo = "-oo" if self.lo is None else exact_text(self.lo)
+        hi = "oo" if self.hi is None else exact_text(self.hi)
         return f"{kind} in {'[' if self.lo_closed else '('}{lo}, {hi}{']' if self.hi_closed else ')'}"
 
     def normalized(self) -> "Interval":
@@ -74,6 +74,19 @@ class Interval:
         if d.lo is None or d.hi is None:
             return False
         return d.lo > d.hi or (d.lo == d.hi and not (d.lo_closed and d.hi_closed))
+
+
+def exact_text(v: Fraction) -> str:
+    """``str(v)``, or ``~`` and 20 significant digits where Python refuses to write the
+    integers in decimal (over 4300 digits)."""
+    try:
+        return str(v)
+    except ValueError:
+        import mpmath
+
+        with mpmath.workprec(96):
+            return "~" + mpmath.nstr(mpmath.mpf(v.numerator) / v.denominator, 20,
+                                     strip_zeros=False)
 
 
 UNIT = Interval(Fraction(0), Fraction(1))
@@ -278,7 +291,8 @@ INTEGER_STEPS = (1, 2, 3, 5, 10, 100)  # distances from an integer domain's endp
 ENUMERATE = 64  # an integer domain with at most this many values is tried at every one
 
 
-ANCHOR_OFFSETS = (0, 1, Fraction(1, 2), Fraction(1, 10**3), Fraction(1, 10**20), Fraction(1, 10**120))
+ANCHOR_OFFSETS = (0, 1, Fraction(1, 2), Fraction(1, 10**3), Fraction(1, 10**20),
+                  Fraction(1, 10**120))
 
 
 def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
@@ -290,9 +304,10 @@ def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
     closed ones), the midpoint, and points at distance :data:`FAR` from a finite endpoint of a
     half-line; for an integer domain, the endpoints, the integers at :data:`INTEGER_STEPS` from
     them, and every value of a domain with at most :data:`ENUMERATE` of them; then every
-    ``anchor`` (the constants of a claim, say) and the points at :data:`ANCHOR_OFFSETS` and
-    ``scales`` on either side of it; then the small integers and simple rationals of
-    :data:`SIMPLE`.  Only values inside the domain, without duplicates.
+    ``anchor`` (the constants of a claim, say) and the points at :data:`ANCHOR_OFFSETS` and the
+    smallest of ``scales`` on either side of it (1 for an integer domain); then the small
+    integers and simple rationals of :data:`SIMPLE`.  Only values inside the domain, without
+    duplicates.
 
     >>> [str(v) for v in edge_values(Interval(Fraction(0), Fraction(1), hi_closed=True))[:3]]
     ['1', '1/10', '9/10']
@@ -335,12 +350,13 @@ def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
                 add(d.lo + k)
             if d.hi is not None and d.lo is None:
                 add(d.hi - k)
-    near = sorted({Fraction(o) for o in ANCHOR_OFFSETS} | {abs(Fraction(c)) for c in scales})
+    tiny = min((abs(Fraction(c)) for c in scales if c), default=Fraction(0))
+    near = [Fraction(0), Fraction(1)] if d.integer else \
+        sorted({Fraction(o) for o in ANCHOR_OFFSETS} | {tiny})
     for a in anchors:
         for off in near:
-            if not d.integer or off.denominator == 1:
-                add(Fraction(a) - off)
-                add(Fraction(a) + off)
+            add(Fraction(a) - off)
+            add(Fraction(a) + off)
     for v in SIMPLE:
         if not d.integer or abs(v) <= 10:  # larger counters come from INTEGER_STEPS
             add(v)
