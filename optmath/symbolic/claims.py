@@ -8,17 +8,51 @@ subscripts, keywords arguments, strings and anything else are refused, as are te
 :data:`MAX_CHARS`, more than :data:`MAX_NODES` nodes, numeric exponents above
 :data:`MAX_EXPONENT`, and numbers whose size would explode (``9**9**9**9``).
 
-The decision uses both checks of :mod:`optmath.symbolic.checks`: SymPy simplification and
-exact evaluation at random rational points inside the declared domains (``--assume``, else a
-default domain by name, see :mod:`optmath.symbolic.assume`).  A failing point refutes the
-claim and is printed exactly; proof needs both checks; a claim that holds at every point but
-does not simplify is ``checked-numerically``; a claim whose work exceeds the time limit is
-``inconclusive``.
+Domains.  Every ``--assume`` is read into bounds on one name, and all the bounds on a name are
+intersected (``x > 1`` with ``x < 10`` is ``(1, 10)``; the larger lower bound wins, and of two
+equal bounds the open one); ``integer`` wins over ``real``; a name without assumptions keeps its
+default domain (:mod:`optmath.symbolic.assume`).  An empty intersection (``x > 2`` with
+``x < 1``, ``x > 1`` with ``x <= 1``, an integer between 1/3 and 2/3) is a one-line
+:class:`ClaimError` naming the name and both bounds.
+
+Decision, in this order:
+
+1. **Points.**  The claim is tried at the points of :func:`optmath.symbolic.assume.probe`:
+   closed endpoints exactly, points ``10**-k`` inside every endpoint (open ones too, and at the
+   scales of the claim's own constants), small integers and simple rationals, corners, and
+   ``points`` seeded random rationals.  At each point ``d = lhs - rhs`` is computed exactly in
+   rational arithmetic where it is rational; otherwise it is enclosed in an mpmath interval at a
+   precision that grows with the sizes of the claim's constants and of the point (``10**-100``
+   cannot slip under it) and is doubled until the interval excludes 0; where no interval
+   applies (a value that is not real), SymPy's exact arithmetic and its significance-checked
+   sign tests decide.  Only a certain sign counts: a point where ``d`` is exactly nonzero
+   refutes an equation (``1 + 10**(-100) == 1`` is refuted), ``d = 0`` refutes a strict
+   inequality at that point, and so on.  Points where a side is undefined (division by zero,
+   ``log 0``) or, for an inequality, not real are skipped and counted.
+2. **Refuted** when some point fails; the points are tried simplest first (fewest digits), so
+   the counterexample is the simplest failing point, shown exactly, and it is checked to
+   satisfy every assumption before it is reported.
+3. **Proved** when no point fails and SymPy shows it: ``lhs - rhs`` simplifies to 0 (``==``),
+   is known to be nonzero (``!=``), or has the required sign (inequalities).  Names carry only
+   the sign assumptions their domains imply (a closed endpoint at 0 gives ``nonnegative``, never
+   ``positive``), and bounds SymPy cannot carry are written through new positive symbols
+   (``(0, 1]`` as ``1/(1 + r)`` with ``r >= 0``; a closed endpoint that no such form reaches is
+   its own case), see :func:`optmath.symbolic.assume.parametrize`.
+4. Otherwise the points whose sign no interval certified are tried again by SymPy with
+   simplification; a failure there refutes.  **checked-numerically** when every point that was
+   not skipped holds with a certain sign (at least one point); **inconclusive** when the sign
+   stayed uncertain at some point, when every point was skipped, or when the work exceeded the
+   time limit.  So a claim false at a point the checker tried is never "checked-numerically".
+
+The time limit is a ``SIGALRM`` on the main thread (postponed while a gc callback or a
+finalizer runs, where Python would swallow the exception) plus a cooperative deadline checked
+between points and between symbolic cases.
 """
 from __future__ import annotations
 
 import ast
 import gc
+import math
 import re
 import signal
 import threading
@@ -28,10 +62,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy as sp
+from mpmath import iv, mp
 
 from ..errors import OptmathValueError
-from .assume import Interval, default_domain, sample, symbol
-from .checks import DIGITS, simplifies_to_zero
+from .assume import (Interval, bounded_symbol, default_domain, exact_text, parametrize, probe,
+                     symbol)
+from .checks import simplifies_to_zero
 
 MAX_CHARS = 2000
 MAX_NODES = 400
@@ -86,7 +122,8 @@ class _Builder:
         if n in ("lambda", "import", "eval", "exec"):
             raise ClaimError(f"{n!r} is not allowed")
         if n not in self.names:
-            self.names[n] = symbol(n, self.domains.get(n))
+            dom = self.domains.get(n)
+            self.names[n] = symbol(n) if dom is None else bounded_symbol(n, dom)
         return self.names[n]
 
     def __call__(self, node):
@@ -192,17 +229,18 @@ def _parse(text: str, what: str):
         raise ClaimError(f"{what} is nested too deeply") from None
 
 
-def parse_assumption(text: str) -> dict[str, Interval]:
-    """``"0 < b < 1"``, ``"t >= 1"``, ``"x > 0"``, ``"t integer"``, ``"b in (0, 1)"``."""
+def _read_assumption(text: str) -> tuple[str, str | None, list]:
+    """``(name, kind, bounds)`` of one assumption: ``kind`` is ``"integer"``, ``"real"`` or
+    ``None`` (the name's default), ``bounds`` a list of ``(value, upper, closed)``."""
     _check_text(text, "assumption")
     words = text.split()
     if len(words) == 2 and words[1] in ("integer", "real", "positive"):
         n = words[0]
         if not n.isidentifier() or n.startswith("_"):
             raise ClaimError(f"bad name {n!r} in assumption {text!r}")
-        return {n: {"integer": Interval(None, None, integer=True),
-                    "real": Interval(None, None),
-                    "positive": Interval(Fraction(0), None)}[words[1]]}
+        if words[1] == "positive":
+            return n, "real", [(Fraction(0), False, False)]
+        return n, words[1], []
     node = _parse(text, "assumption")
     if not isinstance(node, ast.Compare):
         raise ClaimError(f"assumption {text!r} must be a comparison such as '0 < b < 1'")
@@ -213,8 +251,7 @@ def parse_assumption(text: str) -> dict[str, Interval]:
     n = names[0].id
     if n.startswith("_"):
         raise ClaimError(f"name {n!r} is not allowed")
-    lo = hi = None
-    lo_c = hi_c = False
+    bounds = []
     b = _Builder({})
     for k, op in enumerate(node.ops):
         left, right = items[k], items[k + 1]
@@ -231,13 +268,56 @@ def parse_assumption(text: str) -> dict[str, Interval]:
             upper = flip
         else:
             raise ClaimError(f"assumption {text!r} may use only < <= > >=")
-        closed = isinstance(op, (ast.LtE, ast.GtE))
-        if upper:
-            hi, hi_c = val, closed
-        else:
-            lo, lo_c = val, closed
-    base = default_domain(n)
-    return {n: Interval(lo, hi, base.integer, lo_c, hi_c)}
+        bounds.append((val, upper, isinstance(op, (ast.LtE, ast.GtE))))
+    return n, None, bounds
+
+
+def _bound_text(name: str, val: Fraction, upper: bool, closed: bool) -> str:
+    return f"{name} {'<' if upper else '>'}{'=' if closed else ''} {val}"
+
+
+def _combine(name: str, parts: list[tuple[str | None, list]]) -> Interval:
+    """Intersect every assumption on ``name``: the largest lower bound and the smallest upper
+    bound win (the closed one of two equal bounds loses), ``integer`` wins over ``real``, and
+    a name said neither keeps its default kind (``t`` is an integer).  An empty intersection
+    is a :class:`ClaimError` that names both bounds."""
+    lo = hi = None
+    lo_c = hi_c = False
+    kinds = {kind for kind, _ in parts if kind}
+    for _, bounds in parts:
+        for val, upper, closed in bounds:
+            if upper and (hi is None or val < hi or (val == hi and not closed)):
+                hi, hi_c = val, closed
+            if not upper and (lo is None or val > lo or (val == lo and not closed)):
+                lo, lo_c = val, closed
+    integer = "integer" in kinds or (not kinds and default_domain(name).integer)
+    dom = Interval(lo, hi, integer, lo_c, hi_c)
+    if dom.is_empty():  # only possible with both bounds
+        what = "no value" if Interval(lo, hi, False, lo_c, hi_c).is_empty() else "no integer"
+        raise ClaimError(f"contradictory assumptions on {name}: "
+                         f"{_bound_text(name, lo, False, lo_c)} and "
+                         f"{_bound_text(name, hi, True, hi_c)} leave {what}")
+    return dom
+
+
+def parse_assumption(text: str) -> dict[str, Interval]:
+    """``"0 < b < 1"``, ``"t >= 1"``, ``"x > 0"``, ``"t integer"``, ``"x real"``,
+    ``"x positive"``: one name and its domain.  Bounds are intersected (``"0 < b > 1/2"`` is
+    ``b > 1/2``); bounds that leave no value are a :class:`ClaimError`."""
+    n, kind, bounds = _read_assumption(text)
+    return {n: _combine(n, [(kind, bounds)])}
+
+
+def parse_assumptions(texts) -> dict[str, Interval]:
+    """Every name's domain from several assumptions, intersected name by name (``x > 1`` and
+    ``x < 10`` give ``(1, 10)``); a contradiction is a one-line :class:`ClaimError`."""
+    if isinstance(texts, str):
+        texts = [texts]
+    parts: dict[str, list] = {}
+    for text in texts or ():
+        n, kind, bounds = _read_assumption(text)
+        parts.setdefault(n, []).append((kind, bounds))
+    return {n: _combine(n, p) for n, p in parts.items()}
 
 
 @dataclass
@@ -339,11 +419,10 @@ def parse_expression(text: str, what: str = "formula") -> sp.Expr:
 
 
 def parse_claim(text: str, assume=()) -> tuple[sp.Basic, dict[str, Interval]]:
-    """The claim as a SymPy relation (names carry their domains' assumptions)."""
+    """The claim as a SymPy relation and the assumed domains (intersected per name, see
+    :func:`parse_assumptions`); names carry the sign assumptions their domains imply."""
     _check_text(text, "claim")
-    domains: dict[str, Interval] = {}
-    for a in (assume or ()):
-        domains.update(parse_assumption(a))
+    domains = parse_assumptions(assume)
     node = _parse(text, "claim")
     if not isinstance(node, ast.Compare) or len(node.ops) != 1:
         raise ClaimError(f"claim {text[:60]!r} must be one comparison: LHS == RHS, <, <=, >, >=, !=")
@@ -353,11 +432,364 @@ def parse_claim(text: str, assume=()) -> tuple[sp.Basic, dict[str, Interval]]:
     return rel(lhs, rhs, evaluate=False), domains
 
 
-def _value(expr, pt):
-    v = expr.subs(pt)
+# --- exact evaluation at a rational point -------------------------------------------------------
+# A value is a Fraction (exact) or an mpmath interval that certainly contains the true value.
+
+class _Undefined(Exception):
+    """A side is not defined at the point (division by zero, log 0)."""
+
+
+class _NotReal(Exception):
+    """An intermediate value is not real; SymPy decides the point instead."""
+
+
+class _Unsupported(Exception):
+    """A node this evaluator does not know; SymPy decides the point instead."""
+
+
+class _Unsure(Exception):
+    """An interval straddles a value where the result changes (0 under a log, say)."""
+
+
+EXACT_BITS = 20_000  # an exact value with more bits is enclosed in an interval instead
+
+
+def _cap(v):
+    return _iv(v) if isinstance(v, Fraction) and _bits(v) > EXACT_BITS else v
+
+
+def _iv(v):
+    if isinstance(v, Fraction):
+        return iv.mpf(v.numerator) / v.denominator if v.denominator != 1 else iv.mpf(v.numerator)
+    return v
+
+
+def _ends(v):
+    return mp.make_mpf(v._mpi_[0]), mp.make_mpf(v._mpi_[1])
+
+
+def _sign(v) -> int | None:
+    """-1, 0, 1, or ``None`` when an interval straddles 0."""
+    if isinstance(v, Fraction):
+        return (v > 0) - (v < 0)
+    if (v > 0) is True:
+        return 1
+    if (v < 0) is True:
+        return -1
+    lo, hi = _ends(v)
+    return 0 if lo == 0 and hi == 0 else None
+
+
+def _bits(v: Fraction) -> int:
+    return max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+
+
+def _add(vals):
+    exact = sum((v for v in vals if isinstance(v, Fraction)), Fraction(0))
+    rest = [v for v in vals if not isinstance(v, Fraction)]
+    if not rest:
+        return _cap(exact)
+    out = _iv(exact)
+    for v in rest:
+        out = out + v
+    return out
+
+
+def _mul(vals):
+    if any(isinstance(v, Fraction) and v == 0 for v in vals):
+        return Fraction(0)
+    exact = Fraction(1)
+    for v in vals:
+        if isinstance(v, Fraction):
+            exact *= v
+    rest = [v for v in vals if not isinstance(v, Fraction)]
+    if not rest:
+        return _cap(exact)
+    out = _iv(exact)
+    for v in rest:
+        out = out * v
+    return out
+
+
+def _root(v: Fraction, q: int) -> Fraction | None:
+    """The exact ``q``-th root of ``v >= 0``, or ``None``."""
+    a, ok_a = sp.integer_nthroot(v.numerator, q)
+    b, ok_b = sp.integer_nthroot(v.denominator, q)
+    return Fraction(int(a), int(b)) if ok_a and ok_b else None
+
+
+def _pow(b, x):
+    sb = _sign(b)
+    if isinstance(x, Fraction) and x.denominator == 1:
+        n = int(x)
+        if isinstance(b, Fraction):
+            if b == 0 and n < 0:
+                raise _Undefined()
+            if _bits(b) * abs(n) <= EXACT_BITS:
+                return b ** n
+        elif n < 0 and sb is None:
+            raise _Unsure()
+        return _iv(b) ** n
+    if sb is None:
+        raise _Unsure()
+    if sb < 0:
+        raise _NotReal()  # SymPy's principal power of a negative base is not real
+    if sb == 0:
+        sx = _sign(x)
+        if sx is None:
+            raise _Unsure()
+        if sx <= 0:
+            raise _Undefined()
+        return Fraction(0)
+    if isinstance(x, Fraction):
+        if isinstance(b, Fraction):
+            r = _root(b, x.denominator)
+            if r is not None and _bits(r) * abs(x.numerator) <= EXACT_BITS:
+                return r ** x.numerator
+        if x.denominator == 2:
+            return iv.sqrt(_iv(b)) ** x.numerator
+    return iv.exp(_iv(x) * iv.log(_iv(b)))
+
+
+def _log(v):
+    s_ = _sign(v)
+    if s_ is None:
+        raise _Unsure()
+    if s_ == 0:
+        raise _Undefined()
+    if s_ < 0:
+        raise _NotReal()
+    return Fraction(0) if v == 1 else iv.log(_iv(v))
+
+
+def _erf(v):
+    if isinstance(v, Fraction) and v == 0:
+        return Fraction(0)
+    lo, hi = _ends(_iv(v))
+    with mp.workprec(iv.prec + 30):  # erf is increasing; widen by far more than its error
+        tol = mp.ldexp(1, -iv.prec)
+        a, b = mp.erf(lo) - tol, mp.erf(hi) + tol
+    return iv.mpf([a, b])
+
+
+def _step(f):
+    def g(v):
+        if isinstance(v, Fraction):
+            return Fraction(f(v))
+        lo, hi = _ends(v)
+        a, b = f(lo), f(hi)
+        if a != b:
+            raise _Unsure()
+        return Fraction(int(a))
+    return g
+
+
+def _signum(v):
+    s_ = _sign(v)
+    if s_ is None:
+        raise _Unsure()
+    return Fraction(s_)
+
+
+def _extreme(pick):
+    def g(*vals):
+        if all(isinstance(v, Fraction) for v in vals):
+            return pick(vals)
+        ends = [_ends(_iv(v)) for v in vals]
+        return iv.mpf([pick(e[0] for e in ends), pick(e[1] for e in ends)])
+    return g
+
+
+def _fixed(exact_at_zero, f):
+    def g(v):
+        if isinstance(v, Fraction) and v == 0 and exact_at_zero is not None:
+            return Fraction(exact_at_zero)
+        return f(_iv(v))
+    return g
+
+
+_UNARY = {
+    sp.exp: _fixed(1, lambda v: iv.exp(v)), sp.sin: _fixed(0, lambda v: iv.sin(v)),
+    sp.cos: _fixed(1, lambda v: iv.cos(v)), sp.log: _log, sp.erf: _erf,
+    sp.Abs: lambda v: abs(v), sp.sign: _signum,
+    sp.floor: _step(lambda v: math.floor(v) if isinstance(v, Fraction) else int(mp.floor(v))),
+    sp.ceiling: _step(lambda v: math.ceil(v) if isinstance(v, Fraction) else int(mp.ceil(v))),
+}
+_NARY = {sp.Max: _extreme(max), sp.Min: _extreme(min)}
+
+
+def _compile(e):
+    """A function ``env -> value`` computing the SymPy number expression ``e`` exactly where it
+    is rational and as a certain enclosure (at the current ``iv.prec``) where it is not."""
+    if e.is_Rational:
+        c = Fraction(int(e.p), int(e.q))
+        return lambda env: c
+    if e.is_Symbol:
+        return lambda env: env[e]
+    if e is sp.pi:
+        return lambda env: +iv.pi
+    if e is sp.E:
+        return lambda env: +iv.e
+    if e in (sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity):
+        def undefined(env):
+            raise _Undefined()
+        return undefined
+    if isinstance(e, sp.Sum):
+        return _compile_sum(e)
+    fs = [_compile(a) for a in e.args]
+    if e.is_Add:
+        return lambda env: _add([f(env) for f in fs])
+    if e.is_Mul:
+        return lambda env: _mul([f(env) for f in fs])
+    if e.is_Pow:
+        fb, fx = fs
+        return lambda env: _pow(fb(env), fx(env))
+    if e.func in _UNARY and len(fs) == 1:
+        f, (fa,) = _UNARY[e.func], fs
+        return lambda env: f(fa(env))
+    if e.func in _NARY:
+        f = _NARY[e.func]
+        return lambda env: f(*[g(env) for g in fs])
+    if e is sp.I or e.is_imaginary:
+        def not_real(env):
+            raise _NotReal()
+        return not_real
+    raise _Unsupported(type(e).__name__)
+
+
+def _compile_sum(e: sp.Sum):
+    if len(e.limits) != 1:
+        raise _Unsupported("Sum with several limits")
+    idx, lo_e, hi_e = e.limits[0]
+    term, flo, fhi = _compile(e.function), _compile(lo_e), _compile(hi_e)
+
+    def total(env):
+        lo, hi = flo(env), fhi(env)
+        if not (isinstance(lo, Fraction) and isinstance(hi, Fraction)
+                and lo.denominator == 1 and hi.denominator == 1):
+            raise _Unsupported("Sum with limits that are not integers")
+        a, b, sign = int(lo), int(hi), 1
+        if b < a:  # SymPy's (Karr's) convention: Sum(f, (i, a, b)) = -Sum(f, (i, b+1, a-1))
+            a, b, sign = b + 1, a - 1, -1
+        if b - a + 1 > MAX_SUM_TERMS:
+            raise _Unsupported("Sum with too many terms")
+        vals = [term({**env, idx: Fraction(k)}) for k in range(a, b + 1)]
+        v = _add(vals)
+        return -v if sign < 0 else v
+    return total
+
+
+# The sign of d = lhs - rhs at a point: "neg", "zero", "pos", "nonzero" (not real, or of an
+# unknown sign), "undefined", "notreal" or "unsure".
+
+
+def _fast(fn, env, bits: int, top: int) -> str | None:
+    """``d`` at ``env`` exactly or by intervals at ``bits``, doubling up to ``top`` until the sign
+    is certain; ``None`` where only SymPy can tell (a non-real or unknown node)."""
+    prec = bits
+    while True:
+        old = iv.prec
+        iv.prec = prec
+        try:
+            v = fn(env)
+            s_ = _sign(v)
+        except _Undefined:
+            return "undefined"
+        except _Unsure:
+            s_ = None
+        except (_NotReal, _Unsupported, KeyError, ArithmeticError, ValueError, TypeError):
+            return None
+        finally:
+            iv.prec = old
+        if s_ is not None:
+            return ("neg", "zero", "pos")[s_ + 1]
+        if prec >= top:
+            return "unsure"
+        prec = min(2 * prec, top)
+
+
+def _at(d, pt):
+    v = d.xreplace(pt)
     if v.has(sp.Sum):
         v = v.doit()
-    return v if v.is_Rational else sp.N(v, DIGITS)
+    return v
+
+
+def _slow(d, pt, kind, prove_zero: bool) -> str:
+    """The sign of ``d`` at ``pt`` by SymPy: exact arithmetic and its own sign tests on numbers
+    (which evaluate until the digits are significant); with ``prove_zero``, also simplification."""
+    try:
+        v = _at(d, pt)
+        if v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            return "undefined"
+        if v.is_Rational:
+            return ("neg", "zero", "pos")[int(bool(v > 0)) - int(bool(v < 0)) + 1]
+        if v == 0 or (prove_zero and simplifies_to_zero(v)):
+            return "zero"
+        if kind not in (sp.Eq, sp.Ne) and v.is_extended_real is False:
+            return "notreal"
+        if v.is_extended_positive:
+            return "pos"
+        if v.is_extended_negative:
+            return "neg"
+        if v.is_zero is False:
+            return "nonzero"
+    except (TypeError, ValueError, ZeroDivisionError, NotImplementedError, RecursionError,
+            AttributeError):
+        pass
+    return "unsure"
+
+
+# sign of d -> verdict of each relation at the point
+_VERDICT = {
+    sp.Eq: {"zero": "holds", "neg": "fails", "pos": "fails", "nonzero": "fails"},
+    sp.Ne: {"zero": "fails", "neg": "holds", "pos": "holds", "nonzero": "holds"},
+    sp.Lt: {"neg": "holds", "zero": "fails", "pos": "fails"},
+    sp.Le: {"neg": "holds", "zero": "holds", "pos": "fails"},
+    sp.Gt: {"pos": "holds", "zero": "fails", "neg": "fails"},
+    sp.Ge: {"pos": "holds", "zero": "holds", "neg": "fails"},
+}
+
+
+def _verdict(kind, sign: str) -> str:
+    """``holds``, ``fails``, ``skipped`` (a side undefined or not real there) or ``unsure``."""
+    if sign in ("undefined", "notreal") or (sign == "nonzero" and kind not in (sp.Eq, sp.Ne)):
+        return "skipped"
+    return _VERDICT[kind].get(sign, "unsure")
+
+
+MAX_PRECISION = 1 << 16  # bits; the first try is at most a quarter of it
+
+
+def _precision(const_bits: int, pt) -> int:
+    """Working precision in bits at ``pt``: enough to resolve every constant of the claim and
+    every coordinate of the point twice over (``10**-100`` in the claim asks for about 760)."""
+    bits = [const_bits] + [max(abs(int(v.p)).bit_length(), int(v.q).bit_length())
+                           for v in pt.values()]
+    return min(2 * max(bits) + 96, MAX_PRECISION // 4)
+
+
+def _scales(rel) -> list[Fraction]:
+    """Offsets from the endpoints suggested by the claim's own constants: ``1/q`` and
+    ``1/(10 q)`` for every denominator ``q`` (a claim with ``10**-40`` is tried ``10**-40``
+    and ``10**-41`` inside each endpoint)."""
+    out = set()
+    for a in rel.atoms(sp.Rational):
+        if a.q > 1:
+            out |= {Fraction(1, int(a.q)), Fraction(1, 10 * int(a.q))}
+    return sorted(out)[:8]
+
+
+MAX_ANCHORS = 12
+
+
+def _anchors(rel) -> list[Fraction]:
+    """The claim's own constants and their negatives (``x > -21`` on the integers must try
+    ``x = -21``), smallest first, at most :data:`MAX_ANCHORS`."""
+    out = set()
+    for a in rel.atoms(sp.Rational):
+        out |= {Fraction(int(a.p), int(a.q)), -Fraction(int(a.p), int(a.q))}
+    return sorted(out, key=lambda v: (abs(v), v))[:MAX_ANCHORS]
 
 
 def decide(text: str, assume=(), points: int = 40, seed: int = 0,
@@ -369,85 +801,230 @@ def decide(text: str, assume=(), points: int = 40, seed: int = 0,
     >>> r = decide("sqrt(a + c) == sqrt(a) + sqrt(c)")
     >>> r.status, sorted(r.counterexample)[:2]
     ('refuted', ['a', 'c'])
+    >>> r = decide("b < 1", ["0 < b <= 1"])
+    >>> r.status, r.counterexample["b"]
+    ('refuted', '1')
     """
-    if not isinstance(points, int) or not 1 <= points <= 1000:
+    if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 1000:
         raise ClaimError(f"points = {points!r} must be an integer in [1, 1000]")
-    rel, domains = parse_claim(text, assume)
+    rel, assumed = parse_claim(text, assume)
     lhs, rhs = rel.lhs, rel.rhs
     kind = type(rel)
-    free = (lhs.free_symbols | rhs.free_symbols)
-    dom_text = {str(s): domains.get(str(s), default_domain(str(s))).text() for s in free}
-    pts = sample(free, points, seed, domains) if free else [{}]
+    free = sorted(lhs.free_symbols | rhs.free_symbols, key=str)
+    domains = {str(s): assumed.get(str(s)) or default_domain(str(s)) for s in free}
+    dom_text = {n: dom.text() for n, dom in domains.items()}
     try:
-        with _time_limit(time_limit):
-            worst, witness = 0.0, None
-            for pt in pts:
-                lv, rv = _value(lhs, pt), _value(rhs, pt)
-                if not (lv.is_real and rv.is_real) and kind is not sp.Eq:
-                    continue
-                if kind in (sp.Eq, sp.Ne):
-                    diff = abs(complex(sp.N(lv - rv, DIGITS)))
-                    scale = max(1.0, abs(complex(lv)), abs(complex(rv)))
-                    bad = diff > 1e-30 * scale if kind is sp.Eq else diff <= 1e-30 * scale
-                    size = diff / scale
-                else:
-                    holds = bool(kind(lv, rv))
-                    bad, size = (not holds), float(abs(lv - rv)) if not holds else 0.0
-                if bad and (witness is None or size > worst):
-                    worst = size
-                    witness = {str(k): str(v) for k, v in pt.items()}
-                    witness["lhs"], witness["rhs"] = _fmt(lv), _fmt(rv)
-            if witness is not None:
-                return ClaimResult(text, "refuted", "not needed: a point refutes it",
-                                   f"fails at {len(pts)} sampled point(s); worst shown",
-                                   witness, dom_text)
-            numeric = f"holds at all {len(pts)} random rational points (60 digits)"
-            if kind is sp.Eq:
-                ok = simplifies_to_zero(lhs.doit() - rhs.doit()) or _zero_with_decays(lhs - rhs)
-            elif kind is sp.Ne:
-                ok = False
-            else:
-                ok = _sign_follows(sp.simplify((lhs - rhs).doit()), kind)
+        with _time_limit(time_limit) as clock:
+            return _decide(text, rel, kind, free, domains, dom_text, points, seed, clock)
     except _Timeout:
         return ClaimResult(text, "inconclusive", f"stopped at the time limit ({time_limit} s)",
                            "not finished", None, dom_text)
+
+
+def _size(pt) -> int:
+    return sum(abs(int(v.p)).bit_length() + int(v.q).bit_length() for v in pt.values())
+
+
+def _decide(text, rel, kind, free, domains, dom_text, points, seed, clock) -> ClaimResult:
+    lhs, rhs = rel.lhs, rel.rhs
+    d = lhs - rhs
+    pts = sorted(probe(free, points, seed, domains, _scales(rel), _anchors(rel)), key=_size)
+    const_bits = max((_bits(Fraction(int(a.p), int(a.q))) for a in rel.atoms(sp.Rational)),
+                     default=0)
+    top = 0
+    try:
+        fn = _compile(d)
+    except _Unsupported:
+        fn = None
+    # 1. every point, simplest first, exactly or with certified intervals; SymPy where the
+    #    evaluator cannot; the first failure refutes
+    judged = []
+    for k, pt in enumerate(pts):
+        clock.check()
+        env = {s: Fraction(int(v.p), int(v.q)) for s, v in pt.items()}
+        bits = _precision(const_bits, pt)
+        top = max(top, min(4 * bits, MAX_PRECISION))
+        p = _fast(fn, env, bits, min(4 * bits, MAX_PRECISION)) if fn is not None else None
+        if p is None:
+            p = _slow(d, pt, kind, prove_zero=False)
+        verdict = _verdict(kind, p)
+        if verdict == "fails":
+            return _refutation(text, lhs, rhs, pt, domains, dom_text, k + 1, len(pts),
+                               const_bits)
+        judged.append((pt, verdict))
+    # 2. SymPy, with the bounds SymPy cannot carry written through positive symbols
+    try:
+        if kind is sp.Eq:
+            ok = _zero_follows(d, free, domains, clock)
+        elif kind is sp.Ne:
+            ok = _nonzero_follows(d, free, domains, clock)
+        else:
+            ok = _sign_follows(d, kind, free, domains, clock)
+    except SYMPY_FAILURES:  # SymPy gave up: not shown
+        ok = False
+    # 3. points whose sign no interval could certify: SymPy, simplification included
+    if not ok:
+        for k, (pt, verdict) in enumerate(judged):
+            if verdict == "unsure":
+                clock.check()
+                verdict = _verdict(kind, _slow(d, pt, kind, prove_zero=True))
+                if verdict == "fails":
+                    return _refutation(text, lhs, rhs, pt, domains, dom_text, None, len(pts),
+                                       const_bits)
+                judged[k] = (pt, verdict)
+    held = sum(v == "holds" for _, v in judged)
+    skipped = sum(v == "skipped" for _, v in judged)
+    unsure = sum(v == "unsure" for _, v in judged)
+    where = ("points (closed endpoints, near-endpoints, the claim's constants, simple and "
+             "random rationals)" if free else "point (no free symbols)")
+    numeric = f"holds at {held} of {len(pts)} {where}, each exactly or with certified bounds"
+    if skipped:
+        numeric += f"; {skipped} skipped where a side is undefined or not real"
+    if unsure:
+        numeric += (f"; at {unsure} the difference could not be separated from 0 (intervals to "
+                    f"{int(top * 0.30103)} digits{'' if ok else ', then simplification'})")
     if ok:
         return ClaimResult(text, "proved", "difference simplifies to 0" if kind is sp.Eq
+                           else "difference is nonzero under the assumptions" if kind is sp.Ne
                            else "sign of the difference follows from the assumptions",
                            numeric, None, dom_text)
+    if unsure or not held:
+        return ClaimResult(text, "inconclusive", "SymPy could not show it", numeric, None, dom_text)
     return ClaimResult(text, "checked-numerically", "SymPy could not show it", numeric, None,
                        dom_text)
 
 
-def _zero_with_decays(d) -> bool:
-    """Retry with every decay in (0, 1) written as ``1/(1 + r)``, ``r > 0`` (so the ``b = 1``
-    branch that ``Sum`` produces is decided away)."""
-    from .assume import decays_inside
+def _refutation(text, lhs, rhs, pt, domains, dom_text, k, n, const_bits) -> ClaimResult:
+    """The refutation at ``pt``, the ``k``-th of ``n`` points in order of size (``None``: found
+    when the uncertain points were retried)."""
+    _check_inside(pt, domains)
+    witness = {str(s): exact_text(Fraction(int(v.p), int(v.q))) for s, v in pt.items()}
+    bits = _precision(const_bits, pt)
+    witness["lhs"], witness["rhs"] = _show(lhs, pt, bits), _show(rhs, pt, bits)
+    witness["lhs - rhs"] = _show(lhs - rhs, pt, bits)
+    where = (f"at point {k} of {n} (tried simplest first)" if k is not None
+             else f"at one of {n} points, once simplified")
+    return ClaimResult(text, "refuted", "not needed: a point refutes it",
+                       f"fails {where}, exactly or with certified bounds", witness, dom_text)
 
-    fwd, _ = decays_inside(d, positive_only=True)
-    if not fwd:
-        return False
-    return simplifies_to_zero(sp.piecewise_fold(d.subs(fwd).doit()))
+
+def _check_inside(pt, domains) -> None:
+    """A counterexample must satisfy every assumption; anything else is a bug here."""
+    for s, v in pt.items():
+        if not domains[str(s)].contains(Fraction(int(v.p), int(v.q))):
+            raise AssertionError(f"counterexample {s} = {v} is outside {domains[str(s)].text()}")
 
 
-def _sign_follows(d, kind) -> bool:
-    """Whether the sign that ``kind`` needs of ``d = lhs - rhs`` follows from the assumptions,
-    also after writing every decay ``b`` in (0, 1) as ``1/(1 + r)`` with ``r > 0``."""
-    from .assume import decays_inside
+# --- the symbolic side --------------------------------------------------------------------------
 
-    attr = {sp.Lt: "is_negative", sp.Le: "is_nonpositive", sp.Gt: "is_positive",
-            sp.Ge: "is_nonnegative"}[kind]
-    if getattr(d, attr):
+MAX_CASES = 8
+SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError,
+                  ZeroDivisionError)
+
+
+def _cases(d, free, domains) -> list:
+    """``d`` with every bounded symbol written through :func:`~.assume.parametrize` (the cases
+    together cover the domains; at most :data:`MAX_CASES`, closed intervals widened beyond)."""
+    cases = [d]
+    for s in free:
+        forms = parametrize(s, domains[str(s)])
+        if len(cases) * len(forms) > MAX_CASES:
+            forms = parametrize(s, domains[str(s)], single=True)
+        if forms != [s]:
+            cases = [c.subs(s, f) for c in cases for f in forms]
+    return cases
+
+
+def _zero_follows(d, free, domains, clock) -> bool:
+    if simplifies_to_zero(d.doit()):
         return True
-    fwd, _ = decays_inside(d, positive_only=True)
-    if fwd:
-        d2 = sp.factor(sp.simplify(d.subs(fwd)))
-        return bool(getattr(d2, attr))
+    cases = _cases(d, free, domains)
+    if cases == [d]:
+        return False
+    for c in cases:
+        clock.check()
+        if not simplifies_to_zero(sp.piecewise_fold(c.doit())):
+            return False
+    return True
+
+
+def _nonzero_follows(d, free, domains, clock) -> bool:
+    """Whether SymPy knows that ``d`` (or every case of :func:`_cases`) is not zero."""
+    def known(c):
+        clock.check()
+        try:
+            c = c.doit()
+            return c.is_zero is False or sp.simplify(c).is_zero is False
+        except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError):
+            return False
+    return known(d) or all(known(c) for c in _cases(d, free, domains))
+
+
+def _has_sign(e, attr) -> bool:
+    e = e.doit()
+    for f in (lambda x: x, sp.simplify, sp.factor):
+        try:
+            e = f(e)
+            if getattr(e, attr):
+                return True
+        except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError):
+            return False
     return False
 
 
+def _sign_follows(d, kind, free, domains, clock) -> bool:
+    """Whether the sign that ``kind`` needs of ``d = lhs - rhs`` follows from the assumptions:
+    on ``d`` itself (its symbols carry the sign assumptions their domains imply), else on every
+    case of :func:`_cases`."""
+    attr = {sp.Lt: "is_negative", sp.Le: "is_nonpositive", sp.Gt: "is_positive",
+            sp.Ge: "is_nonnegative"}[kind]
+    if _has_sign(d, attr):
+        return True
+    cases = _cases(d, free, domains)
+    if cases == [d]:
+        return False
+    for c in cases:
+        clock.check()
+        if not _has_sign(c, attr):
+            return False
+    return True
+
+
+def _show(expr, pt, bits: int) -> str:
+    """``expr`` at ``pt`` for the reader, 20 digits of an enclosure at ``bits`` or exact: through
+    the exact evaluator where it applies (no SymPy power of a huge point is ever expanded), else
+    by SymPy."""
+    env = {s: Fraction(int(v.p), int(v.q)) for s, v in pt.items()}
+    old = iv.prec
+    iv.prec = bits
+    try:
+        v = _compile(expr)(env)
+        if isinstance(v, Fraction):
+            return _fmt(sp.Rational(v.numerator, v.denominator))
+        lo, hi = _ends(v)
+        if not (mp.isfinite(lo) and mp.isfinite(hi)):
+            return "undefined"
+        with mp.workprec(bits):
+            return mp.nstr((lo + hi) / 2, 20, strip_zeros=False)
+    except (_Undefined, ZeroDivisionError):
+        return "undefined"
+    except (_NotReal, _Unsupported, _Unsure, KeyError, ArithmeticError, ValueError, TypeError):
+        pass
+    finally:
+        iv.prec = old
+    return _fmt(_at(expr, pt))
+
+
 def _fmt(v) -> str:
+    """Exact for a short rational, else 20 significant digits (``lhs - rhs`` shows what these
+    digits hide: ``1 + 10**-100`` prints as ``1.0000000000000000000``)."""
     if v.is_Rational:
         small = max(abs(v.p).bit_length(), abs(v.q).bit_length()) < 190
-        return str(v) if small else sp.sstr(sp.N(v, 20))
-    return sp.sstr(sp.N(v, 20))
+        if small:
+            return str(v)
+        with mp.workprec(96):
+            return mp.nstr(mp.mpf(int(v.p)) / int(v.q), 20, strip_zeros=False)
+    try:
+        return sp.sstr(sp.N(v, 20))
+    except (TypeError, ValueError):
+        return sp.sstr(v)
