@@ -19,11 +19,76 @@ def _pairs(items, flag, convert):
         k, eq, v = item.partition("=")
         if not eq or not k.strip():
             raise OptmathError(f"bad {flag} {item!r}; expected NAME=VALUE")
+        if k.strip() in out:
+            raise OptmathError(f"{flag} {k.strip()} given twice ({items_of(items, k.strip())})")
         try:
             out[k.strip()] = convert(v.strip())
         except ValueError:
             raise OptmathError(f"{flag} {k.strip()} = {v!r} is not a number") from None
     return out
+
+
+def items_of(items, key):
+    return " and ".join(repr(i.partition("=")[2].strip()) for i in items if i.partition("=")[0].strip() == key)
+
+
+#: seeds: non-negative and at most optmath.limits.MAX_SEED (2**32 - 1)
+SEED = click.IntRange(0, 2**32 - 1)
+
+
+def _output_file(path, flag: str) -> None:
+    """Refuse an output file that cannot be written, before any work starts: its folder must
+    exist (or be creatable) and be writable, and the path must not be a folder."""
+    import os
+    from pathlib import Path
+
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise OptmathError(f"{flag} {str(path)!r} is a folder, not a file")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise OptmathError(f"{flag} {str(path)!r} is not writable")
+    _writable_folder(p.parent if str(p.parent) else Path("."), flag, path)
+
+
+def _output_dir(path, flag: str) -> None:
+    """Refuse an output folder that cannot be created or written, before any work starts."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OptmathError(f"{flag} {str(path)!r} exists and is not a folder")
+    _writable_folder(p, flag, path)
+
+
+def _writable_folder(p, flag, shown) -> None:
+    import os
+
+    q = p
+    while not q.exists():  # the nearest existing ancestor must let us create the rest
+        if q.parent == q:
+            break
+        q = q.parent
+    if not q.is_dir():
+        raise OptmathError(f"{flag} {str(shown)!r}: {str(q)!r} is not a folder")
+    import tempfile
+
+    try:
+        if not os.access(q, os.W_OK | os.X_OK):
+            raise PermissionError
+        with tempfile.NamedTemporaryFile(dir=q, prefix=".optmath-write-test-"):
+            pass  # a read-only file system, or /proc, refuses even root
+    except OSError:
+        raise OptmathError(f"{flag} {str(shown)!r}: folder {str(q)!r} is not writable") from None
+
+
+def _gib(value: float, flag: str) -> int:
+    import math
+
+    if not math.isfinite(value) or value <= 0:
+        raise OptmathError(f"{flag} {value!r} must be a positive number of GiB")
+    return int(value * (1 << 30))
 
 
 def _parse_sets(items):
@@ -100,12 +165,13 @@ def show(name, profile, latex, switches, sets):
 @click.option("--steps", default=1000, show_default=True, type=int)
 @click.option("--x0", default=0.0, show_default=True, type=float)
 @click.option("--schedule", default="constant", show_default=True, help="constant or inv_sqrt")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE")
 @click.option("--plot", type=click.Path(dir_okay=False), help="write the trajectory as a PNG")
 def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, plot):
     """Run an optimizer on a problem with the Numba kernel and summarise the trajectory."""
+    _output_file(plot, "--plot")
     import time
 
     from .kernels.runner import run
@@ -144,9 +210,10 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
 @cli.command()
 @click.option("--out", default="reports/demo", show_default=True, help="folder for the report")
 @click.option("--steps", default=30000, show_default=True, type=int)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 def demo(out, steps, seed):
     """Derive, verify with the kernels, search a counterexample and write a report."""
+    _output_dir(out, "--out")
     from .demo import main as demo_main
 
     if steps < 100:
@@ -186,6 +253,7 @@ def derive(topic, optimizer, profile, fmt):
               help="proof directory (default: proofs/ of this checkout)")
 def prove(only, json_file, root):
     """Run the proof suite: every claim's symbolic and numeric check; exit 1 on a surprise."""
+    _output_file(json_file, "--json")
     import json
     import time
 
@@ -225,7 +293,7 @@ def prove(only, json_file, root):
 @click.option("--assume", "assume", multiple=True, metavar="TEXT",
               help="'0 < b < 1', 't >= 1', 'x > 0', 't integer' (repeatable)")
 @click.option("--points", default=40, show_default=True, type=int, help="random rational points")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def claim(formula, assume, points, seed, as_json):
     """Prove or refute FORMULA ("LHS == RHS", <, <=, >, >=, !=); exit 1 when refuted, 3 when undecided."""
@@ -273,20 +341,24 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
 @click.option("--step", default=None, metavar="NAME", help="d2l style: the step function")
 @click.option("--init", default=None, metavar="NAME", help="d2l style: the state initialiser")
 @click.option("--examples", default=100, show_default=True, type=int, help="streams generated by Hypothesis")
-@click.option("--timeout", default=60.0, show_default=True, type=float, help="seconds allowed per call into the target")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--timeout", default=60.0, show_default=True, type=float,
+              help="seconds allowed per call into the target, its import included")
+@click.option("--memory", default=4.0, show_default=True, type=float, metavar="GiB",
+              help="memory the target may allocate beyond the framework it imports")
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="also write the report as JSON")
-def check(target, as_, profile, style, step, init, examples, timeout, seed, json_file):
+def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file):
     """Does TARGET (file.py:Name, or file.py with --step/--init) implement optimizer NAME?
 
     Exit code 0: conforms; 1: does not (or the target hung, crashed or raised); 2: usage error.
     """
+    _output_file(json_file, "--json")
     from pathlib import Path
 
     from .verify.conformance import check as run_check
 
     report = run_check(target, as_, profile=profile, style=style, step=step, init=init, examples=examples,
-                       timeout=timeout, seed=seed)
+                       timeout=timeout, seed=seed, memory=_gib(memory, "--memory"))
     if json_file:
         Path(json_file).write_text(report.to_json())
     if report.exit_code == 2:
@@ -309,7 +381,7 @@ def check(target, as_, profile, style, step, init, examples, timeout, seed, json
 @click.option("--schedule", default="inv_sqrt", show_default=True, help="inv_sqrt (lr/sqrt(t)) or constant")
 @click.option("--steps", default=200_000, show_default=True, type=int, help="horizon of every run")
 @click.option("--budget", default=200, show_default=True, type=int, help="most problems simulated")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--profile", "-p", default=None, help="profile of every method (default: pytorch, else optax, else paper)")
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="a switch for every method")
 @click.option("--out", default="counterexample.json", show_default=True, type=click.Path(dir_okay=False),
@@ -319,6 +391,7 @@ def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, bud
            dask_mode, scheduler):
     """Find and certify a problem where --fails fails while every --converges method converges,
     with the same step sizes, start, stream, betas and eps.  Exit 0 when found and certified."""
+    _output_file(out, "--out")
     from rich.progress import Progress
 
     from .search.search import SearchError, search as run_search, write_record
@@ -369,7 +442,7 @@ def replay_cmd(record):
 @click.option("--schedule", default="inv_sqrt", show_default=True, help="inv_sqrt or constant")
 @click.option("--x0", default=1.0, show_default=True, type=float)
 @click.option("--eps", default=1e-8, show_default=True, type=float)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--profile", "-p", default=None)
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--out", default="phase", show_default=True, type=click.Path(file_okay=False),
@@ -378,6 +451,7 @@ def replay_cmd(record):
 def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, seed, profile, switches, out, dask_mode,
           scheduler):
     """Map converges / fails / diverges over a (b1, b2) grid for one problem; writes JSON and PNG."""
+    _output_dir(out, "--out")
     from rich.progress import Progress
 
     from .search.phase import parse_grid, phase as run_phase, write_phase
@@ -407,7 +481,7 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="a fixed hyperparameter")
 @click.option("--schedule", default="constant", show_default=True, help="constant or inv_sqrt")
 @click.option("--x0", default=0.0, show_default=True, type=float)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "blocked", "scalar"]),
               help="CPU kernel: blocked (SIMD lanes) or scalar; the same bits")
@@ -418,6 +492,7 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
 def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule, x0, seed, device, backend, block,
               chunk, dask_mode, scheduler, out):
     """Run a grid of configurations and summarise each (final x, regret, max |x|, first non-finite step)."""
+    _output_file(out, "--out")
     import time
 
     import numpy as np
@@ -458,7 +533,7 @@ def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule
               help="folder holding TOPIC/results.json and the rendered files")
 @click.option("--format", "fmt", default="md,html", show_default=True, help="md, html or md,html")
 @click.option("--compute", is_flag=True, help="first compute the results (runs the library) and store them as JSON")
-@click.option("--seed", default=0, show_default=True, type=int, help="seed of the computations (with --compute)")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="seed of the computations (with --compute)")
 @click.option("--list", "list_topics", is_flag=True, help="list the topics and exit")
 def report(topics, out, fmt, compute, seed, list_topics):
     """Render derivation reports (Markdown and standalone HTML) from stored results.
@@ -475,6 +550,7 @@ def report(topics, out, fmt, compute, seed, list_topics):
             click.echo(f"{name:<16} {doc}")
         return
     formats = check_formats(fmt)
+    _output_dir(out, "--out")
     for path in run_report(topics, out, formats, recompute=compute, seed=seed,
                            progress=lambda msg: click.echo(msg, err=True)):
         click.echo(f"wrote {path}")
@@ -482,10 +558,11 @@ def report(topics, out, fmt, compute, seed, list_topics):
 
 @cli.command()
 @click.option("--topic", default=None, help="only one topic (ema, momentum, sgd, rmsprop, adam)")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", default="exercises", show_default=True, type=click.Path(file_okay=False))
 def exercises(topic, seed, out):
     """Write an exercise sheet (sheet.md, sheet.json) and its answer key (key.md)."""
+    _output_dir(out, "--out")
     from .teach.exercises import make_sheet, write_sheet
 
     for path in write_sheet(make_sheet(seed, topic), out):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
+from . import limits
 from ._version import __version__
 from .kernels.runner import run, sweep
 from .optimizers import get_spec
@@ -92,6 +93,8 @@ def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0
          command: str | None = None) -> dict:
     """Run the demo; ``command`` is recorded in the provenance (default: the CLI call that
     reproduces this run)."""
+    limits.check_count("steps", steps, limits.MAX_STEPS, low=100)
+    limits.check_seed(seed)
     echo(f"optmath {__version__}: derive, verify, search, report")
     d = derive_ema()
     echo(f"[derive] {d['claim']}\n         symbolic: {'proved' if d['symbolic'] else 'FAILED'}; "

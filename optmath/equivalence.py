@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .errors import DomainError, OptmathTypeError
+from .errors import DomainError, OptmathTypeError, UnknownNameError
 from .optimizers import get_spec
 from .spec import Algorithm, g, lr, sym, t, x
 from .symbolic.assume import default_domain, sample, symbol
@@ -188,6 +188,9 @@ def equivalence(a, b, *, steps: int = 3, varying_lr: bool = False, keep=(), a_sw
     B, bn = _resolve(b, b_switches, b_values)
     if "d" in A.free_names() | B.free_names():
         raise DomainError("vector-level optimizers (AdamP) are not compared coordinate-wise")
+    for n in keep:
+        if n not in A.values and n not in B.values:
+            raise UnknownNameError("hyperparameter to keep", n, set(A.values) | set(B.values))
     gs = sp.symbols(f"g_1:{steps + 1}", real=True)
     x0 = sp.Symbol("x_0", real=True)
     lrs = sp.symbols(f"lr_1:{steps + 1}", positive=True) if varying_lr else None

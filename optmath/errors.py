@@ -44,3 +44,8 @@ class NonFiniteError(OptmathValueError):
     def __init__(self, message: str, step: int = 0) -> None:
         self.step = step
         super().__init__(message)
+
+
+class LimitError(OptmathValueError):
+    """A size (steps, configurations, examples, memory) beyond a documented limit, refused
+    before any work starts (see :mod:`optmath.limits`)."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import limits
 from . import problems as P
 from .errors import DomainError, OptmathTypeError, UnknownNameError
 from .kernels.plan import NHP, plan
@@ -36,6 +37,11 @@ BACKENDS = ("auto", "blocked", "scalar", "cuda")
 DEVICES = ("cpu", "cuda")
 #: configurations per chunk: a Dask task, a progress tick, the memory held at once
 DEFAULT_CHUNK = 1 << 16
+#: bytes per configuration of a sweep's summaries (out (N, 4) and the int64 copy of its last column)
+RESULT_BYTES = 48
+#: bytes per configuration of a chunk in flight (hyperparameter, problem, state and start
+#: columns, padded blocks and the kernel's output), an upper estimate
+CHUNK_BYTES = 512
 
 
 @dataclass
@@ -144,7 +150,7 @@ class Grid:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)  # exact: int64 overflows for three axes of 10**7
 
     def _tables(self) -> dict:
         if self._cache:
@@ -153,6 +159,11 @@ class Grid:
 
         if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)) or self.steps < 1:
             raise DomainError(f"steps = {self.steps!r} must be a positive integer")
+        limits.check_count("steps", self.steps, limits.MAX_STEPS)
+        limits.check_seed(self.seed)
+        shape = " x ".join(str(n) for n in self.shape)
+        limits.check_count(f"grid configurations ({shape})", self.size, limits.MAX_CONFIGURATIONS)
+        limits.check_memory(RESULT_BYTES * self.size, f"the summaries of {self.size:,} configurations")
         if not math.isfinite(self.x0):
             raise DomainError(f"x0 = {self.x0!r} must be finite")
         spec = get_spec(self.optimizer)
@@ -303,6 +314,9 @@ def sweep_grid(grid: Grid, *, backend: str = "auto", device: str = "cpu", block:
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise DomainError(f"chunk = {chunk!r} must be a positive integer")
     N = grid.size
+    workers = 1 if scheduler is None and client is None else 2  # a local one, or what one Dask worker holds
+    limits.check_memory(RESULT_BYTES * N + CHUNK_BYTES * min(int(chunk), N) * workers,
+                        f"a sweep of {N:,} configurations in chunks of {int(chunk):,}")
     bounds = [(a, min(a + int(chunk), N)) for a in range(0, N, int(chunk))]
     out = np.empty((N, 4))
     done = np.zeros(len(bounds), dtype=bool)

@@ -288,5 +288,7 @@ def parse_problem(text: str) -> Problem:
         k, eq, v = item.partition("=")
         if not eq or not k.strip().isidentifier():
             raise DomainError(f"bad problem parameter {item!r}; expected key=value")
+        if k.strip() in params:
+            raise DomainError(f"problem parameter {k.strip()} given twice ({params[k.strip()]} and {v.strip()})")
         params[k.strip()] = v.strip()
     return make_problem(name.strip(), **params)

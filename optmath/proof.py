@@ -145,6 +145,9 @@ def run_proofs(only: str | None = None, root: str | Path | None = None,
     its result reused (``optmath report --compute`` shows the same proofs in several topics)
     until the file changes."""
     entries = discover(root)
+    if not entries:
+        raise DomainError(f"no proofs found under {str(root) if root is not None else 'proofs/'} "
+                          "(files proofs/<topic>/<name>.py with a claim function)")
     if only:
         pat = only if any(c in only for c in "*?[") else f"*{only}*"
         entries = {k: v for k, v in entries.items() if fnmatch.fnmatch(k, pat)}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 
+from .. import limits
 from .. import problems as P
 from ..errors import DomainError, NonFiniteError, OptmathTypeError, ShapeError, UnknownNameError
 from ..spec import Algorithm
@@ -150,6 +151,14 @@ def sweep_scalar(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, 
     return out
 
 
+def trajectory_bytes(steps: int, dim: int = 1, record_states: bool = False) -> int:
+    """Bytes :func:`run` allocates for a trajectory of ``steps`` steps: iterates, the states when
+    recorded, losses, regrets and the learning rates (checked against the available memory
+    before anything is allocated)."""
+    rows = (steps + 1) * dim * (1 + (NS if record_states else 0))
+    return 8 * (rows + 3 * steps)
+
+
 def learning_rates(lr: float, schedule, steps: int) -> np.ndarray:
     """Per-step learning rates: ``constant``, ``inv_sqrt`` (lr/sqrt(t)) or an explicit array."""
     if isinstance(schedule, str):
@@ -248,6 +257,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
             k, i = bad[0]
             raise NonFiniteError(f"gradient at step {k + 1}, coordinate {i} is {float(G[k, i])!r}", int(k + 1))
         T, dim = G.shape
+        limits.check_memory(trajectory_bytes(T, dim, record_states), f"a run of {T:,} steps")
         lrs = learning_rates(p.lr, schedule, T)
         lo_, hi_ = _check_bounds(lo, hi)
         x = _x0(x0, dim)
@@ -262,6 +272,10 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
         raise OptmathTypeError(f"problem must be a Problem or text, got {type(problem).__name__}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise DomainError(f"steps = {steps!r} must be a positive integer")
+    steps = limits.check_count("steps", steps, limits.MAX_STEPS)
+    limits.check_seed(seed)
+    dim0 = 1 if np.ndim(x0) == 0 else len(x0)
+    limits.check_memory(trajectory_bytes(steps, dim0, record_states), f"a run of {steps:,} steps")
     lo_ = prob.lo if lo is None else float(lo)
     hi_ = prob.hi if hi is None else float(hi)
     lo_, hi_ = _check_bounds(lo_, hi_)
@@ -316,6 +330,8 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
         raise DomainError("a sweep runs one kernel family on one problem family")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise DomainError(f"steps = {steps!r} must be a positive integer")
+    steps = limits.check_count("steps", steps, limits.MAX_STEPS)
+    limits.check_seed(seed)
     N = len(algs)
     hps = np.stack([pl.hp for pl in plans])
     inits = np.stack([pl.init for pl in plans])

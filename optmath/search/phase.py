@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from .._version import __version__
 from ..errors import DomainError
 from ..problems import make_problem
 from .classify import CLASSES, classify_trajectory
-from .search import SearchError, _alg
+from .search import SearchError, check_methods, resolve_method
 
 COLOURS = {"converges": "#4c9f70", "fails": "#e0a030", "diverges": "#c0392b", "inconclusive": "#bdbdbd"}
 
@@ -67,7 +68,7 @@ def _phase_row(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, pro
 
     row, frow = [], []
     for v1 in b1s:
-        alg = _alg(optimizer, lr, v1, v2, eps, profile, switches)
+        alg = resolve_method(optimizer, lr, v1, v2, eps, profile, switches)
         tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
         row.append(classify_trajectory(tr, prob).kind)
         frow.append(float(tr.xs[-1, 0]))
@@ -90,8 +91,15 @@ def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None
     except DomainError as exc:
         raise SearchError(str(exc)) from None
     b1s, b2s = [float(v) for v in b1], [float(v) for v in b2]
+    check_methods([optimizer], profile, switches, need=("b1", "b2"))
+    limits.check_count("steps", steps, limits.MAX_STEPS)
+    limits.check_seed(seed)
+    limits.check_count(f"phase cells ({len(b1s)} x {len(b2s)})", len(b1s) * len(b2s), limits.MAX_CELLS)
+    from ..kernels.runner import trajectory_bytes
+
+    limits.check_memory(2 * trajectory_bytes(steps), f"a phase cell of {steps:,} steps")  # a row per worker
     settings = {"steps": steps, "lr": lr, "schedule": schedule, "x0": x0, "eps": eps, "seed": seed,
-                "profile": _alg(optimizer, lr, b1s[0], b2s[0], eps, profile, switches).profile,
+                "profile": resolve_method(optimizer, lr, b1s[0], b2s[0], eps, profile, switches).profile,
                 "switches": switches or {}}  # resolves every name first: bad input fails before any run
     total, done = len(b1s) * len(b2s), [0]
     classes, finals = [None] * len(b2s), [None] * len(b2s)

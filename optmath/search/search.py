@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from .._version import __version__
 from ..errors import DomainError, OptmathValueError, UnknownNameError
 from ..optimizers import get_spec
@@ -48,7 +49,30 @@ class SearchError(OptmathValueError):
     """Bad search or replay input (one line)."""
 
 
-def _alg(name: str, lr: float, b1: float, b2: float, eps: float, profile: str | None, switches: dict | None):
+def check_methods(methods, profile: str | None, switches: dict | None, need=()) -> None:
+    """Refuse what would otherwise be dropped silently: an explicit ``profile`` that a method
+    lacks, a switch that no method has, and a hyperparameter in ``need`` (the axes of a phase
+    diagram) that a method lacks.  One line naming the value."""
+    specs = {m: get_spec(m) for m in methods}
+    if profile is not None:
+        for m, spec in specs.items():
+            if profile not in spec.profiles:
+                raise UnknownNameError(f"profile of {m}", profile, tuple(spec.profiles))
+    for k in switches or {}:
+        if not any(s.name == k for spec in specs.values() for s in spec.switches):
+            known = sorted({s.name for spec in specs.values() for s in spec.switches})
+            raise UnknownNameError(f"switch of {', '.join(methods)}", k, tuple(known))
+    for m, spec in specs.items():
+        names = {h.name for h in spec.hypers}
+        for h in need:
+            if h not in names:
+                raise SearchError(f"{m} has no hyperparameter {h} (its hyperparameters: {', '.join(sorted(names))})")
+
+
+def resolve_method(name: str, lr: float, b1: float, b2: float, eps: float, profile: str | None,
+                   switches: dict | None):
+    """``name`` resolved as a search or a phase diagram runs it: ``profile`` (default: pytorch,
+    else optax, else paper), the switches it has, and lr, b1, b2, eps where it has them."""
     spec = get_spec(name)
     prof = profile if profile in spec.profiles else next(p for p in ("pytorch", "optax", "paper", *spec.profiles)
                                                          if p in spec.profiles)
@@ -134,7 +158,7 @@ def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, 
     b2v = _b2_value(b2, params)
     verdicts, final = {}, {}
     for m in methods:
-        alg = _alg(m, lr, b1, b2v, eps, profile, switches)
+        alg = resolve_method(m, lr, b1, b2v, eps, profile, switches)
         tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
         verdicts[m] = classify_trajectory(tr, prob)
         final[m] = float(tr.xs[-1, 0])
@@ -189,6 +213,16 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
         raise SearchError(f"lr = {lr!r} must be a positive number")
     if not (b2 == "reddi" or (isinstance(b2, (int, float)) and 0 < b2 < 1)):
         raise SearchError(f"b2 = {b2!r} must be in (0, 1) or 'reddi'")
+    if not (isinstance(b1, (int, float)) and 0 <= b1 < 1):
+        raise SearchError(f"b1 = {b1!r} must be in [0, 1)")
+    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
+        raise SearchError(f"eps = {eps!r} must be a finite number >= 0")
+    check_methods(methods, profile, switches)
+    limits.check_count("steps", steps, limits.MAX_STEPS, low=100)
+    limits.check_seed(seed)
+    from ..kernels.runner import trajectory_bytes
+
+    limits.check_memory(len(methods) * trajectory_bytes(steps), f"{len(methods)} runs of {steps:,} steps")
     cands = _candidates(family, LR_GRID if lr is None else (float(lr),))
     screen = family == "periodic" and get_spec(fails).kernel == "adam" and fails == "adam"
     # the candidates to simulate, in order and lazily (screening costs ~20 ms a candidate);
@@ -285,7 +319,7 @@ def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, see
            "x0": x0, "seed": seed, "fails": fails, "converges": converges,
            "hyper": {"b1": b1, "b2": b2v, "eps": eps}, "b2_rule": "reddi" if b2 == "reddi" else "fixed",
            "profile": profile, "switches": switches or {},
-           "profiles": {m: _alg(m, trial.lr, b1, b2v, eps, profile, switches).profile for m in methods},
+           "profiles": {m: resolve_method(m, trial.lr, b1, b2v, eps, profile, switches).profile for m in methods},
            "verdicts": {m: v.as_dict() for m, v in trial.verdicts.items()},
            "final_x": trial.final_x, "replay": {}, "certificate": None,
            "versions": {"optmath": __version__, "numpy": np.__version__, "numba": numba.__version__,
@@ -297,7 +331,7 @@ def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, see
         G = linear_gradients(prob, n_rep, seed)
         lrs = learning_rates(trial.lr, schedule, n_rep)
         for m in methods:
-            alg = _alg(m, trial.lr, b1, b2v, eps, profile, switches)
+            alg = resolve_method(m, trial.lr, b1, b2v, eps, profile, switches)
             r = replay(alg, G, x0=x0, lrs=lrs, dps=REPLAY_DPS, lo=prob.lo, hi=prob.hi)
             regrets = G * (r.exact[:-1] - prob.xstar)  # linear losses: f_t(x) - f_t(x*) = g_t (x - x*)
             v = classify(r.exact, prob.xstar, regrets, lo=prob.lo, hi=prob.hi, grad_scale=gradient_scale(prob))
@@ -349,6 +383,14 @@ def replay_record(path, certify: bool = True) -> tuple[bool, dict]:
         raise SearchError(f"record {str(path)!r} lacks or mangles a field: {exc}") from None
     if family not in FAMILIES or args[3] not in ("inv_sqrt", "constant"):
         raise SearchError(f"record {str(path)!r} names an unknown family or schedule")
+    from ..kernels.runner import trajectory_bytes
+
+    try:
+        limits.check_count("the record's steps", args[4], limits.MAX_STEPS)
+        limits.check_seed(args[6], "the record's seed")
+        limits.check_memory((1 + len(converges)) * trajectory_bytes(args[4]), f"replaying {args[4]:,} steps")
+    except OptmathValueError as exc:
+        raise SearchError(f"record {str(path)!r}: {exc}") from None
     try:
         trial = _trial([fails, *converges], *args)
     except (DomainError, UnknownNameError) as exc:

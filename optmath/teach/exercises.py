@@ -320,6 +320,42 @@ class GradeReport:
         return {"score": list(self.score), "marks": [m.__dict__ for m in self.marks]}
 
 
+#: limits on an exercise's parameters (a sheet may be edited by hand): integers, list lengths,
+#: text lengths and the size of a fraction's numerator and denominator; generated sheets stay
+#: far inside them, an edited ``t = 10**9`` in an exact power is refused before grading
+PARAM_INT = 10_000
+PARAM_LIST = 100
+PARAM_TEXT = 64
+PARAM_FRACTION = 10**12
+
+
+def _check_param(where: str, v) -> None:
+    if isinstance(v, bool) or v is None:
+        return
+    if isinstance(v, int):
+        if abs(v) > PARAM_INT:
+            raise GradeError(f"{where} = {v} exceeds the limit {PARAM_INT} for an exercise parameter")
+    elif isinstance(v, float):
+        if not math.isfinite(v) or abs(v) > PARAM_INT:
+            raise GradeError(f"{where} = {v!r} must be finite and at most {PARAM_INT} in size")
+    elif isinstance(v, str):
+        if len(v) > PARAM_TEXT:
+            raise GradeError(f"{where} is {len(v)} characters long (limit {PARAM_TEXT})")
+        try:
+            q = Fraction(v)
+        except (ValueError, ZeroDivisionError):
+            return
+        if abs(q.numerator) > PARAM_FRACTION or q.denominator > PARAM_FRACTION:
+            raise GradeError(f"{where} = {v} is too large a number for an exercise parameter")
+    elif isinstance(v, list):
+        if len(v) > PARAM_LIST:
+            raise GradeError(f"{where} has {len(v)} entries (limit {PARAM_LIST})")
+        for i, x in enumerate(v):
+            _check_param(f"{where}[{i}]", x)
+    else:
+        raise GradeError(f"{where} has an unexpected type {type(v).__name__}")
+
+
 def load_sheet(path) -> dict:
     try:
         sheet = json.loads(Path(path).read_text())
@@ -327,6 +363,8 @@ def load_sheet(path) -> dict:
         for item in items:
             if item["kind"] not in KINDS or not isinstance(item["id"], str) or not isinstance(item["params"], dict):
                 raise KeyError(item.get("kind"))
+            for k, v in item["params"].items():
+                _check_param(f"sheet {str(path)!r}, exercise {item['id']}: {k}", v)
     except FileNotFoundError:
         raise GradeError(f"sheet {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:

@@ -297,6 +297,22 @@ def _import_framework(framework: str) -> None:
         jax.config.update("jax_enable_x64", True)
 
 
+def limit_memory(extra: int) -> None:
+    """Let this process allocate at most ``extra`` more bytes (``RLIMIT_DATA`` above what it
+    holds now: the framework imported by the fork server stays usable, an address-space limit
+    would break it).  Linux counts private anonymous mappings here, so a large NumPy or torch
+    allocation raises ``MemoryError`` in the target instead of exhausting the machine."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as fh:
+            data = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmData:"))
+        limit = data + extra
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ImportError, OSError, StopIteration, ValueError):  # pragma: no cover - not Linux
+        pass
+
+
 def _child(sock: socket.socket, msg: dict, fds: list[int]) -> None:
     """In the forked worker: the log as stdout/stderr, the target's folder as cwd, then serve."""
     code = 1
@@ -310,6 +326,8 @@ def _child(sock: socket.socket, msg: dict, fds: list[int]) -> None:
         os.environ.update(msg["env"])
         os.chdir(msg["cwd"])
         sys.path[0] = msg["cwd"]
+        if msg.get("memory"):
+            limit_memory(int(msg["memory"]))
         serve(rd, wr, msg["style"], msg["file"], msg["names"])
         code = 0
     finally:

@@ -42,6 +42,7 @@ from random import Random
 
 import numpy as np
 
+from .. import limits
 from .._version import __version__
 from ..errors import DomainError, UnknownNameError
 from ..spec import Algorithm
@@ -57,6 +58,7 @@ EPS_GUESSES = (1e-8, 1e-7, 1e-6, 1e-5, 1e-10, 1e-3, 1e-16, 0.0)
 STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l", "d2l-numpy": "d2l"}
 D2L_WITHOUT_LR = ("adadelta",)  # d2l.ai's Adadelta has no learning rate
 PROBE_WD, PROBE_DAMP, PROBE_LR = 0.05, 0.25, 0.1
+MAX_TIMEOUT = 3600.0  # seconds per call into a target
 GRADUAL = 1e3  # a first difference within this factor of the bound may be amplified rounding
 
 
@@ -704,13 +706,15 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int):
 
 def check(target, optimizer: str, profile: str | None = None, style: str | None = None,
           step=None, init=None, examples: int = 100, timeout: float = 60.0, seed: int = 0,
-          shrink_budget: int = 120) -> ConformanceReport:
+          shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY) -> ConformanceReport:
     r"""Check ``target`` against the spec ``optimizer`` (see the module docstring).
 
     ``target`` is ``'path/to/file.py:Name'`` or the class/factory itself; for the d2l style give
     ``step`` and ``init`` (names or functions).  ``profile`` demands that profile's conventions;
     without it any legitimate convention is accepted and named.  ``timeout`` bounds every call
-    into the target (seconds).  Returns a :class:`ConformanceReport`; raises
+    into the target (seconds), its import included; ``memory`` (bytes) bounds what the target's
+    process may allocate beyond the framework it imports (a larger allocation raises
+    ``MemoryError`` inside the target, reported as the target failing).  Returns a :class:`ConformanceReport`; raises
     :class:`~optmath.verify.targets.TargetError` (a ``ValueError``) on a usage error.
     """
     from ..optimizers import get_spec
@@ -721,9 +725,17 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
     for name, v, lo in (("examples", examples, 0), ("timeout", timeout, 1e-3), ("shrink_budget", shrink_budget, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= lo) or not math.isfinite(v):
             raise TargetError(f"{name} = {v!r} must be a number >= {lo:g}")
+    if not isinstance(examples, int) or examples > limits.MAX_EXAMPLES:
+        raise TargetError(f"examples = {examples!r} must be an integer <= {limits.MAX_EXAMPLES:,} (optmath.limits)")
+    if timeout > MAX_TIMEOUT:
+        raise TargetError(f"timeout = {timeout!r} exceeds the limit of {MAX_TIMEOUT:g} s per call")
+    if isinstance(memory, bool) or not isinstance(memory, (int, float)) or not 1 << 20 <= memory <= limits.available_memory():
+        raise TargetError(f"memory = {memory!r} must be between 1 MiB and the {limits.size(limits.available_memory())} "
+                          "available (bytes)")
+    seed = limits.check_seed(seed)
     tgt = make_target(target, style, step, init)
     report = ConformanceReport(tgt.label, tgt.style, spec.name, profile, False, 1, seed=seed)
-    with TargetProcess(tgt, float(timeout)) as proc:
+    with TargetProcess(tgt, float(timeout), memory=int(memory)) as proc:
         try:
             first = proc.start()
         except (TargetTimeout, TargetCrashed) as exc:

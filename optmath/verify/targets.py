@@ -122,6 +122,8 @@ def make_target(target, style: str | None = None, step=None, init=None) -> Targe
     for n in names_t:
         if not all(part.isidentifier() for part in n.split(".")):
             raise TargetError(f"{n!r} is not a Python name")
+        if any(part.startswith("__") and part.endswith("__") for part in n.split(".")):
+            raise TargetError(f"{n!r} is a special (dunder) name, not a class or function of the file")
     if style is None:
         if d2l:
             style = "d2l"
@@ -132,7 +134,7 @@ def make_target(target, style: str | None = None, step=None, init=None) -> Targe
 
 
 # --- the subprocess ---------------------------------------------------------------------------
-IMPORT_TIMEOUT = 60.0  # seconds allowed for importing torch/jax and the target (at least)
+IMPORT_TIMEOUT = 60.0  # seconds allowed for a fork server to import torch or JAX (once per process)
 
 class TargetTimeout(Exception):
     """A call to the target did not return within the time limit."""
@@ -236,6 +238,7 @@ class TargetProcess:
 
     target: Target
     timeout: float
+    memory: int | None = None  # bytes the worker may allocate beyond the imported framework
     describe: list = field(default_factory=list)
     _proc: _Forked | None = None
     _log: object = None
@@ -247,7 +250,7 @@ class TargetProcess:
         self._log = tempfile.TemporaryFile(mode="w+b")
         request = {"op": "spawn", "style": self.target.style, "file": self.target.file,
                    "names": list(self.target.names), "cwd": str(Path(self.target.file).parent),
-                   "env": _worker_env()}
+                   "env": _worker_env(), "memory": self.memory}
         try:
             for attempt in (0, 1):  # a server that died since its last use is started again
                 server = _fork_server(self.target.style)
@@ -265,7 +268,7 @@ class TargetProcess:
         self._proc = _Forked(server, pid)
         self._out = Connection(w1, readable=False)
         self._in = Connection(r2, writable=False)
-        msg = self._receive(max(self.timeout, IMPORT_TIMEOUT), "importing the target")
+        msg = self._receive(self.timeout, "importing the target")  # the framework is imported already
         if msg.get("status") == "ready":
             self.describe = msg["describe"]
         return msg

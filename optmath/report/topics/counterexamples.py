@@ -27,7 +27,7 @@ TRAJ_POINTS = 240
 def _trajectories(rec: dict) -> dict:
     """x_t of every method (and AMSGrad) on the record's problem, sampled at TRAJ_POINTS steps."""
     from ...kernels.runner import run
-    from ...search.search import _alg, _problem
+    from ...search.search import resolve_method, _problem
 
     prob = _problem(rec["family"], rec["params"])
     T = rec["steps"]
@@ -37,7 +37,7 @@ def _trajectories(rec: dict) -> dict:
     methods = [rec["fails"], *rec["converges"]] + (["amsgrad"] if "amsgrad" not in rec["converges"] else [])
     h = rec["hyper"]
     for m in methods:
-        alg = _alg(m, rec["lr"], h["b1"], h["b2"], h["eps"], rec["profile"], rec["switches"])
+        alg = resolve_method(m, rec["lr"], h["b1"], h["b2"], h["eps"], rec["profile"], rec["switches"])
         tr = run(alg, problem=prob, steps=T, x0=rec["x0"], schedule=rec["schedule"], seed=rec["seed"])
         out[m] = [float(tr.xs[t, 0]) for t in ts]
     out["xstar"] = float(prob.xstar)
