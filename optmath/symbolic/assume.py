@@ -141,14 +141,7 @@ def default_domain(name: str) -> Interval:
 def symbol(name: str, domain: Interval | None = None) -> sp.Symbol:
     """A SymPy symbol whose assumptions are implied by ``domain`` (default by name)."""
     dom = domain or default_domain(name)
-    kw: dict = {"real": True}
-    if dom.integer:
-        kw["integer"] = True
-    if dom.lo is not None and (dom.lo > 0 or (dom.lo == 0 and not dom.lo_closed)):
-        kw["positive"] = True
-    elif dom.lo is not None and dom.lo >= 0:
-        kw["nonnegative"] = True
-    s = sp.Symbol(name, **kw)
+    s = sp.Symbol(name, **_sign_assumptions(dom, upper=False))
     if domain is not None:
         _DOMAINS[s] = domain
     return s
@@ -165,7 +158,13 @@ def bounded_symbol(name: str, domain: Interval) -> sp.Symbol:
     >>> bounded_symbol("x", Interval(Fraction(0), Fraction(1), lo_closed=True)).is_nonnegative
     True
     """
-    dom = domain.normalized()
+    return sp.Symbol(name, **_sign_assumptions(domain.normalized(), upper=True))
+
+
+def _sign_assumptions(dom: Interval, upper: bool) -> dict:
+    """SymPy assumptions implied by ``dom``: real, integer, and the sign from the lower bound
+    (``positive`` only above 0 or open at 0, ``nonnegative`` closed at 0) and, with ``upper``,
+    likewise from the upper bound."""
     kw: dict = {"real": True}
     if dom.integer:
         kw["integer"] = True
@@ -173,11 +172,11 @@ def bounded_symbol(name: str, domain: Interval) -> sp.Symbol:
         kw["positive"] = True
     elif dom.lo is not None and dom.lo >= 0:
         kw["nonnegative"] = True
-    if dom.hi is not None and (dom.hi < 0 or (dom.hi == 0 and not dom.hi_closed)):
+    if upper and dom.hi is not None and (dom.hi < 0 or (dom.hi == 0 and not dom.hi_closed)):
         kw["negative"] = True
-    elif dom.hi is not None and dom.hi <= 0:
+    elif upper and dom.hi is not None and dom.hi <= 0:
         kw["nonpositive"] = True
-    return sp.Symbol(name, **kw)
+    return kw
 
 
 def _exact_by_assumptions(dom: Interval) -> bool:
