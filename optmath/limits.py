@@ -81,5 +81,5 @@ def check_memory(nbytes: float, what: str) -> None:
     """Refuse a plan that needs more than ``MEMORY_FRACTION`` of the available memory."""
     avail = available_memory()
     if nbytes > MEMORY_FRACTION * avail:
-        raise LimitError(f"{what} needs {size(nbytes)}, more than {MEMORY_FRACTION:.0%} of the "
+        raise LimitError(f"{what} would need {size(nbytes)}, more than {MEMORY_FRACTION:.0%} of the "
                          f"{size(avail)} of memory available")
