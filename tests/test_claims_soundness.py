@@ -23,7 +23,7 @@ from conftest import budget
 from optmath.cli import main as cli_main
 from optmath.errors import OptmathValueError
 from optmath.symbolic.assume import Interval, edge_values, probe
-from optmath.symbolic.claims import ClaimError, decide, parse_claim
+from optmath.symbolic.claims import ClaimError, decide, parse_assumptions, parse_claim
 
 HOLDS = ("proved", "checked-numerically")
 
@@ -502,3 +502,22 @@ def test_claims_that_fail_only_at_a_closed_endpoint(lo, width, n, lo_closed, hi_
     else:
         assert decide(f"{f} > 0", assume).status in HOLDS
     assert decide(f"{f} >= 0", assume).status in HOLDS
+
+
+@pytest.mark.parametrize("text,assume,status", [
+    ("1.00000000000000000001 == 1", (), "refuted"),  # read as the float 1.0 it was "proved"
+    ("1e-400 == 0", (), "refuted"),  # the float 1e-400 is 0.0
+    ("x >= 1e-400", ("x > 0",), "refuted"),
+    ("1.0000000000000001 > 1", (), "proved"),  # the float is 1.0: it was refuted
+    ("1e400 > 0", (), "proved"),  # the float is inf: it was refused
+    ("0.1 + 0.2 == 0.3", (), "proved"),  # exact decimals, not binary floats
+])
+def test_decimal_literals_are_read_exactly(text, assume, status):
+    assert decide(text, assume).status == status
+
+
+def test_decimal_exponents_are_bounded():
+    with pytest.raises(ClaimError, match="exponent beyond"):
+        decide("1e99999 > 0")
+    dom = parse_assumptions(["x > 1e-400"])["x"]
+    assert dom.lo == Fraction(1, 10**400)

@@ -106,11 +106,29 @@ def _check_text(text: object, what: str) -> str:
     return text
 
 
+_DECIMAL = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+
+
+def _decimal(text: str) -> sp.Rational:
+    """A decimal literal read exactly from its text (``1e-400`` is 10**-400, not the float 0.0,
+    and ``1.00000000000000000001`` is not 1), with its exponent bounded by MAX_EXPONENT."""
+    m = _DECIMAL.fullmatch(text.replace("_", ""))
+    if not m or not (m.group(1) or m.group(2)):
+        raise ClaimError(f"constant {text!r} is not a decimal number")
+    exp = int(m.group(3) or 0)
+    if abs(exp) > MAX_EXPONENT or len(text) > 400:
+        raise ClaimError(f"constant {text!r} has an exponent beyond {MAX_EXPONENT}")
+    frac = m.group(2) or ""
+    digits = int((m.group(1) or "0") + frac)
+    return sp.Rational(digits) * sp.Rational(10) ** (exp - len(frac))
+
+
 class _Builder:
     """AST -> SymPy, node by node, refusing anything outside the whitelist."""
 
-    def __init__(self, domains: dict[str, Interval]):
+    def __init__(self, domains: dict[str, Interval], source: str = ""):
         self.domains = domains
+        self.source = source  # the parsed text: a decimal literal is read from it exactly
         self.names: dict[str, sp.Symbol] = {}
         self.nodes = 0
 
@@ -138,6 +156,9 @@ class _Builder:
                 if v.bit_length() > MAX_BITS:
                     raise ClaimError("integer literal is too large")
                 return sp.Integer(v)
+            seg = ast.get_source_segment(self.source, node) if self.source else None
+            if seg is not None:
+                return _decimal(seg)
             if v != v or v in (float("inf"), float("-inf")):
                 raise ClaimError(f"constant {v!r} is not finite")
             return sp.Rational(repr(v))
@@ -252,7 +273,7 @@ def _read_assumption(text: str) -> tuple[str, str | None, list]:
     if n.startswith("_"):
         raise ClaimError(f"name {n!r} is not allowed")
     bounds = []
-    b = _Builder({})
+    b = _Builder({}, text.strip())
     for k, op in enumerate(node.ops):
         left, right = items[k], items[k + 1]
         if isinstance(left, ast.Name) == isinstance(right, ast.Name):
@@ -415,7 +436,7 @@ def parse_expression(text: str, what: str = "formula") -> sp.Expr:
     """One expression (not a relation) through the same whitelist as claims; ``what`` names the
     input in the one-line error."""
     _check_text(text, what)
-    return _Builder({})(_parse(text, what))
+    return _Builder({}, text.strip())(_parse(text, what))
 
 
 def parse_claim(text: str, assume=()) -> tuple[sp.Basic, dict[str, Interval]]:
@@ -426,7 +447,7 @@ def parse_claim(text: str, assume=()) -> tuple[sp.Basic, dict[str, Interval]]:
     node = _parse(text, "claim")
     if not isinstance(node, ast.Compare) or len(node.ops) != 1:
         raise ClaimError(f"claim {text[:60]!r} must be one comparison: LHS == RHS, <, <=, >, >=, !=")
-    b = _Builder(domains)
+    b = _Builder(domains, text.strip())
     lhs, rhs = b(node.left), b(node.comparators[0])
     rel = RELATIONS[type(node.ops[0])]
     return rel(lhs, rhs, evaluate=False), domains
