@@ -45,6 +45,10 @@ def _output_file(path, flag: str) -> None:
     if path is None:
         return
     p = Path(path)
+    try:
+        p.exists()
+    except OSError as exc:  # a name too long for the file system, ...
+        raise OptmathError(f"{flag} {str(path)[:80]!r}: {exc.strerror or exc}") from None
     if p.is_dir():
         raise OptmathError(f"{flag} {str(path)!r} is a folder, not a file")
     if p.exists() and not os.access(p, os.W_OK):
@@ -57,6 +61,10 @@ def _output_dir(path, flag: str) -> None:
     from pathlib import Path
 
     p = Path(path)
+    try:
+        p.exists()
+    except OSError as exc:
+        raise OptmathError(f"{flag} {str(path)[:80]!r}: {exc.strerror or exc}") from None
     if p.exists() and not p.is_dir():
         raise OptmathError(f"{flag} {str(path)!r} exists and is not a folder")
     _writable_folder(p, flag, path)
@@ -171,6 +179,8 @@ def show(name, profile, latex, switches, sets):
 @click.option("--plot", type=click.Path(dir_okay=False), help="write the trajectory as a PNG")
 def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, plot):
     """Run an optimizer on a problem with the Numba kernel and summarise the trajectory."""
+    if plot is not None and not str(plot).lower().endswith(".png"):
+        raise OptmathError(f"--plot {plot!r} must name a .png file")
     _output_file(plot, "--plot")
     import time
 
@@ -492,6 +502,8 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
 def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule, x0, seed, device, backend, block,
               chunk, dask_mode, scheduler, out):
     """Run a grid of configurations and summarise each (final x, regret, max |x|, first non-finite step)."""
+    if out is not None and not str(out).endswith(".npz"):
+        raise OptmathError(f"--out {out!r} must name a .npz file (NumPy would write {str(out) + '.npz'!r})")
     _output_file(out, "--out")
     import time
 

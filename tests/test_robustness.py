@@ -73,6 +73,12 @@ def _rows():
         (["check", "{d}/good.py:Adam", "--as", "adam", "--json", f"{UNWRITABLE}/r.json"], "not writable"),
         (["exercises", "--out", f"{UNWRITABLE}/ex"], "not writable"),
         (["report", "ema", "--out", f"{UNWRITABLE}/rep"], "not writable"),
+        # found by review: names too long for the file system, and a path NumPy or matplotlib would change
+        (["run", "adam", "--problem", "reddi", "--plot", "a" * 300 + ".png"], "File name too long"),
+        (["demo", "--out", "a" * 300], "File name too long"),
+        (["prove", "--json", "a" * 300 + ".json"], "File name too long"),
+        (["run", "adam", "--problem", "reddi", "--steps", "100", "--plot", "out.nosuch"], "must name a .png file"),
+        (["sweep", "adam", "--axis", "lr=0.1,0.2", "--out", "{d}/d"], "must name a .npz file"),
     ]
     seeds = [([*cmd, "--seed", "-1"], "-1 is not in the range") for cmd in (
         ["run", "adam", "--problem", "reddi"], ["demo"], ["search"], ["phase"], ["sweep", "adam", "--axis", "lr=0.1"],
