@@ -40,24 +40,27 @@ def _output_file(path, flag: str) -> None:
     """Refuse an output file that cannot be written, before any work starts: its folder must
     exist (or be creatable) and be writable, and the path must not be a folder."""
     import os
-    from pathlib import Path
 
     if path is None:
         return
-    p = Path(path)
-    try:
-        p.exists()
-    except OSError as exc:  # a name too long for the file system, ...
-        raise OptmathError(f"{flag} {str(path)[:80]!r}: {exc.strerror or exc}") from None
+    p = _path(path, flag)
     if p.is_dir():
         raise OptmathError(f"{flag} {str(path)!r} is a folder, not a file")
     if p.exists() and not os.access(p, os.W_OK):
         raise OptmathError(f"{flag} {str(path)!r} is not writable")
-    _writable_folder(p.parent if str(p.parent) else Path("."), flag, path)
+    _writable_folder(p.parent, flag, path)  # Path("x").parent is Path(".")
 
 
 def _output_dir(path, flag: str) -> None:
     """Refuse an output folder that cannot be created or written, before any work starts."""
+    p = _path(path, flag)
+    if p.exists() and not p.is_dir():
+        raise OptmathError(f"{flag} {str(path)!r} exists and is not a folder")
+    _writable_folder(p, flag, path)
+
+
+def _path(path, flag: str):
+    """``path`` as a Path the file system can look up (a name too long for it is one line)."""
     from pathlib import Path
 
     p = Path(path)
@@ -65,9 +68,7 @@ def _output_dir(path, flag: str) -> None:
         p.exists()
     except OSError as exc:
         raise OptmathError(f"{flag} {str(path)[:80]!r}: {exc.strerror or exc}") from None
-    if p.exists() and not p.is_dir():
-        raise OptmathError(f"{flag} {str(path)!r} exists and is not a folder")
-    _writable_folder(p, flag, path)
+    return p
 
 
 def _writable_folder(p, flag, shown) -> None:
