@@ -155,19 +155,136 @@ def test_a_sign_that_cannot_be_certified_is_inconclusive():
 
 
 def test_values_that_are_not_real_are_decided_exactly_by_sympy():
-    """sqrt of a negative point is not real: the interval evaluator hands the point to SymPy."""
+    """sqrt of a negative point is not real: the interval evaluator hands the point to SymPy.
+    An equation compares SymPy's complex values; an inequality needs real sides, so it is
+    refuted where a side (or a value on the way) is not real."""
     r = decide("sqrt(x)*sqrt(x + 1) == sqrt(x**2 + x)")
     assert r.status == "refuted" and Fraction(r.counterexample["x"]) < -1, str(r)
-    assert status("sqrt(x)*sqrt(x + 1) <= sqrt(x**2 + x)") in HOLDS
+    r = decide("sqrt(x)*sqrt(x + 1) <= sqrt(x**2 + x)")
+    assert r.status == "refuted" and r.counterexample["reason"].startswith("not real"), str(r)
+    assert Fraction(r.counterexample["x"]) < 0
+    assert status("sqrt(x)*sqrt(x + 1) <= sqrt(x**2 + x)", "x >= 0") in HOLDS
     assert status("sqrt(x)**2 == x") in HOLDS
     assert status("(-1)**(1/3) == 1") == "refuted"
 
 
-def test_undefined_points_are_skipped_not_counted_as_holding():
-    r = decide("1/(1-b) > 1", ["0 < b <= 1"])
-    assert r.status in HOLDS and "skipped" in r.numeric
-    r = decide("log(x - x) == 1")  # log 0: undefined at every point, so nothing was checked
-    assert r.status == "inconclusive", str(r)
+# --- a side undefined at a point of the domain: refuted there (review of issue 23, item 4) -------
+
+@pytest.mark.parametrize("text,assume,name,value,reason", [
+    ("x/x == 1", [], "x", "0", "undefined: 1/x divides by zero (lhs)"),  # SymPy cancels x/x
+    ("1/x > 0", ["x >= 0"], "x", "0", "undefined: 1/x divides by zero (lhs)"),
+    ("x**2/x == x", [], "x", "0", "undefined: 1/x divides by zero (lhs)"),
+    ("1/(1-b) > 1", ["0 < b <= 1"], "b", "1", "undefined: 1/(1 - b) divides by zero (lhs)"),
+    ("(x - 1/7)/(x - 1/7) == 1", [], "x", "1/7",  # found as a root of the denominator
+     "undefined: 1/(x - 1/7) divides by zero (lhs)"),
+    ("1 == (7*x - 3)/(7*x - 3)", ["x > 0"], "x", "3/7",
+     "undefined: 1/(7*x - 3) divides by zero (rhs)"),
+    ("log(x) > -10**9", ["x >= 0"], "x", "0", "undefined: log(x) is the log of 0 (lhs)"),
+    ("x*x**(-1) == 1", [], "x", "0", "undefined: 1/x divides by zero (lhs)"),
+    ("sqrt(x) >= 0", [], "x", "-1",
+     "not real: sqrt(x) is a fractional power of a negative number (principal branch) (lhs)"),
+])
+def test_a_side_undefined_at_a_point_of_the_domain_refutes(text, assume, name, value, reason):
+    r = decide(text, assume)
+    assert r.status == "refuted", str(r)
+    assert r.counterexample[name] == value and r.counterexample["reason"] == reason, str(r)
+    assert "undefined" in r.counterexample.values() or "not real" in r.counterexample.values()
+
+
+@pytest.mark.parametrize("text,assume", [
+    ("x/x == 1", ["x > 0"]),
+    ("x/x == 1", ["x < 0"]),
+    ("1/(1-b) > 1", []),
+    ("x**2/x == x", ["x >= 1"]),
+    ("sqrt(x) >= 0", ["x >= 0"]),
+    ("log(x) > -10**9", ["x >= 1"]),
+    ("(1 - b**(2*t))/(1-b**t)**2 == (1+b**t)/(1-b**t)", []),
+])
+def test_the_same_claims_hold_where_every_side_is_defined(text, assume):
+    assert status(text, *assume) == "proved"
+
+
+def test_a_proof_needs_the_sides_defined_on_the_whole_domain():
+    """x**2 - 2 vanishes at sqrt(2), no rational point: the identity is not proved."""
+    r = decide("x/(x**2-2)*(x**2-2)/x == 1", ["x > 0"])
+    assert r.status != "proved", str(r)
+    r = decide("log(x - x) == 1")  # log 0 at every point
+    assert r.status == "refuted" and r.counterexample["lhs"] == "undefined", str(r)
+
+
+# --- exact roots, dense integers, the constants' scales (review of issue 23, items 1-3) ----------
+
+@pytest.mark.parametrize("text,assume,name,value", [
+    ("7*x != 3", [], "x", "3/7"),
+    ("49*x**2 != 9", ["x > 0"], "x", "3/7"),
+    ("7*x**3 - 3*x**2 + 14*x - 6 != 0", [], "x", "3/7"),
+    ("x**2 + 1/49 > 2*x/7", [], "x", "1/7"),  # (x - 1/7)**2 > 0
+    ("(11*x - 5)**2 >= 10**(-30)", [], None, None),  # fails only within 10**-15/11 of 5/11
+    ("sqrt(x) != 1/7", ["x > 0"], "x", "1/49"),  # solved by SymPy, not a polynomial
+    ("x*y != 3", ["x > 0"], None, None),  # x = 3/y for y at a probe point (random points too)
+    ("t**2 != 4225", ["t integer", "t >= 1"], "t", "65"),
+    ("t*(t - 1) != 9900", ["t integer", "t >= 1"], "t", "100"),
+    ("t**3 != 857375", ["t integer", "t >= 1"], "t", "95"),
+    ("sign(t**2 - 150*t + 5621)**2 == 1", ["t integer", "t >= 1"], "t", "73"),  # dense
+    ("x*10**300 > 1", ["x > 0"], None, None),
+    ("x*12345678901234567890 > 1", ["x > 0"], "x", "1/12345678901234567890"),
+    ("x**2*10**300 > 1", ["x > 0"], None, None),
+])
+def test_claims_false_only_at_exact_roots_are_refuted(text, assume, name, value):
+    r = decide(text, assume)
+    assert r.status == "refuted", str(r)
+    if name is not None:
+        assert r.counterexample[name] == value, str(r)
+    rel, _ = parse_claim(text, assume)
+    pt = {s: Fraction(r.counterexample[str(s)]) for s in rel.free_symbols}
+    import sympy as sp
+
+    assert rel.subs({s: sp.Rational(v.numerator, v.denominator) for s, v in pt.items()}) \
+        is sp.false
+
+
+def test_cli_refutes_a_claim_false_at_a_simple_rational(capsys):
+    code, out, err = run_cli(capsys, "7*x != 3")
+    assert code == 1 and "x = 3/7" in out, out + err
+    code, out, err = run_cli(capsys, "t**2 != 4225", "--assume", "t integer", "--assume",
+                             "t >= 1")
+    assert code == 1 and "t = 65" in out, out + err
+    code, out, err = run_cli(capsys, "x*10**300 > 1", "--assume", "x > 0")
+    assert code == 1 and "refuted" in out, out + err
+
+
+# --- assumptions on absent names; every name's domain shown (items 5 and 6) ----------------------
+
+@pytest.mark.parametrize("text,assume,name", [
+    ("x > 0", ["y > 0"], "y"),
+    ("x > 0", ["x > 1", "t integer"], "t"),
+    ("Sum(b**i, i, 0, 3) > 0", ["i >= 0"], "i"),  # a bound index is not a name of the claim
+])
+def test_an_assumption_on_an_absent_name_is_an_error(text, assume, name):
+    with pytest.raises(ClaimError) as exc:
+        decide(text, assume)
+    msg = str(exc.value)
+    assert "\n" not in msg and f"names {name}," in msg
+
+
+def test_cli_assumption_on_an_absent_name_is_exit_2(capsys):
+    code, out, err = run_cli(capsys, "x > 0", "--assume", "y > 0")
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1 and "y" in err
+
+
+def test_every_domain_is_shown_defaults_included(capsys):
+    r = decide("x**2 + y >= b", ["y >= 0"])
+    assert r.domains == {"b": "real in (0, 1) (default)", "x": "real in (-oo, oo) (default)",
+                         "y": "real in [0, oo)"}
+    assert "x: real in (-oo, oo) (default)" in str(r) and "y: real in [0, oo)" in str(r)
+    assert decide("x/x == 1", ["x > 0"]).domains == {"x": "real in (0, oo)"}
+    assert decide("x - x == 0").domains == {"x": "real in (-oo, oo) (default)"}
+    import json
+
+    code, out, _ = run_cli(capsys, "t >= 1", "--json")
+    assert code == 0 and json.loads(out)["domains"] == {"t": "integer in [1, oo) (default)"}
+    code, out, _ = run_cli(capsys, "x**2 >= 0")
+    assert "domains:  x: real in (-oo, oo) (default)" in out
 
 
 # --- through the command line --------------------------------------------------------------------
@@ -341,7 +458,8 @@ def r(v: Fraction) -> str:
 def assert_refuted(text, assume, inside, breaks=None):
     res = decide(text, assume)
     assert res.status == "refuted", str(res)
-    ce = {k: Fraction(v) for k, v in res.counterexample.items() if k not in ("lhs", "rhs")}
+    ce = {k: Fraction(v) for k, v in res.counterexample.items()
+          if k not in ("lhs", "rhs", "lhs - rhs", "reason")}
     assert inside(ce), (str(res), assume)
     if breaks is not None:
         assert breaks(ce), str(res)
@@ -521,3 +639,42 @@ def test_decimal_exponents_are_bounded():
         decide("1e99999 > 0")
     dom = parse_assumptions(["x > 1e-400"])["x"]
     assert dom.lo == Fraction(1, 10**400)
+
+
+# --- generated claims false only at exact roots or at the scale of a constant (items 1-3) --
+
+@examples(150)
+@given(nonzero, small, st.sampled_from(["!=", ">", "<"]), st.booleans())
+@example(Fraction(7), Fraction(3), "!=", False)
+def test_a_claim_false_at_a_random_rational_root_is_refuted(p, q, op, square):
+    """``p*x != q`` is false exactly at ``x = q/p``; ``(p*x - q)**2 > 0`` too; ``<`` with a
+    square is false everywhere."""
+    lhs = f"({r(p)}*x - {r(q)})**2" if square else f"{r(p)}*x - {r(q)}"
+    text = f"{lhs} {op} 0" if square or op == "!=" else f"{r(p)}*x {op} {r(q)}"
+    res = decide(text)
+    assert res.status == "refuted", str(res)
+    if op == "!=":
+        assert Fraction(res.counterexample["x"]) == q / p
+
+
+@examples(100)
+@given(st.integers(1, 10**6), st.sampled_from(["t**2 != {n2}", "t**2 - {n2} != 0",
+                                               "(t - {n})*(t + 3) != 0"]))
+@example(65, "t**2 != {n2}")
+def test_integer_squares_on_an_integer_domain_are_found(n, form):
+    res = decide(form.format(n=n, n2=n * n), ["t integer", "t >= 1"])
+    assert res.status == "refuted" and res.counterexample["t"] == str(n), str(res)
+
+
+@examples(100)
+@given(st.integers(3, 400), st.integers(1, 9), st.sampled_from(["x*{c} > 1", "{c}*x**2 > 1",
+                                                                "1/x < {c}"]))
+@example(300, 1, "x*{c} > 1")
+def test_large_constants_set_the_scale_of_the_points(k, lead, form):
+    """``x*C > 1`` on ``x > 0`` fails for ``x <= 1/C``: the points reach the scale of ``C``."""
+    c = lead * 10**k + 7
+    res = decide(form.format(c=c), ["x > 0"])
+    assert res.status == "refuted", str(res)
+    x = Fraction(res.counterexample["x"])
+    assert 0 < x and {"x*{c} > 1": x * c <= 1, "{c}*x**2 > 1": c * x * x <= 1,
+                      "1/x < {c}": 1 / x >= c}[form]

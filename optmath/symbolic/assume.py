@@ -288,6 +288,7 @@ SIMPLE = tuple(Fraction(v) for v in (
 FAR = (1, 2, 10, 100, 1000)  # distances from a finite endpoint of a half-line
 INTEGER_STEPS = (1, 2, 3, 5, 10, 100)  # distances from an integer domain's endpoint
 ENUMERATE = 64  # an integer domain with at most this many values is tried at every one
+DENSE = 100  # and every integer within this distance of a finite endpoint (of 0 when none)
 
 
 ANCHOR_OFFSETS = (0, 1, Fraction(1, 2), Fraction(1, 10**3), Fraction(1, 10**20),
@@ -305,8 +306,9 @@ def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
     them, and every value of a domain with at most :data:`ENUMERATE` of them; then every
     ``anchor`` (the constants of a claim, say) and the points at :data:`ANCHOR_OFFSETS` and the
     smallest of ``scales`` on either side of it (1 for an integer domain); then the small
-    integers and simple rationals of :data:`SIMPLE`.  Only values inside the domain, without
-    duplicates.
+    integers and simple rationals of :data:`SIMPLE`; last, for an integer domain, every integer
+    within :data:`DENSE` of a finite endpoint (of 0 for all the integers).  Only values inside
+    the domain, without duplicates.
 
     >>> [str(v) for v in edge_values(Interval(Fraction(0), Fraction(1), hi_closed=True))[:3]]
     ['1', '1/10', '9/10']
@@ -332,6 +334,14 @@ def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
                 add(d.lo + k)
             if d.hi is not None:
                 add(d.hi - k)
+        dense = []
+        for k in range(DENSE + 1):
+            if d.lo is not None:
+                dense.append(d.lo + k)
+            if d.hi is not None:
+                dense.append(d.hi - k)
+            if d.lo is None and d.hi is None:
+                dense += [Fraction(k), Fraction(-k)]
     else:
         offsets = [Fraction(1, 10**k) for k in NEAR]
         offsets += sorted({abs(Fraction(c)) for c in scales if c}, reverse=True)
@@ -358,6 +368,9 @@ def edge_values(domain: Interval, scales: Iterable[Fraction] = (),
             add(Fraction(a) + off)
     for v in SIMPLE:
         if not d.integer or abs(v) <= 10:  # larger counters come from INTEGER_STEPS
+            add(v)
+    if d.integer:
+        for v in dense:
             add(v)
     return out
 

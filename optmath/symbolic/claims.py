@@ -11,38 +11,68 @@ subscripts, keywords arguments, strings and anything else are refused, as are te
 Domains.  Every ``--assume`` is read into bounds on one name, and all the bounds on a name are
 intersected (``x > 1`` with ``x < 10`` is ``(1, 10)``; the larger lower bound wins, and of two
 equal bounds the open one); ``integer`` wins over ``real``; a name without assumptions keeps its
-default domain (:mod:`optmath.symbolic.assume`).  An empty intersection (``x > 2`` with
-``x < 1``, ``x > 1`` with ``x <= 1``, an integer between 1/3 and 2/3) is a one-line
-:class:`ClaimError` naming the name and both bounds.
+default domain (:mod:`optmath.symbolic.assume`), and the result shows every name's domain,
+``(default)`` marking those.  An empty intersection (``x > 2`` with ``x < 1``, ``x > 1`` with
+``x <= 1``, an integer between 1/3 and 2/3) is a one-line :class:`ClaimError` naming the name
+and both bounds, and so is an assumption on a name the claim does not contain.
+
+Definedness.  A claim is false at a point of its domain where a side is undefined (a division by
+zero, ``0`` to a negative power, ``log 0``): ``x/x == 1`` is refuted at ``x = 0``, with the
+reason.  An inequality compares reals, so it is also false where a side, or a value on the way
+to it, is not real (``sqrt`` or a fractional power of a negative number, SymPy's principal
+branch; ``log`` of a negative number); an equation compares SymPy's complex values.  SymPy
+simplifies while it builds (``x/x`` is ``1``), so the parser records every node that may be
+undefined (divisions, powers other than nonnegative integer ones, ``sqrt``, ``log``, ``Sum``)
+as it builds it, and each is evaluated at each point.
 
 Decision, in this order:
 
 1. **Points.**  The claim is tried at the points of :func:`optmath.symbolic.assume.probe`:
    closed endpoints exactly, points ``10**-k`` inside every endpoint (open ones too, and at the
-   scales of the claim's own constants), small integers and simple rationals, corners, and
-   ``points`` seeded random rationals.  At each point ``d = lhs - rhs`` is computed exactly in
-   rational arithmetic where it is rational; otherwise it is enclosed in an mpmath interval at a
-   precision that grows with the sizes of the claim's constants and of the point (``10**-100``
-   cannot slip under it) and is doubled until the interval excludes 0; where no interval
+   scales of the claim's own constants ``p/q``: ``1/q``, ``1/p``, ``10**-k`` for their numbers
+   of digits), small integers and simple rationals, every integer within 100 of an integer
+   domain's endpoint, corners, and ``points`` seeded random rationals; then the exact rational
+   roots of the difference and of every recorded node's argument (a denominator, a log's
+   argument), solving for one name with the others fixed at the simplest points (a
+   factorization over the rationals for a polynomial or rational function, ``sympy.solve`` for
+   other algebraic ones, at most :data:`ROOT_SECONDS`), with points beside each root for an
+   inequality.  At each point every recorded node must be defined (and real, for an
+   inequality); then ``d = lhs - rhs`` is computed exactly in rational arithmetic where it is
+   rational; otherwise it is enclosed in an mpmath interval at a precision that grows with the
+   sizes of the claim's constants and of the point (``10**-100`` cannot slip under it) and is
+   doubled, up to :data:`MAX_PRECISION` bits, until the interval excludes 0; where no interval
    applies (a value that is not real), SymPy's exact arithmetic and its significance-checked
    sign tests decide.  Only a certain sign counts: a point where ``d`` is exactly nonzero
    refutes an equation (``1 + 10**(-100) == 1`` is refuted), ``d = 0`` refutes a strict
-   inequality at that point, and so on.  Points where a side is undefined (division by zero,
-   ``log 0``) or, for an inequality, not real are skipped and counted.
+   inequality at that point, and so on; a point where a side is undefined refutes any claim.
 2. **Refuted** when some point fails; the points are tried simplest first (fewest digits), so
    the counterexample is the simplest failing point, shown exactly, and it is checked to
-   satisfy every assumption before it is reported.
+   satisfy every assumption before it is reported.  A side undefined there shows as
+   ``undefined`` (or ``not real``) with a ``reason``.
 3. **Proved** when no point fails and SymPy shows it: ``lhs - rhs`` simplifies to 0 (``==``),
-   is known to be nonzero (``!=``), or has the required sign (inequalities).  Names carry only
-   the sign assumptions their domains imply (a closed endpoint at 0 gives ``nonnegative``, never
-   ``positive``), and bounds SymPy cannot carry are written through new positive symbols
-   (``(0, 1]`` as ``1/(1 + r)`` with ``r >= 0``; a closed endpoint that no such form reaches is
-   its own case), see :func:`optmath.symbolic.assume.parametrize`.
+   is known to be nonzero (``!=``), or has the required sign (inequalities); and every
+   recorded node is shown defined on the whole domain (each denominator and log argument
+   nonzero, for an inequality each log argument positive and each base of a fractional power
+   nonnegative; a power ``b**t`` of a name in (0, 1) with ``t > 0`` counts as a number in
+   (0, 1)).  Names carry only the sign assumptions their domains imply (a closed endpoint at 0
+   gives ``nonnegative``, never ``positive``), and bounds SymPy cannot carry are written
+   through new positive symbols (``(0, 1]`` as ``1/(1 + r)`` with ``r >= 0``; a closed
+   endpoint that no such form reaches is its own case), see
+   :func:`optmath.symbolic.assume.parametrize`.
 4. Otherwise the points whose sign no interval certified are tried again by SymPy with
-   simplification; a failure there refutes.  **checked-numerically** when every point that was
-   not skipped holds with a certain sign (at least one point); **inconclusive** when the sign
-   stayed uncertain at some point, when every point was skipped, or when the work exceeded the
-   time limit.  So a claim false at a point the checker tried is never "checked-numerically".
+   simplification; a failure there refutes.  **checked-numerically** when every point holds
+   with a certain sign and both sides defined (at least one point); **inconclusive** when the
+   sign or the definedness stayed uncertain at some point, or when the work exceeded the time
+   limit.  So a claim false at a point the checker tried is never "checked-numerically", and
+   the points include every exact rational root it could find.  What sampling cannot cover: a
+   claim false only at irrational points (``x/(x**2 - 2)*(x**2 - 2)/x == 1`` is undefined only
+   at ``sqrt(2)``; it is not proved, since ``x**2 - 2 != 0`` does not follow, but it may be
+   checked-numerically) or only on an interval between the points tried.
+
+Memory.  Exact values are kept below :data:`EXACT_BITS` bits (larger ones are enclosed in
+intervals), interval precision below :data:`MAX_PRECISION` bits, integer literals and
+rational powers below :data:`MAX_BITS` bits, so a claim within the parser's limits stays under
+500 MB (tests/test_claims_soundness.py measures heavy ones).
 
 The time limit is a ``SIGALRM`` on the main thread (postponed while a gc callback or a
 finalizer runs, where Python would swallow the exception) plus a cooperative deadline checked
@@ -106,6 +136,16 @@ def _check_text(text: object, what: str) -> str:
     return text
 
 
+def _short(v) -> str:
+    """``v`` for a one-line message: at most 40 characters (and never Python's refusal to
+    write an integer of more than 4300 digits)."""
+    try:
+        t = str(v)
+    except ValueError:
+        return "a number of more than 4300 digits"
+    return t if len(t) < 40 else t[:40] + "..."
+
+
 _DECIMAL = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 
 
@@ -131,6 +171,16 @@ class _Builder:
         self.source = source  # the parsed text: a decimal literal is read from it exactly
         self.names: dict[str, sp.Symbol] = {}
         self.nodes = 0
+        # every node whose value may be undefined (a division, a power that is not a
+        # nonnegative integer one, log, sqrt, Sum), recorded as built: SymPy's automatic
+        # simplification would lose some of them (x/x is 1 as soon as it is built)
+        self.guards: list = []
+        self.indices: set = set()  # the Sums' bound index symbols
+
+    def guard(self, e):
+        if not e.is_Rational and e not in self.guards:
+            self.guards.append(e)
+        return e
 
     def name(self, n: str) -> sp.Symbol:
         if n.startswith("_"):
@@ -180,6 +230,8 @@ class _Builder:
             if isinstance(node.op, ast.Div):
                 if b == 0:
                     raise ClaimError("division by zero in the formula")
+                if not b.is_Rational:
+                    self.guard(sp.Pow(b, -1))
                 return a / b
             if isinstance(node.op, ast.Pow):
                 return self.power(a, b)
@@ -196,16 +248,18 @@ class _Builder:
     def power(self, a, b):
         if b.is_number:
             if b.is_real is False or abs(b) > MAX_EXPONENT:
-                raise ClaimError(f"exponent {b if len(str(b)) < 40 else str(b)[:40] + '...'} is too "
-                                 f"large (limit {MAX_EXPONENT})")
+                raise ClaimError(f"exponent {_short(b)} is too large (limit {MAX_EXPONENT})")
             if a.is_Rational and b.is_Rational:
                 bits = max(abs(a.p).bit_length(), abs(a.q).bit_length()) * abs(b)
                 if bits > MAX_BITS:
-                    raise ClaimError(f"power {a}**{b} would have about {int(bits)} bits "
-                                     f"(limit {MAX_BITS})")
+                    raise ClaimError(f"power {_short(a)}**{_short(b)} would have about "
+                                     f"{int(bits)} bits (limit {MAX_BITS})")
                 if a == 0 and b < 0:
                     raise ClaimError("division by zero in the formula (0 to a negative power)")
-        return sp.Pow(a, b)
+        e = sp.Pow(a, b)
+        if not (b.is_Integer and b >= 0):
+            self.guard(e)
+        return e
 
     def call(self, node: ast.Call):
         if not isinstance(node.func, ast.Name):
@@ -220,6 +274,7 @@ class _Builder:
             if len(node.args) != 4 or not isinstance(node.args[1], ast.Name):
                 raise ClaimError("write a sum as Sum(term, index, lower, upper)")
             idx = sp.Symbol(node.args[1].id, integer=True)
+            self.indices.add(idx)
             if node.args[1].id.startswith("_"):
                 raise ClaimError(f"name {node.args[1].id!r} is not allowed")
             saved = self.names.get(node.args[1].id)
@@ -232,13 +287,14 @@ class _Builder:
             lo, hi = self(node.args[2]), self(node.args[3])
             if lo.is_number and hi.is_number and (hi - lo) > MAX_SUM_TERMS:
                 raise ClaimError(f"sum over {hi - lo + 1} terms (limit {MAX_SUM_TERMS})")
-            return sp.Sum(term, (idx, lo, hi))
+            return self.guard(sp.Sum(term, (idx, lo, hi)))
         args = [self(a) for a in node.args]
         f = FUNCTIONS[fname]
         try:
-            return f(*args)
+            e = f(*args)
         except (TypeError, ValueError) as exc:
             raise ClaimError(f"bad arguments to {fname}: {exc}") from None
+        return self.guard(e) if fname in ("sqrt", "log", "ln") else e
 
 
 def _parse(text: str, what: str):
@@ -358,6 +414,8 @@ class ClaimResult:
 
     def __str__(self) -> str:
         s = f"{self.status}: {self.claim}\n  symbolic: {self.symbolic}\n  numeric:  {self.numeric}"
+        if self.domains:
+            s += "\n  domains:  " + "; ".join(f"{k}: {v}" for k, v in self.domains.items())
         if self.counterexample:
             s += "\n  counterexample: " + ", ".join(f"{k} = {v}" for k, v in self.counterexample.items())
         return s
@@ -441,16 +499,38 @@ def parse_expression(text: str, what: str = "formula") -> sp.Expr:
 
 def parse_claim(text: str, assume=()) -> tuple[sp.Basic, dict[str, Interval]]:
     """The claim as a SymPy relation and the assumed domains (intersected per name, see
-    :func:`parse_assumptions`); names carry the sign assumptions their domains imply."""
+    :func:`parse_assumptions`); names carry the sign assumptions their domains imply.  An
+    assumption on a name that the claim does not contain is a :class:`ClaimError`."""
+    c = _read_claim(text, assume)
+    return c.rel, c.domains
+
+
+@dataclass
+class _Claim:
+    rel: sp.Basic
+    domains: dict  # the assumed domains, by name
+    names: dict  # every name of the text -> its symbol (x of x/x too, which SymPy cancels)
+    guards: dict  # "lhs"/"rhs" -> the nodes of that side that may be undefined (Builder.guards)
+    indices: set  # the Sums' bound index symbols
+
+
+def _read_claim(text: str, assume=()) -> _Claim:
     _check_text(text, "claim")
     domains = parse_assumptions(assume)
     node = _parse(text, "claim")
     if not isinstance(node, ast.Compare) or len(node.ops) != 1:
         raise ClaimError(f"claim {text[:60]!r} must be one comparison: LHS == RHS, <, <=, >, >=, !=")
     b = _Builder(domains, text.strip())
-    lhs, rhs = b(node.left), b(node.comparators[0])
+    lhs = b(node.left)
+    left = list(b.guards)
+    b.guards = []
+    rhs = b(node.comparators[0])
+    for n in domains:
+        if n not in b.names:
+            raise ClaimError(f"an assumption names {n}, which the claim does not contain")
     rel = RELATIONS[type(node.ops[0])]
-    return rel(lhs, rhs, evaluate=False), domains
+    return _Claim(rel(lhs, rhs, evaluate=False), domains, dict(b.names),
+                  {"lhs": left, "rhs": list(b.guards)}, set(b.indices))
 
 
 # --- exact evaluation at a rational point -------------------------------------------------------
@@ -773,10 +853,156 @@ _VERDICT = {
 
 
 def _verdict(kind, sign: str) -> str:
-    """``holds``, ``fails``, ``skipped`` (a side undefined or not real there) or ``unsure``."""
-    if sign in ("undefined", "notreal") or (sign == "nonzero" and kind not in (sp.Eq, sp.Ne)):
-        return "skipped"
+    """``holds``, ``fails`` or ``unsure`` (a sign of an inequality's difference that is not known
+    to be real is unsure: the sides' realness is the guards' business)."""
+    if sign in ("undefined", "notreal"):
+        return "fails"
     return _VERDICT[kind].get(sign, "unsure")
+
+
+# --- definedness at a point ----------------------------------------------------------------------
+# A claim is false at a point where a side is undefined (x/x == 1 at x = 0), and an inequality is
+# false where a side is not real.  SymPy simplifies while it builds (x/x is 1), so the parser
+# records every node that may be undefined (Builder.guards) and each is evaluated at each point.
+
+
+def _state(fn, env, bits: int, top: int) -> str | None:
+    """Whether the node compiled as ``fn`` is defined at ``env``: ``"ok"``, ``"undefined"``,
+    ``"notreal"`` (some value on the way is not real), ``"unsure"``, or ``None`` (only SymPy can
+    tell)."""
+    prec = bits
+    while True:
+        old = iv.prec
+        iv.prec = prec
+        try:
+            fn(env)
+            return "ok"
+        except _Undefined:
+            return "undefined"
+        except _NotReal:
+            return "notreal"
+        except _Unsure:
+            pass
+        except (_Unsupported, KeyError, ArithmeticError, ValueError, TypeError):
+            return None
+        finally:
+            iv.prec = old
+        if prec >= top:
+            return "unsure"
+        prec = min(2 * prec, top)
+
+
+def _slow_state(g, pt, real: bool) -> str:
+    """:func:`_state` by SymPy's exact arithmetic (complex values included)."""
+    try:
+        v = _at(g, pt)
+        if v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            return "undefined"
+        if real and v.is_extended_real is False:
+            return "notreal"
+        if v.is_finite and (not real or v.is_extended_real):
+            return "ok"
+    except (TypeError, ValueError, ZeroDivisionError, NotImplementedError, RecursionError,
+            AttributeError):
+        pass
+    return "unsure"
+
+
+def _why(g, state: str) -> str:
+    """What goes wrong in the node ``g``, for the reader."""
+    if state == "undefined":
+        if g.is_number and g.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            return "a log of 0 or a division by zero, for every value"
+        if isinstance(g, sp.Sum):
+            return f"a term of {_short(g)} is undefined"
+        if g.func is sp.log:
+            return f"{_short(g)} is the log of 0"
+        return f"{_short(g)} divides by zero"
+    if g.func is sp.log:
+        return f"{_short(g)} is the log of a negative number"
+    return f"{_short(g)} is a fractional power of a negative number (principal branch)"
+
+
+def _undefined_at(guards, env, pt, bits, top, real: bool):
+    """``None`` when every guard is defined (and real, with ``real``) at the point, ``"unsure"``
+    when some could not be told, else ``(side, state, node)`` of the first (innermost) failure."""
+    unsure = False
+    for side, g, fn in guards:
+        st = _state(fn, env, bits, top) if fn is not None else None
+        if st == "notreal" and not real:
+            st = None  # complex on the way is fine for == and !=: SymPy decides definedness
+        if st is None:
+            st = _slow_state(g, pt, real)
+        if st == "unsure":
+            unsure = True
+        elif st != "ok":
+            return side, st, g
+    return "unsure" if unsure else None
+
+
+# --- the conditions for a proof: every guard defined on the whole domain -------------------------
+
+def _conditions(nodes, real: bool) -> list[tuple[sp.Expr, str]]:
+    """``(expr, need)`` with ``need`` in ``nonzero``, ``positive``, ``nonnegative``: conditions
+    that together make every power and log among ``nodes`` (and inside them) defined, and real
+    with ``real``.  Sufficient, not necessary (``b**t`` with ``b`` of unknown sign asks ``b > 0``
+    of an inequality)."""
+    out = []
+    for node in nodes:
+        for e in sp.preorder_traversal(node):
+            if e.is_Pow:
+                base, x = e.args
+                if (x.is_Integer and x >= 0) or base.is_positive:
+                    continue
+                if x.is_number and x.is_real:
+                    frac = not x.is_Integer
+                    if x.is_negative:
+                        out.append((base, "positive" if real and frac else "nonzero"))
+                    elif real and frac:
+                        out.append((base, "nonnegative"))
+                else:
+                    out.append((base, "positive" if real else "nonzero"))
+            elif e.func is sp.log:
+                out.append((e.args[0], "positive" if real else "nonzero"))
+    seen, uniq = set(), []
+    for c in out:
+        if c not in seen:
+            seen.add(c)
+            uniq.append(c)
+    return uniq
+
+
+def _bounded_powers(e, domains):
+    """``e`` with every power ``u**x`` of a name ``u`` in (0, 1) and a positive ``x`` written as
+    a new ``w`` in (0, 1) (``1/(1 + z)``, ``z > 0``), and in (1, oo) for a negative ``x``: a
+    condition shown for every such ``w`` holds for the powers themselves (``1 - b**t != 0``)."""
+    rep = {}
+    for p in e.atoms(sp.Pow):
+        u, x = p.args
+        dom = domains.get(str(u)) if u.is_Symbol else None
+        if dom is None or dom.integer or dom.lo is None or dom.hi is None:
+            continue
+        inside = (dom.lo > 0 or (dom.lo == 0 and not dom.lo_closed)) and \
+            (dom.hi < 1 or (dom.hi == 1 and not dom.hi_closed))
+        if inside and (x.is_positive or x.is_negative):
+            z = sp.Dummy("z", positive=True)
+            rep[p] = 1 / (1 + z) if x.is_positive else 1 + z
+    return e.xreplace(rep) if rep else e
+
+
+def _condition_follows(e, need, free, domains, clock) -> bool:
+    attr = {"nonzero": None, "positive": sp.Gt, "nonnegative": sp.Ge}[need]
+    syms = [s for s in free if s in e.free_symbols]
+    for c in (e, _bounded_powers(e, domains)):
+        clock.check()
+        try:
+            if attr is None and _nonzero_follows(c, syms, domains, clock):
+                return True
+            if attr is not None and _sign_follows(c, attr, syms, domains, clock):
+                return True
+        except SYMPY_FAILURES:
+            pass
+    return False
 
 
 MAX_PRECISION = 1 << 16  # bits; the first try is at most a quarter of it
@@ -790,15 +1016,25 @@ def _precision(const_bits: int, pt) -> int:
     return min(2 * max(bits) + 96, MAX_PRECISION // 4)
 
 
+MAX_SCALES = 24
+
+
 def _scales(rel) -> list[Fraction]:
-    """Offsets from the endpoints suggested by the claim's own constants: ``1/q`` and
-    ``1/(10 q)`` for every denominator ``q`` (a claim with ``10**-40`` is tried ``10**-40``
-    and ``10**-41`` inside each endpoint)."""
+    """Offsets from the endpoints suggested by the claim's own constants ``p/q``: ``1/q`` and
+    ``1/(10 q)``, ``1/|p|`` and ``1/(10 |p|)``, and ``10**-k`` and ``10**-(k+1)`` for the number
+    ``k`` of decimal digits of ``p`` and of ``q`` (a claim with ``10**-40`` is tried ``10**-40``
+    and ``10**-41`` inside each endpoint, one with ``x*10**300`` at ``10**-300``); at most
+    :data:`MAX_SCALES`, the smallest and the largest kept."""
     out = set()
     for a in rel.atoms(sp.Rational):
-        if a.q > 1:
-            out |= {Fraction(1, int(a.q)), Fraction(1, 10 * int(a.q))}
-    return sorted(out)[:8]
+        for n in {abs(int(a.p)), int(a.q)} - {0, 1}:
+            out |= {Fraction(1, n), Fraction(1, 10 * n)}
+            k = len(str(n)) if n.bit_length() < 13_000 else int(n.bit_length() * 0.30103)
+            out |= {Fraction(1, 10 ** (k - 1)), Fraction(1, 10 ** k)}
+    out = sorted(out)
+    if len(out) > MAX_SCALES:
+        out = out[:MAX_SCALES // 2] + out[-(MAX_SCALES // 2):]
+    return out
 
 
 MAX_ANCHORS = 12
@@ -813,6 +1049,85 @@ def _anchors(rel) -> list[Fraction]:
     return sorted(out, key=lambda v: (abs(v), v))[:MAX_ANCHORS]
 
 
+# --- exact roots: where the difference or a guard's argument is 0 ---------------------------------
+
+_TRANSCENDENTAL = (sp.sin, sp.cos, sp.exp, sp.log, sp.erf, sp.floor, sp.ceiling, sp.Abs,
+                   sp.sign, sp.Max, sp.Min, sp.Sum)
+MAX_ROOT_DEGREE = 400  # polynomials of higher degree are not factored
+ROOT_SECONDS = 1.0  # at most this long (and a fifth of the time limit) for all root finding
+ROOT_BASES = 4  # the other names fixed at this many points when solving for one name
+ROOT_OFFSETS = (1, Fraction(1, 10), Fraction(1, 10**3), Fraction(1, 10**10), Fraction(1, 10**30))
+
+
+def _rational_roots(u, s, solve: bool) -> set[Fraction]:
+    """The rational roots in ``s`` of the numerator and the denominator of ``u`` (an expression
+    in ``s`` alone): exact, from a factorization over the rationals for a polynomial, else from
+    ``sympy.solve`` when ``solve`` (only under an alarm: it may take long) and ``u`` is
+    algebraic."""
+    out: set = set()
+    num, den = sp.fraction(sp.together(u))
+    for part in (num, den):
+        if not part.has(s):
+            continue
+        try:
+            poly = sp.Poly(part, s)
+            polynomial = poly.domain.is_ZZ or poly.domain.is_QQ
+        except (sp.PolynomialError, sp.GeneratorsNeeded, *SYMPY_FAILURES):
+            polynomial = False
+        if polynomial:
+            if poly.degree() <= MAX_ROOT_DEGREE:
+                out |= {Fraction(int(r.p), int(r.q)) for r in poly.ground_roots()}
+            continue
+        if solve and not part.has(*_TRANSCENDENTAL):  # sympy.solve of sin(x) = c is slow
+            try:
+                sols = sp.solve(part, s)
+            except (*SYMPY_FAILURES, sp.PolynomialError):
+                continue
+            out |= {Fraction(int(r.p), int(r.q)) for r in sols
+                    if isinstance(r, sp.Basic) and r.is_Rational}
+    return out
+
+
+def _root_points(exprs, free, domains, bases, kind, scales, time_limit) -> list[dict]:
+    """Points where an expression of ``exprs`` (the difference, the guards' arguments) is 0 or
+    undefined, solving for one name at a time with the others fixed at each of ``bases``; for
+    an inequality also points beside each root (at :data:`ROOT_OFFSETS` and ``scales``; 1 on
+    the integers).  Only exact rational roots inside the name's domain count."""
+    out: list[dict] = []
+    solve = threading.current_thread() is threading.main_thread()
+    seconds = ROOT_SECONDS if time_limit is None else min(ROOT_SECONDS, time_limit / 5)
+    start = time.monotonic()
+    done: set = set()
+    try:
+        with _time_limit(seconds) as clock:
+            for e in exprs:
+                for s in free:
+                    if s not in e.free_symbols:
+                        continue
+                    dom = domains[str(s)]
+                    for base in bases:
+                        fixed = {u: v for u, v in base.items() if u != s}
+                        u = e.xreplace(fixed)
+                        if u.free_symbols != {s} or u in done:
+                            continue
+                        done.add(u)
+                        clock.check()
+                        roots = _rational_roots(u, s, solve)
+                        near = [Fraction(1)] if dom.integer else \
+                            sorted(set(ROOT_OFFSETS) | set(scales[:4]), reverse=True)
+                        for r in sorted(roots, key=lambda v: (_bits(v), v)):
+                            vals = [r] if kind in (sp.Eq, sp.Ne) else \
+                                [r] + [r + o for o in near] + [r - o for o in near]
+                            for v in vals:
+                                if dom.contains(v):
+                                    out.append({**fixed, s: sp.Rational(v.numerator,
+                                                                        v.denominator)})
+    except _Timeout:
+        if time_limit is not None and time.monotonic() - start < seconds * 0.5:
+            raise  # the enclosing limit, not this one
+    return out
+
+
 def decide(text: str, assume=(), points: int = 40, seed: int = 0,
            time_limit: float | None = 10.0) -> ClaimResult:
     """Prove, refute (with a concrete point) or report a claim inconclusive.
@@ -825,18 +1140,20 @@ def decide(text: str, assume=(), points: int = 40, seed: int = 0,
     >>> r = decide("b < 1", ["0 < b <= 1"])
     >>> r.status, r.counterexample["b"]
     ('refuted', '1')
+    >>> r = decide("x/x == 1")
+    >>> r.status, r.counterexample["x"], r.counterexample["reason"]
+    ('refuted', '0', 'undefined: 1/x divides by zero (lhs)')
     """
     if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 1000:
         raise ClaimError(f"points = {points!r} must be an integer in [1, 1000]")
-    rel, assumed = parse_claim(text, assume)
-    lhs, rhs = rel.lhs, rel.rhs
-    kind = type(rel)
-    free = sorted(lhs.free_symbols | rhs.free_symbols, key=str)
-    domains = {str(s): assumed.get(str(s)) or default_domain(str(s)) for s in free}
-    dom_text = {n: dom.text() for n, dom in domains.items()}
+    c = _read_claim(text, assume)
+    free = sorted(c.names.values(), key=str)
+    domains = {str(s): c.domains.get(str(s)) or default_domain(str(s)) for s in free}
+    dom_text = {n: dom.text() + ("" if n in c.domains else " (default)")
+                for n, dom in domains.items()}
     try:
         with _time_limit(time_limit) as clock:
-            return _decide(text, rel, kind, free, domains, dom_text, points, seed, clock)
+            return _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit)
     except _Timeout:
         return ClaimResult(text, "inconclusive", f"stopped at the time limit ({time_limit} s)",
                            "not finished", None, dom_text)
@@ -846,34 +1163,63 @@ def _size(pt) -> int:
     return sum(abs(int(v.p)).bit_length() + int(v.q).bit_length() for v in pt.values())
 
 
-def _decide(text, rel, kind, free, domains, dom_text, points, seed, clock) -> ClaimResult:
+def _compiled(e):
+    try:
+        return _compile(e)
+    except _Unsupported:
+        return None
+
+
+def _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit) -> ClaimResult:
+    rel = c.rel
     lhs, rhs = rel.lhs, rel.rhs
+    kind = type(rel)
+    real = kind not in (sp.Eq, sp.Ne)  # an inequality needs real sides
     d = lhs - rhs
-    pts = sorted(probe(free, points, seed, domains, _scales(rel), _anchors(rel)), key=_size)
+    scales = _scales(rel)
+    pts = probe(free, points, seed, domains, scales, _anchors(rel))
+    guards = [(side, g, _compiled(g)) for side in ("lhs", "rhs") for g in c.guards[side]
+              if not g.free_symbols & c.indices]
+    # exact roots of the difference and of every guard's argument (where it is undefined)
+    if free:
+        args = [g.args[0] if g.is_Pow or g.func is sp.log else g for _, g, _ in guards]
+        exprs = [e for e in [d] + args if not e.has(sp.Sum)]
+        bases = sorted(pts, key=_size)[:ROOT_BASES]
+        seen = {tuple(pt[s] for s in free) for pt in pts}
+        for pt in _root_points(exprs, free, domains, bases, kind, scales, time_limit):
+            key = tuple(pt[s] for s in free)
+            if key not in seen:
+                seen.add(key)
+                pts.append(pt)
+    pts.sort(key=_size)
     const_bits = max((_bits(Fraction(int(a.p), int(a.q))) for a in rel.atoms(sp.Rational)),
                      default=0)
     top = 0
-    try:
-        fn = _compile(d)
-    except _Unsupported:
-        fn = None
-    # 1. every point, simplest first, exactly or with certified intervals; SymPy where the
-    #    evaluator cannot; the first failure refutes
+    fn = _compiled(d)
+    # 1. every point, simplest first: definedness, then the sign of d, exactly or with certified
+    #    intervals, SymPy where the evaluator cannot; the first failure refutes
     judged = []
     for k, pt in enumerate(pts):
         clock.check()
         env = {s: Fraction(int(v.p), int(v.q)) for s, v in pt.items()}
         bits = _precision(const_bits, pt)
-        top = max(top, min(4 * bits, MAX_PRECISION))
-        p = _fast(fn, env, bits, min(4 * bits, MAX_PRECISION)) if fn is not None else None
+        cap = min(4 * bits, MAX_PRECISION)
+        top = max(top, cap)
+        bad = _undefined_at(guards, env, pt, bits, cap, real)
+        if isinstance(bad, tuple):
+            return _refutation(text, lhs, rhs, pt, domains, dom_text, k + 1, len(pts),
+                               const_bits, bad)
+        p = _fast(fn, env, bits, cap) if fn is not None else None
         if p is None:
             p = _slow(d, pt, kind, prove_zero=False)
         verdict = _verdict(kind, p)
-        if verdict == "fails":
+        if verdict == "fails":  # also where definedness is unsure: false either way
+            why = ("lhs - rhs", p, d) if p in ("undefined", "notreal") else None
             return _refutation(text, lhs, rhs, pt, domains, dom_text, k + 1, len(pts),
-                               const_bits)
-        judged.append((pt, verdict))
-    # 2. SymPy, with the bounds SymPy cannot carry written through positive symbols
+                               const_bits, why, zero=p == "zero")
+        judged.append((pt, "unsure" if bad == "unsure" else verdict, bad == "unsure"))
+    # 2. SymPy, with the bounds SymPy cannot carry written through positive symbols; a proof
+    #    also needs every guard defined (and real, for an inequality) on the whole domain
     try:
         if kind is sp.Eq:
             ok = _zero_follows(d, free, domains, clock)
@@ -883,48 +1229,78 @@ def _decide(text, rel, kind, free, domains, dom_text, points, seed, clock) -> Cl
             ok = _sign_follows(d, kind, free, domains, clock)
     except SYMPY_FAILURES:  # SymPy gave up: not shown
         ok = False
+    missing = None
+    if ok:
+        nodes = c.guards["lhs"] + c.guards["rhs"] + ([lhs, rhs] if real else [])
+        for e, need in _conditions(nodes, real):
+            if not _condition_follows(e, need, free, domains, clock):
+                missing, ok = (e, need), False
+                break
     # 3. points whose sign no interval could certify: SymPy, simplification included
     if not ok:
-        for k, (pt, verdict) in enumerate(judged):
-            if verdict == "unsure":
+        for k, (pt, verdict, undecided) in enumerate(judged):
+            if verdict == "unsure" and not undecided:
                 clock.check()
-                verdict = _verdict(kind, _slow(d, pt, kind, prove_zero=True))
+                p = _slow(d, pt, kind, prove_zero=True)
+                verdict = _verdict(kind, p)
                 if verdict == "fails":
                     return _refutation(text, lhs, rhs, pt, domains, dom_text, None, len(pts),
-                                       const_bits)
-                judged[k] = (pt, verdict)
-    held = sum(v == "holds" for _, v in judged)
-    skipped = sum(v == "skipped" for _, v in judged)
-    unsure = sum(v == "unsure" for _, v in judged)
-    where = ("points (closed endpoints, near-endpoints, the claim's constants, simple and "
-             "random rationals)" if free else "point (no free symbols)")
-    numeric = f"holds at {held} of {len(pts)} {where}, each exactly or with certified bounds"
-    if skipped:
-        numeric += f"; {skipped} skipped where a side is undefined or not real"
+                                       const_bits, None, zero=p == "zero")
+                judged[k] = (pt, verdict, undecided)
+    held = sum(v == "holds" for _, v, _ in judged)
+    unsure = sum(v == "unsure" for _, v, _ in judged)
+    undecided = sum(u for _, _, u in judged)
+    where = ("points (closed endpoints, near-endpoints, the claim's constants, exact roots, "
+             "simple and random rationals)" if free else "point (no free symbols)")
+    numeric = (f"holds at {held} of {len(pts)} {where}, each exactly or with certified bounds, "
+               f"both sides defined{' and real' if real else ''}")
     if unsure:
         numeric += (f"; at {unsure} the difference could not be separated from 0 (intervals to "
                     f"{int(top * 0.30103)} digits{'' if ok else ', then simplification'})")
+    if undecided:
+        numeric += f"; at {undecided} whether both sides are defined was not decided"
     if ok:
         return ClaimResult(text, "proved", "difference simplifies to 0" if kind is sp.Eq
                            else "difference is nonzero under the assumptions" if kind is sp.Ne
                            else "sign of the difference follows from the assumptions",
                            numeric, None, dom_text)
+    symbolic = "SymPy could not show it"
+    if missing is not None:
+        symbolic = (f"the relation follows where both sides are defined, but SymPy could not "
+                    f"show {_short(missing[0])} {_NEEDS[missing[1]]} on the whole domain")
     if unsure or not held:
-        return ClaimResult(text, "inconclusive", "SymPy could not show it", numeric, None, dom_text)
-    return ClaimResult(text, "checked-numerically", "SymPy could not show it", numeric, None,
-                       dom_text)
+        return ClaimResult(text, "inconclusive", symbolic, numeric, None, dom_text)
+    return ClaimResult(text, "checked-numerically", symbolic, numeric, None, dom_text)
 
 
-def _refutation(text, lhs, rhs, pt, domains, dom_text, k, n, const_bits) -> ClaimResult:
+_NEEDS = {"nonzero": "!= 0", "positive": "> 0", "nonnegative": ">= 0"}
+
+
+def _refutation(text, lhs, rhs, pt, domains, dom_text, k, n, const_bits, why,
+                zero: bool = False) -> ClaimResult:
     """The refutation at ``pt``, the ``k``-th of ``n`` points in order of size (``None``: found
-    when the uncertain points were retried)."""
+    when the uncertain points were retried); ``why`` is ``(side, state, node)`` where a side is
+    undefined or not real there; ``zero`` where the difference is known to be exactly 0 (its
+    enclosure may not show it)."""
     _check_inside(pt, domains)
     witness = {str(s): exact_text(Fraction(int(v.p), int(v.q))) for s, v in pt.items()}
     bits = _precision(const_bits, pt)
-    witness["lhs"], witness["rhs"] = _show(lhs, pt, bits), _show(rhs, pt, bits)
-    witness["lhs - rhs"] = _show(lhs - rhs, pt, bits)
     where = (f"at point {k} of {n} (tried simplest first)" if k is not None
              else f"at one of {n} points, once simplified")
+    if why is not None:
+        side, state, node = why
+        word = "undefined" if state == "undefined" else "not real"
+        for name, e in (("lhs", lhs), ("rhs", rhs)):
+            witness[name] = word if side in (name, "lhs - rhs") else _show(e, pt, bits)
+        witness["lhs - rhs"] = word
+        witness["reason"] = f"{word}: {_why(node, state)} ({side})"
+        what = {"lhs": "the left side", "rhs": "the right side"}.get(side, "the difference")
+        return ClaimResult(text, "refuted", "not needed: a point refutes it",
+                           f"fails {where}: {what} is {word} there"
+                           + ("" if state == "undefined" else " (an inequality needs real sides)"),
+                           witness, dom_text)
+    witness["lhs"], witness["rhs"] = _show(lhs, pt, bits), _show(rhs, pt, bits)
+    witness["lhs - rhs"] = "0" if zero else _show(lhs - rhs, pt, bits)
     return ClaimResult(text, "refuted", "not needed: a point refutes it",
                        f"fails {where}, exactly or with certified bounds", witness, dom_text)
 
