@@ -1,0 +1,611 @@
+r"""The kernel generator: every Numba kernel of a resolved algorithm, printed from its equations.
+
+:func:`source` turns an :class:`~optmath.spec.Algorithm` into the Python source of one module
+holding all its kernels; :func:`load` writes it to the kernel cache (:func:`cache_dir`), keyed by
+a hash of that source, and imports it, so that Numba's on-disk cache (``cache=True``) finds the
+compiled kernels again in the next process.  Nothing here knows an optimizer by name: the
+input is the lane program of :mod:`optmath.kernels.lanes` (levels, hoisted values, running
+products, reductions), and every kernel is a template around the same printed statements:
+
+``init_states(hv, out)``       the initial value of every state from the inputs ``hv``;
+``run_grads(...)``             a run over ``d`` coordinates on an explicit gradient stream;
+``run_oracle(...)``            the same on a problem's gradient oracle (losses and regrets);
+``sweep_scalar(...)``          one-dimensional configurations, one per ``prange`` iteration;
+``sweep_blocked(...)``         the same in blocks of ``W`` SIMD lanes (run from threads);
+``sweep_cuda`` (on demand)     the same, one configuration per CUDA thread.
+
+Switch values are compile-time constants (a program is already specialised to them);
+hyperparameters are run-time inputs (the vector ``hv`` in the order of :data:`INPUTS`), so a new
+``lr`` or ``b2`` never recompiles.  The printed statements are the same in every kernel, which
+is what makes the backends agree bit for bit; see :mod:`optmath.kernels.lanes` for the hoisting
+policy.
+
+Printing rules (one printer for every backend): ``sqrt`` is ``math.sqrt``; integer powers are
+written as products (``g**2`` is ``g*g``, also on the GPU and in the CUDA simulator); other
+powers are ``**``; ``max``, ``min`` and ``sign`` are small helpers that propagate NaN as NumPy
+does; ``Piecewise`` is a chain of conditional expressions; rationals are float literals.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..errors import DomainError
+from ..spec import Algorithm
+from .lanes import ANCHOR, LaneProgram, Plus0, analyse
+
+#: bump when the templates change: part of every cache key
+GENERATOR_VERSION = "1"
+
+
+class KernelPrinter(PythonCodePrinter):
+    """Numba-compatible Python for one expression of a lane program."""
+
+    def _print_Symbol(self, expr):
+        name = expr.name
+        return {"t": "tf", "lr": "lr"}.get(name, name)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.args
+        b = self._print(base)
+        if exp == sp.Rational(1, 2):
+            return f"math.sqrt({b})"
+        if exp == -sp.Rational(1, 2):
+            return f"(1/math.sqrt({b}))"
+        if exp.is_Integer and 2 <= abs(int(exp)) <= 8:
+            prod = "*".join([f"({b})"] * abs(int(exp)))
+            return f"({prod})" if exp > 0 else f"(1/({prod}))"
+        if exp == -1:
+            return f"(1/({b}))"
+        return f"(({b})**({self._print(exp)}))"
+
+    def _print_Rational(self, expr):
+        return repr(expr.p / expr.q)
+
+    def _print_Half(self, expr):
+        return "0.5"
+
+    def _print_Integer(self, expr):
+        return str(int(expr))
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_NaN(self, expr):
+        return "math.nan"
+
+    def _print_Infinity(self, expr):
+        return "math.inf"
+
+    def _print_NegativeInfinity(self, expr):
+        return "(-math.inf)"
+
+    def _print_BooleanTrue(self, expr):
+        return "True"
+
+    def _print_BooleanFalse(self, expr):
+        return "False"
+
+    def _fold(self, helper, args):
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = f"{helper}({out}, {self._print(a)})"
+        return out
+
+    def _print_Max(self, expr):
+        return self._fold("_max", expr.args)
+
+    def _print_Min(self, expr):
+        return self._fold("_min", expr.args)
+
+    def _print_sign(self, expr):
+        return f"_sign({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr):
+        *pairs, (last, cond) = expr.args
+        out = self._print(last) if cond == sp.true else f"({self._print(last)} if {self._print(cond)} else math.nan)"
+        for val, c in reversed(pairs):
+            out = f"({self._print(val)} if {self._print(c)} else {out})"
+        return out
+
+    def _print_Relational(self, expr):
+        op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
+        return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
+
+    def _print_And(self, expr):
+        return "(" + " and ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Or(self, expr):
+        return "(" + " or ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Not(self, expr):
+        return f"(not {self._print(expr.args[0])})"
+
+    def _print_Function(self, expr):
+        if isinstance(expr, Plus0):
+            return f"(0.0 + {self._print(expr.args[0])})"
+        raise DomainError(f"function {expr.func} cannot be printed into a kernel")
+
+    def _print_exp(self, expr):
+        return f"math.exp({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        return f"math.log({self._print(expr.args[0])})"
+
+
+_PRINTER = KernelPrinter({"fully_qualified_modules": False, "allow_unknown_functions": False})
+
+
+def expr_source(e) -> str:
+    """The kernel source of one expression of a lane program."""
+    return _PRINTER.doprint(e)
+
+
+# -- statement blocks -----------------------------------------------------------------------
+
+def _assign(values, indent: str) -> list[str]:
+    return [f"{indent}{v.name} = {expr_source(v.expr)}" for v in values]
+
+
+def _products(prog: LaneProgram, indent: str) -> list[str]:
+    out = []
+    for p in prog.products:
+        out.append(f"{indent}{p.name} = {expr_source(p.anchor)} if anchor else {p.name} * {p.factor}")
+    return out
+
+
+def _reads(values) -> set:
+    names = set()
+    for v in values:
+        e = v.expr if hasattr(v, "expr") else v
+        names |= {str(s) for s in e.free_symbols}
+    return names
+
+
+@dataclass(frozen=True)
+class _Names:
+    inputs: list  # SSA names of the inputs, in INPUTS order
+    const: list
+    step: list  # names of STEP values the lane loop or the point reads
+    carried_init: list  # (carried variable, state row or None)
+
+
+def _layout(prog: LaneProgram) -> dict:
+    inputs = [f"{n}_0" for n in prog.inputs]
+    lane_like = list(prog.lane) + list(prog.tensor) + ([prog.point] if prog.point else [])
+    lane_reads = _reads(lane_like) | _reads([sp.Symbol(prog.finals[s]) for s in prog.states]) | {prog.x}
+    for r in prog.reductions:
+        lane_reads |= _reads(r.args)
+    steplr_reads = _reads(prog.steplr)
+    step_names = [p.name for p in prog.products] + [c.name for c in prog.carried if c.state] + [v.name for v in prog.step]
+    step_used = [n for n in step_names if n in lane_reads | steplr_reads]
+    # the carried scalar states' new values are finals: the lane loop checks them
+    for c in prog.carried:
+        if c.state and c.new not in step_used:
+            step_used.append(c.new)
+    step_inputs = _reads(list(prog.step) + [p.anchor for p in prog.products]) | {p.factor for p in prog.products}
+    const_names = [v.name for v in prog.const]
+    return {"inputs": inputs, "const": const_names, "step_used": step_used,
+            "step_inputs": [n for n in inputs if n in step_inputs],
+            "step_consts": [n for n in const_names if n in step_inputs]}
+
+
+def _header(alg: Algorithm, prog: LaneProgram, anchor: int) -> list[str]:
+    sw = ", ".join(f"{k}={v}" for k, v in sorted(alg.switches.items()))
+    return [
+        f'"""Kernels of {alg.spec.name} (switches: {sw or "none"}), generated by optmath.kernels.generate',
+        f'version {GENERATOR_VERSION} from the spec\'s equations.  Do not edit: regenerated from the spec."""',
+        "import math",
+        "",
+        "import numpy as np",
+        "from numba import njit, prange, uint64",
+        "",
+        "from optmath.kernels import oracle as O",
+        "from optmath import problems as P",
+        "",
+        f"INPUTS = {tuple(prog.inputs)!r}",
+        f"STATES = {tuple(prog.states)!r}",
+        f"SCALAR_STATES = {tuple(c.state for c in prog.carried if c.state)!r}",
+        f"ANCHOR = {int(anchor)}",
+        f"PHASES = {prog.phases}",
+        "",
+        "",
+        '@njit(inline="always", error_model="numpy")',
+        "def _sign(v):",
+        "    if v > 0.0:",
+        "        return 1.0",
+        "    if v < 0.0:",
+        "        return -1.0",
+        "    if v == 0.0:",
+        "        return 0.0",
+        "    return v",
+        "",
+        "",
+        '@njit(inline="always", error_model="numpy")',
+        "def _max(a, b):",
+        "    return a if a > b else (b if b >= a else a + b)",
+        "",
+        "",
+        '@njit(inline="always", error_model="numpy")',
+        "def _min(a, b):",
+        "    return a if a < b else (b if b <= a else a + b)",
+        "",
+        "",
+    ]
+
+
+def _load_inputs(prog, names, src: str, indent: str) -> list[str]:
+    """``name = src[k]`` for each input (``src`` formats with the row k)."""
+    return [f"{indent}{n} = {src.format(k=k)}" for k, n in enumerate(names["inputs"])]
+
+
+def _init_block(prog: LaneProgram, indent: str, target: str) -> list[str]:
+    """Initial state values into ``target.format(r=row)``."""
+    return [f"{indent}{target.format(r=r)} = float({expr_source(e)})" for r, e in enumerate(prog.init)]
+
+
+def _finite_expr(names) -> str:
+    return " + ".join(f"({n} - {n})" for n in names) + " == 0.0"
+
+
+def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
+    """``run_grads`` and ``run_oracle`` over ``d`` coordinates (phased when there are reductions)."""
+    out = []
+    rows = {s: r for r, s in enumerate(prog.states)}
+    kept = prog.kept
+    kept_row = {n: i for i, n in enumerate(kept)}
+    last = prog.phases - 1
+    for oracle in (False, True):
+        if oracle:
+            out += ["@njit(cache=True, error_model=\"numpy\")",
+                    "def run_oracle(x, st, hv, prob, pp, draws, lrs, lo, hi, project, xstar, xs, srec, record, "
+                    "losses, regrets, work, gbuf, xe, xopt):"]
+        else:
+            out += ["@njit(cache=True, error_model=\"numpy\")",
+                    "def run_grads(x, st, hv, grads, lrs, lo, hi, project, xs, srec, record, work):"]
+        ind = "    "
+        out += _load_inputs(prog, names, "hv[{k}]", ind)
+        out += _assign(prog.const, ind)
+        for c in prog.carried:
+            out.append(f"{ind}{c.name} = st[{rows[c.state]}, 0]" if c.state else f"{ind}{c.name} = 1.0")
+        out += [f"{ind}n = x.shape[0]", f"{ind}xs[0, :] = x", f"{ind}if record:", f"{ind}    srec[0] = st"]
+        if oracle:
+            out += [f"{ind}xopt[:] = xstar"]
+        out += [f"{ind}for k in range(lrs.shape[0]):",
+                f"{ind}    tf = float(k + 1)",
+                f"{ind}    anchor = k % ANCHOR == 0",
+                f"{ind}    lr = lrs[k]"]
+        ind2 = ind + "    "
+        out += _products(prog, ind2)
+        out += _assign(prog.step, ind2)
+        out += _assign(prog.steplr, ind2)
+        gsrc = "gbuf[i]" if oracle else "grads[k, i]"
+        if oracle:
+            if prog.point is not None:
+                out += [f"{ind2}for i in range(n):", f"{ind2}    x_0 = x[i]"]
+                out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
+                out += [f"{ind2}    xe[i] = {expr_source(prog.point.expr)}"]
+            else:
+                out += [f"{ind2}xe[:] = x"]
+            out += [f"{ind2}P.grad(prob, pp, xe, k + 1, draws[k], gbuf)",
+                    f"{ind2}losses[k] = P.loss(prob, pp, x, k + 1, draws[k])",
+                    f"{ind2}regrets[k] = losses[k] - P.loss(prob, pp, xopt, k + 1, draws[k])",
+                    f"{ind2}for i in range(n):",
+                    f"{ind2}    if not math.isfinite(gbuf[i]):",
+                    f"{ind2}        return k + 1"]
+        for ph in range(prog.phases):
+            reds = [r for r in prog.reductions if r.phase == ph]
+            out += [f"{ind2}{r.name} = 0.0" for r in reds]
+            out += [f"{ind2}for i in range(n):", f"{ind2}    x_0 = x[i]", f"{ind2}    g_0 = {gsrc}"]
+            out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
+            out += [f"{ind2}    {n} = work[{kept_row[n]}, i]" for n in kept
+                    if any(v.name == n and v.phase < ph for v in prog.lane)]
+            out += _assign([v for v in prog.lane if v.phase == ph], ind2 + "    ")
+            for r in reds:
+                a = expr_source(r.args[0])
+                b = expr_source(r.args[-1]) if r.kind == "inner" else a
+                out.append(f"{ind2}    {r.name} += ({a}) * ({b})")
+            out += [f"{ind2}    work[{kept_row[n]}, i] = {n}" for n in kept
+                    if any(v.name == n and v.phase == ph for v in prog.lane) and ph < last]
+            if ph == last:
+                out.append(f"{ind2}    x[i] = {prog.x}")
+                out += [f"{ind2}    st[{rows[s]}, i] = {prog.finals[s]}" for s in prog.states]
+            out += [f"{ind2}{r.name} = math.sqrt({r.name})" for r in reds if r.kind == "norm"]
+            out += _assign([v for v in prog.tensor if v.phase == ph + 1], ind2)
+        for c in prog.carried:
+            if c.state and c.new != c.name:
+                out.append(f"{ind2}{c.name} = {c.new}")
+        out += [f"{ind2}if project:",
+                f"{ind2}    for i in range(n):",
+                f"{ind2}        x[i] = lo if x[i] < lo else (hi if x[i] > hi else x[i])",
+                f"{ind2}xs[k + 1, :] = x",
+                f"{ind2}if record:",
+                f"{ind2}    srec[k + 1] = st",
+                f"{ind2}for i in range(n):",
+                f"{ind2}    if not math.isfinite(x[i]):",
+                f"{ind2}        return k + 1",
+                f"{ind2}    for r in range(st.shape[0]):",
+                f"{ind2}        if not math.isfinite(st[r, i]):",
+                f"{ind2}            return k + 1",
+                f"{ind}return 0", "", ""]
+    init = ["@njit(cache=True, error_model=\"numpy\")", "def init_states(hv, out):"]
+    init += _load_inputs(prog, names, "hv[{k}]", "    ")
+    init += _init_block(prog, "    ", "out[{r}]")
+    init += ["    return out", "", ""]
+    return init + out
+
+
+def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, step_src=None) -> list[str]:
+    """The statements of one step of a one-dimensional configuration after its gradient: the
+    lane equations and the acceptance rule (projection, freezing at the first non-finite
+    value, max |x|).  ``mode`` ``"block"``: lane ``j`` of block arrays; ``"scalar"``: one
+    configuration in local variables (``x``, ``s_<state>``, ``g``, ``bad``, ``xmax``)."""
+    block = mode == "block"
+    out = []
+    if block:
+        out += [f"{indent}x_0 = X[j]", f"{indent}g_0 = G[j]"]
+        out += [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
+        out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"]]
+        out += [f"{indent}{n} = K_{n}[j]" for n in names["const"]]
+        out += [f"{indent}{n} = {step_src(n)}" for n in names["step_used"]] if step_src else []
+        out += [f"{indent}lr = LR0[j] * lm"]
+        out += _assign(prog.steplr, indent)
+    out += _assign(prog.lane, indent)
+    finals = [prog.finals[s] for s in prog.lane_states] + [c.new for c in prog.carried if c.state]
+    out += [f"{indent}xn = {prog.x}",
+            f"{indent}if project:",
+            f"{indent}    xn = lo if xn < lo else (hi if xn > hi else xn)",
+            f"{indent}fin = {_finite_expr(['xn'] + finals)}"]
+    if block:
+        out += [f"{indent}alive = BAD[j] == 0.0",
+                f"{indent}X[j] = xn if alive else x_0"]
+        out += [f"{indent}S_{s}[j] = {prog.finals[s]} if alive else {s}_0" for s in prog.lane_states]
+        out += [f"{indent}ax = abs(xn)",
+                f"{indent}XMAX[j] = ax if (alive and fin and ax > XMAX[j]) else XMAX[j]",
+                f"{indent}BAD[j] = tf if (alive and not fin) else BAD[j]"]
+    else:
+        out += [f"{indent}x = xn"]
+        out += [f"{indent}s_{s} = {prog.finals[s]}" for s in prog.lane_states]
+        out += [f"{indent}if not fin:",
+                f"{indent}    bad = tf",
+                f"{indent}    break",
+                f"{indent}if abs(x) > xmax:",
+                f"{indent}    xmax = abs(x)"]
+    return out
+
+
+def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
+    """Configurations in blocks of ``W`` SIMD lanes (struct of arrays); run from threads."""
+    rows = {s: r for r, s in enumerate(prog.states)}
+    carried = list(prog.carried)
+    out = ["@njit(cache=True, nogil=True, error_model=\"numpy\")",
+           "def sweep_blocked(W, HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out, first, "
+           "last):",
+           "    T = lr_mult.shape[0]",
+           "    for b in range(first, last):",
+           "        s = uint64(b * W)"]
+    i2 = "        "
+    out += [f"{i2}I_{n} = HT[{k}, s:s + W].copy()" for k, n in enumerate(names["inputs"])]
+    out += [f"{i2}LR0 = lr0[s:s + W].copy()", f"{i2}PP = ppT[:, s:s + W].copy()", f"{i2}XS = xstar[s:s + W].copy()",
+            f"{i2}X = x0[s:s + W].copy()", f"{i2}CTR = ctr0[s:s + W].copy()", f"{i2}G = np.empty(W)",
+            f"{i2}XE = np.empty(W)", f"{i2}REG = np.zeros(W)", f"{i2}XMAX = np.abs(X)", f"{i2}BAD = np.zeros(W)"]
+    out += [f"{i2}S_{s} = ST0[{rows[s]}, s:s + W].copy()" for s in prog.lane_states]
+    out += [f"{i2}C_{c.name} = ST0[{rows[c.state]}, s:s + W].copy()" if c.state else f"{i2}C_{c.name} = np.ones(W)"
+            for c in carried]
+    out += [f"{i2}K_{n} = np.empty(W)" for n in names["const"]]
+    out += [f"{i2}U_{n} = np.empty(W)" for n in names["step_used"]]
+    out += [f"{i2}for j in range(W):"]
+    out += [f"{i2}    {n} = I_{n}[j]" for n in names["inputs"]]
+    out += _assign(prog.const, i2 + "    ")
+    out += [f"{i2}    K_{n}[j] = {n}" for n in names["const"]]
+    # the lanes share their per-step values when they share every input those read
+    cond = " and ".join(f"I_{n}[j] == I_{n}[0]" for n in names["step_inputs"]) or "True"
+    out += [f"{i2}uni = True", f"{i2}for j in range(W):", f"{i2}    uni = uni and {cond}"]
+    out += [f"{i2}c_{c.name} = C_{c.name}[0]" for c in carried]
+    out += [f"{i2}for k in range(T):",
+            f"{i2}    tf = float(k + 1)",
+            f"{i2}    anchor = k % ANCHOR == 0",
+            f"{i2}    lm = lr_mult[k]",
+            f"{i2}    u = draws[k]"]
+    i3 = i2 + "    "
+    i4 = i3 + "    "
+    i5 = i4 + "    "
+    for uniform in (True, False):
+        out.append(f"{i3}{'if uni:' if uniform else 'else:'}")
+        if uniform:  # the step's values once, from lane 0; the lane loops read them as locals
+            out += [f"{i4}{n} = I_{n}[0]" for n in names["step_inputs"]]
+            out += [f"{i4}{n} = K_{n}[0]" for n in names["step_consts"]]
+            out += [f"{i4}{c.name} = c_{c.name}" for c in carried]
+            out += _products(prog, i4)
+            out += _assign(prog.step, i4)
+            out += [f"{i4}c_{c.name} = {c.new}" for c in carried]
+            src = None
+        else:  # lane by lane (the same statements, the same bits)
+            out += [f"{i4}for j in range(W):"]
+            out += [f"{i5}{n} = I_{n}[j]" for n in names["step_inputs"]]
+            out += [f"{i5}{n} = K_{n}[j]" for n in names["step_consts"]]
+            out += [f"{i5}{c.name} = C_{c.name}[j]" for c in carried]
+            out += _products(prog, i5)
+            out += _assign(prog.step, i5)
+            out += [f"{i5}C_{c.name}[j] = {c.new}" for c in carried]
+            out += [f"{i5}U_{n}[j] = {n}" for n in names["step_used"]]
+            src = "U_{}[j]".format
+        if prog.point is not None:
+            out += [f"{i4}for jj in range(W):", f"{i5}j = uint64(jj)", f"{i5}x_0 = X[j]"]
+            out += [f"{i5}{s}_0 = S_{s}[j]" for s in prog.lane_states]
+            out += [f"{i5}{n} = I_{n}[j]" for n in names["inputs"]]
+            out += [f"{i5}{n} = K_{n}[j]" for n in names["const"]]
+            out += [f"{i5}{n} = {src(n)}" for n in names["step_used"]] if src else []
+            out += [f"{i5}lr = LR0[j] * lm"]
+            out += _assign(prog.steplr, i5)
+            out += [f"{i5}XE[j] = {expr_source(prog.point.expr)}"]
+        xe = "XE" if prog.point is not None else "X"
+        out += [f"{i4}O.gradients(PROBLEM, PP, XS, W, X, {xe}, k + 1, u, CTR, G, REG, BAD)"]
+        out += [f"{i4}for jj in range(W):", f"{i5}j = uint64(jj)"]
+        out += _lane_body(prog, names, i5, "block", src)
+    out += [f"{i2}for jj in range(W):",
+            f"{i2}    j = uint64(jj)",
+            f"{i2}    out[s + j, 0] = X[j]",
+            f"{i2}    out[s + j, 1] = REG[j] / T",
+            f"{i2}    out[s + j, 2] = XMAX[j]",
+            f"{i2}    out[s + j, 3] = BAD[j]", "", ""]
+    return out
+
+
+def _config_body(prog: LaneProgram, names: dict, indent: str, grad: str) -> list[str]:
+    """One configuration ``c`` from start to summaries, in local variables (the scalar sweep's
+    iteration and the CUDA kernel's thread)."""
+    rows = {s: r for r, s in enumerate(prog.states)}
+    out = [f"{indent}{n} = HT[{k}, c]" for k, n in enumerate(names["inputs"])]
+    out += _assign(prog.const, indent)
+    out += [f"{indent}{c.name} = ST0[{rows[c.state]}, c]" if c.state else f"{indent}{c.name} = 1.0"
+            for c in prog.carried]
+    out += [f"{indent}s_{s} = ST0[{rows[s]}, c]" for s in prog.lane_states]
+    out += [f"{indent}x = x0[c]", f"{indent}ctr = ctr0[c]", f"{indent}reg = 0.0", f"{indent}xmax = abs(x)",
+            f"{indent}bad = 0.0", f"{indent}xs = xstar[c]", f"{indent}lrc = lr0[c]",
+            f"{indent}q0, q1, q2, q3 = ppT[0, c], ppT[1, c], ppT[2, c], ppT[3, c]",
+            f"{indent}T = lr_mult.shape[0]",
+            f"{indent}for k in range(T):"]
+    i2 = indent + "    "
+    out += [f"{i2}tf = float(k + 1)", f"{i2}anchor = k % ANCHOR == 0", f"{i2}u = draws[k]"]
+    out += _products(prog, i2)
+    out += _assign(prog.step, i2)
+    out += [f"{i2}x_0 = x"] + [f"{i2}{s}_0 = s_{s}" for s in prog.lane_states]
+    out += [f"{i2}lr = lrc * lr_mult[k]"]
+    out += _assign(prog.steplr, i2)
+    out += [f"{i2}xe = {expr_source(prog.point.expr)}" if prog.point is not None else f"{i2}xe = x_0"]
+    out += [f"{i2}g_0, ld, ctr = {grad}(PROBLEM, q0, q1, q2, q3, xe, x_0, xs, k + 1, u, ctr)",
+            f"{i2}reg = reg + ld"]
+    out += _lane_body(prog, names, i2, "scalar")
+    out += [f"{i2}{c.name} = {c.new}" for c in prog.carried if c.new != c.name]
+    out += [f"{indent}out[c, 0] = x", f"{indent}out[c, 1] = reg / T", f"{indent}out[c, 2] = xmax",
+            f"{indent}out[c, 3] = bad"]
+    return out
+
+
+def _scalar_kernel(prog: LaneProgram, names: dict) -> list[str]:
+    out = ["@njit(cache=True, parallel=True, error_model=\"numpy\")",
+           "def sweep_scalar(HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out):",
+           "    for c in prange(x0.shape[0]):"]
+    out += _config_body(prog, names, "        ", "O.gradient1")
+    return out + ["", ""]
+
+
+def _cuda_kernel(prog: LaneProgram, names: dict) -> list[str]:
+    """Built on demand (``make_cuda()``): importing numba.cuda costs time a CPU run does not pay."""
+    out = ["def make_cuda():",
+           "    from numba import cuda",
+           "    from optmath.kernels.oracle import gradient1",
+           "",
+           "    dev = {f: cuda.jit(device=True)(f.py_func) for f in (gradient1, _sign, _max, _min)}",
+           "    grad1, dsign, dmax, dmin = dev[gradient1], dev[_sign], dev[_max], dev[_min]",
+           "",
+           "    @cuda.jit",
+           "    def sweep_cuda(HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out):",
+           "        c = cuda.grid(1)",
+           "        if c >= x0.shape[0]:",
+           "            return"]
+    body = _config_body(prog, names, "        ", "grad1")
+    body = [ln.replace("_sign(", "dsign(").replace("_max(", "dmax(").replace("_min(", "dmin(") for ln in body]
+    return out + body + ["", "    return sweep_cuda", "", ""]
+
+
+def run_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
+    """The generated module of ``alg``'s runs over ``d`` coordinates (``init_states``,
+    ``run_grads``, ``run_oracle``); ``anchor`` the running products' anchor period (1: every
+    power computed by ``pow``, for tests that compare operation by operation)."""
+    prog = analyse(alg)
+    lines = _header(alg, prog, anchor) + [f"KEPT = {max(1, len(prog.kept))}", "", ""]
+    return "\n".join(lines + _run_kernels(prog, _layout(prog))) + "\n"
+
+
+def sweep_source(alg: Algorithm, problem: int, anchor: int = ANCHOR) -> str:
+    """The generated module of ``alg``'s one-dimensional sweeps on the problem family
+    ``problem``, a compile-time choice fused into the kernels (``init_states``,
+    ``sweep_blocked``, ``sweep_scalar``, ``make_cuda``)."""
+    prog = analyse(alg, one_dimensional=True)
+    names = _layout(prog)
+    lines = _header(alg, prog, anchor) + [f"PROBLEM = {int(problem)}", "", ""]
+    init = ["@njit(cache=True, error_model=\"numpy\")", "def init_states(hv, out):"]
+    init += _load_inputs(prog, names, "hv[{k}]", "    ")
+    init += _init_block(prog, "    ", "out[{r}]")
+    init += ["    return out", "", ""]
+    lines += init + _blocked_kernel(prog, names) + _scalar_kernel(prog, names) + _cuda_kernel(prog, names)
+    return "\n".join(lines) + "\n"
+
+
+def cache_dir() -> str:
+    """Where generated modules are written: ``$OPTMATH_KERNEL_CACHE``, else
+    ``$XDG_CACHE_HOME/optmath/kernels`` (``~/.cache/optmath/kernels``), else a folder in the
+    temporary directory."""
+    env = os.environ.get("OPTMATH_KERNEL_CACHE")
+    if env:
+        return env
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "optmath", "kernels")
+
+
+def _write(path: str, text: str) -> None:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+_MODULES: dict = {}
+
+
+def key(text: str) -> str:
+    return hashlib.sha256((GENERATOR_VERSION + "\0" + text).encode()).hexdigest()[:20]
+
+
+def load_source(text: str):
+    """Import a generated module from the cache (writing it there first)."""
+    k = key(text)
+    hit = _MODULES.get(k)
+    if hit is not None:
+        return hit
+    folder = cache_dir()
+    path = os.path.join(folder, f"k_{k}.py")
+    try:
+        _write(path, text)
+    except OSError:
+        folder = os.path.join(tempfile.gettempdir(), f"optmath-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}")
+        path = os.path.join(folder, f"k_{k}.py")
+        _write(path, text)
+    name = f"optmath_generated_{k}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    _MODULES[k] = mod
+    return mod
+
+
+def load_run(alg: Algorithm, anchor: int = ANCHOR):
+    """The generated run module of ``alg`` (see :func:`run_source`)."""
+    return load_source(run_source(alg, anchor))
+
+
+def load_sweep(alg: Algorithm, problem: int, anchor: int = ANCHOR):
+    """The generated sweep module of ``alg`` on problem family ``problem`` (:func:`sweep_source`)."""
+    return load_source(sweep_source(alg, problem, anchor))
+
+
+__all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]
