@@ -678,3 +678,46 @@ def test_large_constants_set_the_scale_of_the_points(k, lead, form):
     x = Fraction(res.counterexample["x"])
     assert 0 < x and {"x*{c} > 1": x * c <= 1, "{c}*x**2 > 1": c * x * x <= 1,
                       "1/x < {c}": 1 / x >= c}[form]
+
+
+# --- memory and time of heavy claims (review of issue 23, item 7) --------------------------------
+
+HEAVY = [
+    "sin(x)**2+cos(x)**2 == 1+10**(-70)",
+    "sqrt(x)**9999 == x**(9999/2)",  # SymPy's exact value at x = -10**-120 has 4 million bits
+    "(a+c)**9999 >= a**9999",
+    "Sum(sqrt(x - 10**(-120))**i, i, 1, 2000) == sqrt(x)",
+    "exp(10**9999*x) > 0",
+    "sin(x)**9999 + cos(x)**9999 <= 1+10**(-9999)",
+    "x**10000 + y**10000 >= 0",
+]
+
+
+def test_heavy_claims_stay_under_500_mb_and_near_their_time_limit():
+    """Each claim in a fresh process under a 2 GiB address-space limit (so a regression fails
+    here instead of exhausting the machine); the peak resident size is measured."""
+    code = ("import resource, sys, time\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+            "from optmath.symbolic.claims import decide\n"
+            "for text in sys.argv[1:]:\n"
+            "    t = time.monotonic()\n"
+            "    r = decide(text, time_limit=3.0)\n"
+            "    print(round(time.monotonic() - t, 2), r.status, text, flush=True)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    p = subprocess.run([sys.executable, "-c", code, *HEAVY], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert len(lines) == len(HEAVY) + 1
+    peak_mb = int(lines[-1]) / 1024
+    assert peak_mb < 500, p.stdout
+    for line in lines[:-1]:
+        assert float(line.split()[0]) < 3.0 + 5.0, p.stdout  # the limit, and the slack of
+        # one SymPy call that the alarm interrupts late
+
+
+def test_a_power_too_large_to_print_is_a_one_line_error():
+    """The refusal's message printed the 4300-digit base (Python refuses: a traceback)."""
+    with pytest.raises(ClaimError) as exc:
+        decide("(1+1/10**10000)**(10**4) > 1")
+    assert "\n" not in str(exc.value) and "limit" in str(exc.value)

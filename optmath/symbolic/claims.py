@@ -81,6 +81,7 @@ between points and between symbolic cases.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import math
 import re
@@ -809,7 +810,38 @@ def _fast(fn, env, bits: int, top: int) -> str | None:
         prec = min(2 * prec, top)
 
 
+SLOW_BITS = MAX_BITS  # SymPy's exact arithmetic at a point only below this estimated size
+
+
+class _TooLarge(ValueError):
+    """SymPy's exact value at the point would be too large to compute in bounded time and
+    memory (SymPy's big-integer gcds cannot be interrupted by the time limit)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _growth(e) -> int:
+    """How many times the bits of a point the exact value of ``e`` there may need: a sum's
+    terms the most of theirs (a Sum's its term's), a product's factors added, a power
+    ``u**(p/q)`` ``|p|`` times its base's, a symbolic exponent up to :data:`MAX_EXPONENT`
+    times.  An estimate that keeps SymPy away from values of millions of digits."""
+    if e.is_Atom:
+        return 1
+    if e.is_Pow:
+        base, x = e.args
+        k = abs(int(x.p)) if x.is_Rational else MAX_EXPONENT
+        return k * _growth(base) + (0 if x.is_Rational else _growth(x))
+    if e.is_Mul:
+        return sum(_growth(a) for a in e.args)
+    if isinstance(e, sp.Sum):  # terms over one base add few bits; a symbolic power many
+        return _growth(e.function)
+    return max((_growth(a) for a in e.args), default=1)
+
+
 def _at(d, pt):
+    bits = _size(pt) + max((_bits(Fraction(int(a.p), int(a.q))) for a in d.atoms(sp.Rational)),
+                           default=0)
+    if _growth(d) * bits > SLOW_BITS:
+        raise _TooLarge()
     v = d.xreplace(pt)
     if v.has(sp.Sum):
         v = v.doit()
@@ -1196,6 +1228,8 @@ def _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit) -
                      default=0)
     top = 0
     fn = _compiled(d)
+    in_d = set(sp.preorder_traversal(d))
+    lost = [g for g in guards if g[1] not in in_d]
     # 1. every point, simplest first: definedness, then the sign of d, exactly or with certified
     #    intervals, SymPy where the evaluator cannot; the first failure refutes
     judged = []
@@ -1205,11 +1239,14 @@ def _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit) -
         bits = _precision(const_bits, pt)
         cap = min(4 * bits, MAX_PRECISION)
         top = max(top, cap)
-        bad = _undefined_at(guards, env, pt, bits, cap, real)
+        p = _fast(fn, env, bits, cap) if fn is not None else None
+        # a sign certified by the evaluator means every node of d was defined (and real)
+        # there: only the nodes that SymPy's simplification removed from d are left to try
+        bad = _undefined_at(lost if p in ("neg", "zero", "pos") else guards, env, pt, bits,
+                            cap, real)
         if isinstance(bad, tuple):
             return _refutation(text, lhs, rhs, pt, domains, dom_text, k + 1, len(pts),
                                const_bits, bad)
-        p = _fast(fn, env, bits, cap) if fn is not None else None
         if p is None:
             p = _slow(d, pt, kind, prove_zero=False)
         verdict = _verdict(kind, p)
@@ -1409,7 +1446,10 @@ def _show(expr, pt, bits: int) -> str:
         pass
     finally:
         iv.prec = old
-    return _fmt(_at(expr, pt))
+    try:
+        return _fmt(_at(expr, pt))
+    except _TooLarge:
+        return "(too large to show)"
 
 
 def _fmt(v) -> str:
