@@ -22,7 +22,22 @@ KINDS = ("exact", "upper bound", "lower bound", "counterexample")
 
 @dataclass
 class ProofResult:
-    """Claim, symbolic verdict, numeric cross-check and a status from one vocabulary."""
+    """Claim, symbolic verdict, numeric cross-check and a status from one vocabulary, and the
+    numbers behind them (the way PEPit's examples return the worst case beside the theory's value):
+
+    ``value``
+        the number the check computed (a kernel step, a supremum, a count of steps);
+    ``reference``
+        what it is compared with: the exact value (kind ``exact``), the bound (``upper bound``,
+        ``lower bound``) or the bound a circulating claim states (``counterexample``);
+    ``error``
+        ``|value - reference|`` unless the proof gives its own (a relative error, say);
+    ``tolerance``
+        how far apart they may be (``exact``), how far past the bound (the bounds), or how far
+        past the claimed bound the witness must be (``counterexample``).
+
+    :meth:`numbers_agree` applies the rule of the kind; it is ``None`` when the proof carries no
+    numbers, and a proof that declares a ``reference`` must give a finite ``value``."""
 
     claim: str
     symbolic: str
@@ -31,12 +46,41 @@ class ProofResult:
     kind: str = "exact"
     references: tuple[str, ...] = ()
     data: dict = field(default_factory=dict)
+    value: float | None = None
+    reference: float | None = None
+    error: float | None = None
+    tolerance: float | None = None
 
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
         if self.kind not in KINDS:
             raise ValueError(f"kind {self.kind!r} is not one of {KINDS}")
+        numbers = (self.value, self.reference, self.error, self.tolerance)
+        if any(x is not None for x in numbers):
+            for name in ("value", "reference"):
+                x = getattr(self, name)
+                if x is None or not isinstance(x, (int, float)) or x != x or abs(x) == float("inf"):
+                    raise ValueError(f"{name} {x!r}: a proof that carries numbers needs a finite value and "
+                                     "reference (a check that returned None is not a number)")
+            self.value, self.reference = float(self.value), float(self.reference)
+            self.tolerance = 0.0 if self.tolerance is None else float(self.tolerance)
+            self.error = abs(self.value - self.reference) if self.error is None else float(self.error)
+
+    def numbers_agree(self) -> bool | None:
+        """The kind's rule on the numbers: ``exact``: ``error <= tolerance``; ``upper bound``:
+        ``value <= reference + tolerance``; ``lower bound``: ``value >= reference - tolerance``;
+        ``counterexample``: ``value > reference + tolerance`` (the witness breaks the claimed
+        bound by more than the tolerance).  ``None`` when the result carries no numbers."""
+        if self.value is None:
+            return None
+        if self.kind == "exact":
+            return self.error <= self.tolerance
+        if self.kind == "upper bound":
+            return self.value <= self.reference + self.tolerance
+        if self.kind == "lower bound":
+            return self.value >= self.reference - self.tolerance
+        return self.value > self.reference + self.tolerance
 
     def __str__(self) -> str:
         return (f"claim:    {self.claim}\nsymbolic: {self.symbolic}\nnumeric:  {self.numeric}\n"
@@ -45,7 +89,12 @@ class ProofResult:
     def as_dict(self) -> dict:
         return {"claim": self.claim, "symbolic": self.symbolic, "numeric": self.numeric,
                 "status": self.status, "kind": self.kind, "references": list(self.references),
-                "data": jsonable(self.data)}
+                "data": jsonable(self.data), **self.numbers()}
+
+    def numbers(self) -> dict:
+        """``value``, ``reference``, ``error``, ``tolerance`` and ``numbers_agree`` (JSON-able)."""
+        return {"value": self.value, "reference": self.reference, "error": self.error,
+                "tolerance": self.tolerance, "numbers_agree": self.numbers_agree()}
 
     def _repr_markdown_(self) -> str:
         return (f"**Claim** {self.claim}\n\n* symbolic: {self.symbolic}\n* numeric: {self.numeric}\n"

@@ -102,3 +102,36 @@ def test_optmath_prove_runs_everything_and_writes_the_evidence(evidence):
     assert len(data["claims"]) == len(PROOFS) and data["seconds"] < 180
     for c in data["claims"]:
         assert c["ok"] and c["symbolic"] and c["numeric"] and isinstance(c["data"], dict)
+
+
+def test_proof_results_carry_numbers_and_the_rule_of_their_kind():
+    r = ProofResult("c", "s", "n", "proved", kind="exact", value=1.0 + 1e-13, reference=1.0, tolerance=1e-12)
+    assert r.error == pytest.approx(1e-13) and r.numbers_agree() is True
+    assert ProofResult("c", "s", "n", "proved", kind="exact", value=1.1, reference=1.0, tolerance=1e-12).numbers_agree() \
+        is False
+    assert ProofResult("c", "s", "n", "proved", kind="upper bound", value=0.9, reference=1.0).numbers_agree() is True
+    assert ProofResult("c", "s", "n", "proved", kind="upper bound", value=1.1, reference=1.0).numbers_agree() is False
+    assert ProofResult("c", "s", "n", "proved", kind="lower bound", value=1.1, reference=1.0).numbers_agree() is True
+    assert ProofResult("c", "s", "n", "refuted", kind="counterexample", value=2.5, reference=1.0).numbers_agree() is True
+    assert ProofResult("c", "s", "n", "refuted", kind="counterexample", value=1.0, reference=1.0).numbers_agree() is False
+    assert ProofResult("c", "s", "n", "proved").numbers_agree() is None  # no numbers declared
+    d = r.as_dict()
+    assert {"value", "reference", "error", "tolerance", "numbers_agree"} <= set(d) and d["numbers_agree"] is True
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), float("inf"), "1.0"])
+def test_a_check_that_returned_none_is_not_a_number(value):
+    with pytest.raises(ValueError, match="finite value and reference"):
+        ProofResult("c", "s", "n", "proved", value=value, reference=1.0)
+    with pytest.raises(ValueError, match="finite value and reference"):
+        ProofResult("c", "s", "n", "proved", value=1.0, reference=value)
+
+
+@pytest.mark.parametrize("name", sorted(PROOFS))
+def test_proof_numbers_agree_by_the_rule_of_their_kind(name, evidence):
+    (claim,) = [c for c in evidence[2]["claims"] if c["name"] == name]
+    if claim.get("value") is None:
+        pytest.xfail(f"{name} carries no numeric fields yet (value, reference, error, tolerance)")
+    assert claim["numbers_agree"] is True, claim
+    if claim["kind"] == "counterexample":
+        assert claim["value"] > claim["reference"] + claim["tolerance"]

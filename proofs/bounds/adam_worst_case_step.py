@@ -62,7 +62,8 @@ def prove_adam_worst_case_step(T: int = 60) -> ProofResult:
         numeric=f"b1 = 0.9, b2 = 0.999, t = {T}: bound {bound:.10f}, attaining stream {attained:.10f}, "
                 f"largest of 2,000 random heavy-tailed streams {worst_random:.4f}",
         status=verdict(ok, num_ok), kind="upper bound",
-        data={"bound": bound, "attained": attained, "worst_random": worst_random})
+        data={"bound": bound, "attained": attained, "worst_random": worst_random},
+        value=max(attained, worst_random), reference=bound, tolerance=1e-12 * bound)
 
 
 if __name__ == "__main__":

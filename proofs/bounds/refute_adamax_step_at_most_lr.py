@@ -49,7 +49,8 @@ def prove_refute_adamax_step_at_most_lr(t: int = 200) -> ProofResult:
                  f"(1-b1)(1-(b1/b2)^t)/((1-b1^t)(1-b1/b2)); sup (1-b1)/(1-b1/b2) = {float((1 - b1) / (1 - r)):.6f}",
         numeric=f"kernel (keras profile, eps = 1e-300): step = {step:.15f} lr",
         status=verdict(symbolic_counter, numeric_counter, refutes=True), kind="counterexample",
-        data={"t": t, "ratio": float(ratio), "kernel": step})
+        data={"t": t, "ratio": float(ratio), "kernel": step},
+        value=step, reference=1.0, tolerance=0.0)
 
 
 if __name__ == "__main__":

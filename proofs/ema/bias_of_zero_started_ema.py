@@ -41,7 +41,8 @@ def prove_bias_of_zero_started_ema(max_t: int = 12) -> ProofResult:
         symbolic=f"difference simplifies to 0 for t = 1..{max_t}" if ok else "a difference did not simplify to 0",
         numeric=f"kernel m_t vs 0.37 (1 - 0.9^t) over 1000 steps: max error {err:.2e}",
         status="proved" if ok and err < 1e-12 else "inconclusive",
-        references=("Kingma & Ba (2014), section 3",), data={"max_error": err})
+        references=("Kingma & Ba (2014), section 3",), data={"max_error": err},
+        value=err, reference=0.0, error=err, tolerance=1e-12)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def prove_amsgrad_gamma_psd() -> ProofResult:
         numeric=f"kernel, Reddi periodic C = 3, lr/sqrt(t), 6,000 steps: {neg} negative Gamma_t, "
                 f"smallest lr Gamma_t {G.min():.3e}",
         status=verdict(ok, neg == 0), kind="lower bound", references=("Reddi, Kale & Kumar (2018)",),
-        data={"negative_steps": neg, "min_lr_gamma": float(G.min())})
+        data={"negative_steps": neg, "min_lr_gamma": float(G.min())},
+        value=float(G.min()), reference=0.0, tolerance=0.0)
 
 
 if __name__ == "__main__":

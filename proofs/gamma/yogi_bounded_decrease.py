@@ -72,7 +72,8 @@ def prove_yogi_bounded_decrease() -> ProofResult:
         numeric=f"kernel on Reddi (C = 3) and Cauchy streams: max scaled excess of the decrease "
                 f"over the bound {worst:.1e}",
         status=verdict(ok, num_ok), kind="upper bound", references=("Zaheer et al. (2018)",),
-        data={"max_excess": worst, "gamma_witness": float(sp.N(wit))})
+        data={"max_excess": worst, "gamma_witness": float(sp.N(wit))},
+        value=worst, reference=0.0, tolerance=1e-14)
 
 
 if __name__ == "__main__":

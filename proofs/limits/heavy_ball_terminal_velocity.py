@@ -35,7 +35,8 @@ def prove_heavy_ball_terminal_velocity() -> ProofResult:
         symbolic=f"limiting steps {steps}; equal to -lr G/(1-mu): {ok}",
         numeric=f"kernel, mu = 0.9, lr = 0.01, G = +-0.7, 2,000 steps: max relative error {worst:.1e}",
         status=verdict(ok, worst < 1e-12), references=("Polyak (1964)",),
-        data={"steps": steps, "max_relative_error": worst})
+        data={"steps": steps, "max_relative_error": worst},
+        value=worst, reference=0.0, error=worst, tolerance=1e-12)
 
 
 if __name__ == "__main__":
