@@ -205,9 +205,10 @@ def test_the_same_claims_hold_where_every_side_is_defined(text, assume):
 
 
 def test_a_proof_needs_the_sides_defined_on_the_whole_domain():
-    """x**2 - 2 vanishes at sqrt(2), no rational point: the identity is not proved."""
+    """x**2 - 2 vanishes at sqrt(2), no rational point: not proved, refuted at the exact root."""
     r = decide("x/(x**2-2)*(x**2-2)/x == 1", ["x > 0"])
-    assert r.status != "proved", str(r)
+    assert r.status == "refuted" and r.counterexample["x"] == "sqrt(2)", str(r)
+    assert r.counterexample["reason"] == "undefined: 1/(x**2 - 2) divides by zero (lhs)"
     r = decide("log(x - x) == 1")  # log 0 at every point
     assert r.status == "refuted" and r.counterexample["lhs"] == "undefined", str(r)
 
@@ -241,6 +242,31 @@ def test_claims_false_only_at_exact_roots_are_refuted(text, assume, name, value)
 
     assert rel.subs({s: sp.Rational(v.numerator, v.denominator) for s, v in pt.items()}) \
         is sp.false
+
+
+@pytest.mark.parametrize("text,assume,value", [
+    ("x**2 != 2", ["x > 0"], "sqrt(2)"),
+    ("x + 1/x != 3", ["x > 1"], "sqrt(5)/2 + 3/2"),
+    ("(x**3 - 2)**2 > 0", [], "2**(1/3)"),
+    ("x**5 - x != 1", [], "CRootOf(x**5 - x - 1, 0)"),
+])
+def test_claims_false_only_at_irrational_roots_are_refuted(text, assume, value):
+    """One real name: the exact real roots of the difference's numerator are tried (``!=``,
+    ``<``, ``>``); lhs - rhs is 0 there."""
+    r = decide(text, assume)
+    assert r.status == "refuted", str(r)
+    if value is not None:
+        assert r.counterexample["x"] == value and r.counterexample["lhs - rhs"] == "0", str(r)
+
+
+@pytest.mark.parametrize("k", [30, 100, 200])
+def test_inequalities_false_only_beside_an_irrational_root_are_refuted(k):
+    """``(x**2 - 2)**2 >= 10**-(2k)`` fails only within about 10**-k of sqrt(2): the decimal
+    approximations of the root, as long as the constant, are tried."""
+    r = decide(f"(x**2 - 2)**2 >= 10**(-{2 * k})")
+    assert r.status == "refuted", str(r)
+    x = Fraction(r.counterexample["x"])
+    assert (x * x - 2) ** 2 < Fraction(1, 10 ** (2 * k))
 
 
 def test_cli_refutes_a_claim_false_at_a_simple_rational(capsys):

@@ -36,7 +36,8 @@ Decision, in this order:
    argument), solving for one name with the others fixed at the simplest points (a
    factorization over the rationals for a polynomial or rational function, ``sympy.solve`` for
    other algebraic ones, at most :data:`ROOT_SECONDS`), with points beside each root for an
-   inequality.  At each point every recorded node must be defined (and real, for an
+   inequality, among them the decimal approximations of irrational real roots to
+   :data:`ROOT_DIGITS` digits and as many more as the largest constant has.  At each point every recorded node must be defined (and real, for an
    inequality); then ``d = lhs - rhs`` is computed exactly in rational arithmetic where it is
    rational; otherwise it is enclosed in an mpmath interval at a precision that grows with the
    sizes of the claim's constants and of the point (``10**-100`` cannot slip under it) and is
@@ -48,7 +49,11 @@ Decision, in this order:
 2. **Refuted** when some point fails; the points are tried simplest first (fewest digits), so
    the counterexample is the simplest failing point, shown exactly, and it is checked to
    satisfy every assumption before it is reported.  A side undefined there shows as
-   ``undefined`` (or ``not real``) with a ``reason``.
+   ``undefined`` (or ``not real``) with a ``reason``.  For a claim in one real name, an exact
+   irrational real root inside the domain (radicals or ``CRootOf``, polynomials up to degree
+   :data:`MAX_REAL_ROOT_DEGREE`) refutes too: of a denominator or a log's argument (undefined
+   there: ``x/(x**2 - 2)*(x**2 - 2)/x == 1`` at ``sqrt(2)``), or of the difference's numerator
+   for ``!=``, ``<``, ``>`` (``x**2 != 2``), every recorded node checked defined there.
 3. **Proved** when no point fails and SymPy shows it: ``lhs - rhs`` simplifies to 0 (``==``),
    is known to be nonzero (``!=``), or has the required sign (inequalities); and every
    recorded node is shown defined on the whole domain (each denominator and log argument
@@ -65,9 +70,9 @@ Decision, in this order:
    sign or the definedness stayed uncertain at some point, or when the work exceeded the time
    limit.  So a claim false at a point the checker tried is never "checked-numerically", and
    the points include every exact rational root it could find.  What sampling cannot cover: a
-   claim false only at irrational points (``x/(x**2 - 2)*(x**2 - 2)/x == 1`` is undefined only
-   at ``sqrt(2)``; it is not proved, since ``x**2 - 2 != 0`` does not follow, but it may be
-   checked-numerically) or only on an interval between the points tried.
+   claim in several names false only at irrational points (it is not proved, since the
+   condition does not follow, but it may be checked-numerically), or false only on an
+   interval between the points tried.
 
 Memory.  Exact values are kept below :data:`EXACT_BITS` bits (larger ones are enclosed in
 intervals), interval precision below :data:`MAX_PRECISION` bits, integer literals and
@@ -1091,11 +1096,29 @@ ROOT_BASES = 4  # the other names fixed at this many points when solving for one
 ROOT_OFFSETS = (1, Fraction(1, 10), Fraction(1, 10**3), Fraction(1, 10**10), Fraction(1, 10**30))
 
 
-def _rational_roots(u, s, solve: bool) -> set[Fraction]:
+MAX_REAL_ROOT_DEGREE = 40  # irrational real roots are isolated up to this degree
+ROOT_DIGITS = 40  # an irrational root is tried at decimal approximations to this many digits,
+# and as many more as the claim's largest constant has
+
+
+def _approximations(r, digits: int) -> set[Fraction]:
+    """Rationals just beside the real algebraic number ``r``: its value rounded to ``digits``
+    significant digits, down and up."""
+    v = sp.Rational(str(sp.N(r, digits + 5)))
+    if v == 0:
+        return set()
+    k = digits - 1 - math.floor(math.log10(abs(float(v)))) if abs(v) > 1e-300 else 0
+    scale = sp.Integer(10) ** k if k >= 0 else sp.Rational(1, 10 ** -k)
+    lo = sp.floor(v * scale) / scale
+    return {Fraction(int(w.p), int(w.q)) for w in (lo, lo + 1 / scale)}
+
+
+def _rational_roots(u, s, solve: bool, near: int = 0) -> set[Fraction]:
     """The rational roots in ``s`` of the numerator and the denominator of ``u`` (an expression
     in ``s`` alone): exact, from a factorization over the rationals for a polynomial, else from
     ``sympy.solve`` when ``solve`` (only under an alarm: it may take long) and ``u`` is
-    algebraic."""
+    algebraic; with ``near`` digits, also the rationals just beside each irrational real root
+    (:func:`_approximations`; a polynomial's up to degree :data:`MAX_REAL_ROOT_DEGREE`)."""
     out: set = set()
     num, den = sp.fraction(sp.together(u))
     for part in (num, den):
@@ -1109,22 +1132,80 @@ def _rational_roots(u, s, solve: bool) -> set[Fraction]:
         if polynomial:
             if poly.degree() <= MAX_ROOT_DEGREE:
                 out |= {Fraction(int(r.p), int(r.q)) for r in poly.ground_roots()}
+            if near and poly.degree() <= MAX_REAL_ROOT_DEGREE:
+                for r in sp.real_roots(poly):
+                    if not r.is_Rational:
+                        out |= _approximations(r, near)
             continue
         if solve and not part.has(*_TRANSCENDENTAL):  # sympy.solve of sin(x) = c is slow
             try:
                 sols = sp.solve(part, s)
             except (*SYMPY_FAILURES, sp.PolynomialError):
                 continue
-            out |= {Fraction(int(r.p), int(r.q)) for r in sols
-                    if isinstance(r, sp.Basic) and r.is_Rational}
+            for r in sols:
+                if isinstance(r, sp.Basic) and r.is_Rational:
+                    out.add(Fraction(int(r.p), int(r.q)))
+                elif near and isinstance(r, sp.Basic) and r.is_real:
+                    out |= _approximations(r, near)
     return out
 
 
-def _root_points(exprs, free, domains, bases, kind, scales, time_limit) -> list[dict]:
+def _irrational_zero(d, kind, s, dom, guards, real, clock):
+    """For a claim in one real name ``s``: an irrational real root ``r`` inside ``dom`` of the
+    numerator of ``d`` (``!=``, ``<``, ``>``: false there, ``d = 0``) or of a denominator or log
+    argument (any claim: undefined there), as ``(r, side, node)`` (``side`` None for a root of
+    ``d``); every guard is checked by SymPy to be defined at a root of ``d``.  ``None`` if there
+    is none or SymPy cannot tell quickly."""
+    if dom.integer:
+        return None
+    inside = []
+    def roots(e):
+        num = sp.fraction(sp.cancel(sp.together(e)))[0]
+        try:
+            poly = sp.Poly(num, s)
+        except (sp.PolynomialError, sp.GeneratorsNeeded, *SYMPY_FAILURES):
+            return []
+        if not (poly.domain.is_ZZ or poly.domain.is_QQ) or \
+                not 1 <= poly.degree() <= MAX_REAL_ROOT_DEGREE:
+            return []
+        out = []
+        for r in sp.real_roots(poly):
+            clock.check()
+            if r.is_Rational:
+                continue
+            lo_ok = dom.lo is None or bool(r > sp.Rational(dom.lo.numerator, dom.lo.denominator))
+            hi_ok = dom.hi is None or bool(r < sp.Rational(dom.hi.numerator, dom.hi.denominator))
+            if lo_ok and hi_ok:
+                out.append(r)
+        return out
+    for side, g, _ in guards:
+        arg = g.args[0] if g.is_Pow and g.args[1].is_negative else \
+            g.args[0] if g.func is sp.log else None
+        if arg is not None and arg.free_symbols == {s}:
+            for r in roots(arg):
+                return r, side, g
+    if kind in (sp.Ne, sp.Lt, sp.Gt) and d.free_symbols == {s} and not d.has(sp.Sum):
+        for r in roots(d):
+            ok = True
+            for side, g, _ in guards:
+                v = g.xreplace({s: r})
+                if not (v.is_finite is True and (not real or v.is_extended_real is True)):
+                    ok = False
+                    break
+            if ok:
+                return r, None, None
+    return None
+
+
+def _root_points(exprs, free, domains, bases, kind, scales, time_limit,
+                 const_bits: int = 0) -> list[dict]:
     """Points where an expression of ``exprs`` (the difference, the guards' arguments) is 0 or
     undefined, solving for one name at a time with the others fixed at each of ``bases``; for
     an inequality also points beside each root (at :data:`ROOT_OFFSETS` and ``scales``; 1 on
-    the integers).  Only exact rational roots inside the name's domain count."""
+    the integers) and the decimal approximations of irrational real roots (to
+    :data:`ROOT_DIGITS` digits and the digits of the largest constant, of ``const_bits``).
+    Only points inside the name's domain count."""
+    digits = ROOT_DIGITS + min(int(const_bits * 0.30103), 2000)
     out: list[dict] = []
     solve = threading.current_thread() is threading.main_thread()
     seconds = ROOT_SECONDS if time_limit is None else min(ROOT_SECONDS, time_limit / 5)
@@ -1144,7 +1225,8 @@ def _root_points(exprs, free, domains, bases, kind, scales, time_limit) -> list[
                             continue
                         done.add(u)
                         clock.check()
-                        roots = _rational_roots(u, s, solve)
+                        roots = _rational_roots(u, s, solve,
+                                                near=0 if kind in (sp.Eq, sp.Ne) else digits)
                         near = [Fraction(1)] if dom.integer else \
                             sorted(set(ROOT_OFFSETS) | set(scales[:4]), reverse=True)
                         for r in sorted(roots, key=lambda v: (_bits(v), v)):
@@ -1158,6 +1240,46 @@ def _root_points(exprs, free, domains, bases, kind, scales, time_limit) -> list[
         if time_limit is not None and time.monotonic() - start < seconds * 0.5:
             raise  # the enclosing limit, not this one
     return out
+
+
+def _bounded(fn, time_limit):
+    """``fn()`` within :data:`ROOT_SECONDS` (and a fifth of ``time_limit``); ``None`` when it
+    ran out of that time or SymPy gave up."""
+    seconds = ROOT_SECONDS if time_limit is None else min(ROOT_SECONDS, time_limit / 5)
+    start = time.monotonic()
+    try:
+        with _time_limit(seconds):
+            return fn()
+    except _Timeout:
+        if time_limit is not None and time.monotonic() - start < seconds * 0.5:
+            raise  # the enclosing limit, not this one
+    except (*SYMPY_FAILURES, sp.PolynomialError):
+        pass
+    return None
+
+
+def _algebraic_refutation(text, lhs, rhs, s, hit, dom_text, n) -> ClaimResult:
+    """The refutation at the irrational real root ``r`` of ``hit = (r, side, node)``."""
+    r, side, node = hit
+    witness = {str(s): sp.sstr(r)}
+    if side is None:
+        for name, e in (("lhs", lhs), ("rhs", rhs)):
+            witness[name] = _fmt(e.xreplace({s: r}))
+        witness["lhs - rhs"] = "0"
+        return ClaimResult(text, "refuted", "not needed: a point refutes it",
+                           f"holds at {n} rational points but fails at an exact irrational "
+                           f"root of the difference's numerator, where lhs - rhs = 0", witness,
+                           dom_text)
+    word = "undefined"
+    for name, e in (("lhs", lhs), ("rhs", rhs)):
+        witness[name] = word if name == side else _fmt(e.xreplace({s: r}))
+    witness["lhs - rhs"] = word
+    witness["reason"] = f"{word}: {_why(node, 'undefined')} ({side})"
+    what = {"lhs": "the left side", "rhs": "the right side"}[side]
+    return ClaimResult(text, "refuted", "not needed: a point refutes it",
+                       f"holds at {n} rational points but {what} is undefined at an exact "
+                       f"irrational root of a denominator or a log's argument", witness,
+                       dom_text)
 
 
 def decide(text: str, assume=(), points: int = 40, seed: int = 0,
@@ -1212,20 +1334,21 @@ def _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit) -
     pts = probe(free, points, seed, domains, scales, _anchors(rel))
     guards = [(side, g, _compiled(g)) for side in ("lhs", "rhs") for g in c.guards[side]
               if not g.free_symbols & c.indices]
+    const_bits = max((_bits(Fraction(int(a.p), int(a.q))) for a in rel.atoms(sp.Rational)),
+                     default=0)
     # exact roots of the difference and of every guard's argument (where it is undefined)
     if free:
         args = [g.args[0] if g.is_Pow or g.func is sp.log else g for _, g, _ in guards]
         exprs = [e for e in [d] + args if not e.has(sp.Sum)]
         bases = sorted(pts, key=_size)[:ROOT_BASES]
         seen = {tuple(pt[s] for s in free) for pt in pts}
-        for pt in _root_points(exprs, free, domains, bases, kind, scales, time_limit):
+        for pt in _root_points(exprs, free, domains, bases, kind, scales, time_limit,
+                               const_bits):
             key = tuple(pt[s] for s in free)
             if key not in seen:
                 seen.add(key)
                 pts.append(pt)
     pts.sort(key=_size)
-    const_bits = max((_bits(Fraction(int(a.p), int(a.q))) for a in rel.atoms(sp.Rational)),
-                     default=0)
     top = 0
     fn = _compiled(d)
     in_d = set(sp.preorder_traversal(d))
@@ -1255,6 +1378,12 @@ def _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit) -
             return _refutation(text, lhs, rhs, pt, domains, dom_text, k + 1, len(pts),
                                const_bits, why, zero=p == "zero")
         judged.append((pt, "unsure" if bad == "unsure" else verdict, bad == "unsure"))
+    # 1b. one real name: an irrational real root where d = 0 or a denominator vanishes
+    if len(free) == 1:
+        hit = _bounded(lambda: _irrational_zero(d, kind, free[0], domains[str(free[0])],
+                                                guards, real, clock), time_limit)
+        if hit is not None:
+            return _algebraic_refutation(text, lhs, rhs, free[0], hit, dom_text, len(pts))
     # 2. SymPy, with the bounds SymPy cannot carry written through positive symbols; a proof
     #    also needs every guard defined (and real, for an inequality) on the whole domain
     try:
