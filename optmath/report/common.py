@@ -76,7 +76,7 @@ def proof_sections(doc: str) -> dict:
 def run_proof_group(pattern: str) -> list[dict]:
     """Run the proofs matching ``pattern`` and keep what a report shows: the claim, its
     assumptions and steps (from the proof file), both checks and the status (no timings)."""
-    from ..proof import discover, run_proofs
+    from ..proof import discover, jsonable, run_proofs
 
     entries = discover()
     out = []
@@ -87,7 +87,8 @@ def run_proof_group(pattern: str) -> list[dict]:
                     "assumptions": sections.get("Assumptions", ""), "steps": sections.get("Derivation", ""),
                     "references": sections.get("References", ""), "claim": r.result.claim,
                     "symbolic": r.result.symbolic, "numeric": r.result.numeric, "status": r.result.status,
-                    "expected": r.expected, "kind": r.result.kind, "ok": r.ok})
+                    "expected": r.expected, "kind": r.result.kind, "ok": r.ok,
+                    "data": jsonable(r.result.data), **r.result.numbers()})
     return out
 
 
@@ -106,8 +107,22 @@ def proofs_markdown(proofs: list[dict], heading: str = "##") -> str:
                      + (f"**Assumptions.** {p['assumptions']}\n\n" if p["assumptions"] else "")
                      + (f"**Steps.** {p['steps']}\n\n" if p["steps"] else "")
                      + f"**Symbolic check.** {p['symbolic']}\n\n**Numeric check.** {p['numeric']}\n\n"
+                     + _numbers_line(p)
                      + f"**Status:** {p['status']} ({p['kind']}){mark}\n")
     return "\n".join(parts)
+
+
+_RULES = {"exact": "error <= tolerance", "upper bound": "value <= reference + tolerance",
+          "lower bound": "value >= reference - tolerance", "counterexample": "value > reference + tolerance"}
+
+
+def _numbers_line(p: dict) -> str:
+    """The proof's numbers (value, reference, error, tolerance) and the verdict of its kind's rule."""
+    if p.get("value") is None:
+        return ""
+    verdict = {True: "holds", False: "FAILS", None: "not applicable"}[p.get("numbers_agree")]
+    return (f"**Numbers.** value {fnum(p['value'], 10)}, reference {fnum(p['reference'], 10)}, error "
+            f"{fnum(p['error'], 3)}, tolerance {fnum(p['tolerance'], 3)}: {_RULES[p['kind']]} {verdict}\n\n")
 
 
 def derivation_markdown(d: dict) -> str:

@@ -7,13 +7,25 @@ from fractions import Fraction
 import numpy as np
 
 from ..common import derivation_markdown, fnum, notation_rows, proofs_markdown, run_proof_group, table
+from ..prose import yes_no
 
 TITLE = "EMA and bias correction"
-WEIGHT_BETA, WEIGHT_T = "0.9", 5
-G1_BETAS, G1_STEPS = ("0.9", "0.99", "0.999"), (1, 2, 5, 10, 20, 50, 100, 1000)
-BETAS = ("0.5", "0.9", "0.95", "0.99", "0.995", "0.999", "0.9999")
-DELTAS = ("0.1", "0.01", "0.001")
-CURVE_BETAS, CURVE_T = ("0.9", "0.99", "0.999"), 5000
+# The reviewed table of inputs: every number this report is computed for.
+INPUTS = {
+    "weight_beta": "0.9", "weight_t": 5,  # the exact weight table
+    "g1_betas": ("0.9", "0.99", "0.999"), "g1_steps": (1, 2, 5, 10, 20, 50, 100, 1000),
+    "betas": ("0.5", "0.9", "0.95", "0.99", "0.995", "0.999", "0.9999"),
+    "deltas": ("0.1", "0.01", "0.001"),
+    "curve_betas": ("0.9", "0.99", "0.999"), "curve_t": 5000,
+    "window_span": 60,  # kernel impulse responses run 60/(1-beta) steps (tail below exp(-60))
+    "claim_t": 20,  # "bias correction is negligible after about 20 steps"
+    "claim_betas": ("0.9", "0.999"),  # Adam's b1 and b2 in PyTorch's defaults
+    "crossing_slack": 1e-15,  # float64 slack of the kernel crossing check
+}
+WEIGHT_BETA, WEIGHT_T = INPUTS["weight_beta"], INPUTS["weight_t"]
+G1_BETAS, G1_STEPS = INPUTS["g1_betas"], INPUTS["g1_steps"]
+BETAS, DELTAS = INPUTS["betas"], INPUTS["deltas"]
+CURVE_BETAS, CURVE_T = INPUTS["curve_betas"], INPUTS["curve_t"]
 
 
 def _impulse(alg, b: float, i: int, T: int) -> np.ndarray:
@@ -68,7 +80,8 @@ def compute(seed: int) -> dict:
             exact_ok = (bf**nw <= df < bf ** (nw - 1)
                         and 1 / (1 - bf**nf) <= 1 + df and (nf == 1 or 1 + df < 1 / (1 - bf ** (nf - 1))))
             m = run(adam.with_values(b1=float(bf)), np.ones((nw, 1)), record_states=True).states["m"][:, 0]
-            kernel_ok = bool(m[nw] >= 1 - float(df) - 1e-15 and m[nw - 1] < 1 - float(df) + 1e-15)
+            slack = INPUTS["crossing_slack"]
+            kernel_ok = bool(m[nw] >= 1 - float(df) - slack and m[nw - 1] < 1 - float(df) + slack)
             negligible.append({"beta": bs, "delta": ds, "weight_steps": nw, "factor_steps": nf,
                                "exact_check": bool(exact_ok), "kernel_crossing": kernel_ok,
                                "kernel_m_at_n": float(m[nw]), "kernel_m_before": float(m[nw - 1])})
@@ -78,7 +91,7 @@ def compute(seed: int) -> dict:
     bsym = [s for s in form.window.free_symbols][0]
     for bs in BETAS:
         bf = float(bs)
-        T = int(round(60 / (1 - bf)))  # beta^T = exp(-60): the cut-off tail is below 1e-25
+        T = int(round(INPUTS["window_span"] / (1 - bf)))  # beta^T ~ exp(-60): the cut-off tail is below 1e-25
         resp = _impulse(adam, bf, 1, T)[1:]  # the weight of an input of age 0, 1, ..., T - 1
         ages = np.arange(T)
         windows.append({"beta": bs, "window": float(form.window.subs(bsym, Fraction(bs))),
@@ -95,10 +108,23 @@ def compute(seed: int) -> dict:
         curves.append({"beta": bs, "t": ts.tolist(), "closed": closed, "kernel": [float(m[t]) for t in ts],
                        "max_error": float(max(abs(m[t] - c) for t, c in zip(ts, closed)))})
 
+    # the circulating claim "negligible after about 20 steps", read at each tolerance for b1 and b2
+    claim = []
+    for bs in INPUTS["claim_betas"]:
+        bf, t = Fraction(bs), INPUTS["claim_t"]
+        factor = 1 / (1 - bf**t)
+        for ds in DELTAS:
+            claim.append({"beta": bs, "delta": ds, "t": t, "factor_at_t": float(factor),
+                          "weight_at_t": float(1 - bf**t), "holds": bool(factor <= 1 + Fraction(ds)),
+                          "weight_steps": steps_until(bs, ds, "weight"), "factor_steps": steps_until(bs, ds, "factor")})
+
     return {"notation": notation_rows(adam) + [["W_t", "W_t", "weight sum 1 - b^t of an EMA started at 0", ""],
                                                ["delta", r"\delta", "tolerance on the weight sum or factor", ""]],
             "derivation": derive("ema", "adam", "paper").as_dict(), "weights": weights, "g1": g1,
-            "negligible": negligible, "windows": windows, "curves": curves,
+            "negligible": negligible, "windows": windows, "curves": curves, "claim": claim,
+            "windows_worst_difference": max(abs(r["kernel_mean_age"] - r["mean_age"]) / max(r["mean_age"], 1)
+                                            for r in windows),
+            "inputs": {"window_span": INPUTS["window_span"], "claim_t": INPUTS["claim_t"]},
             "proofs": run_proof_group("ema/*")}
 
 
@@ -121,7 +147,7 @@ def render(d: dict) -> tuple[str, dict]:
     all_kernel = all(r["kernel_crossing"] for r in d["negligible"])
     win_rows = [[r["beta"], fnum(r["window"], 6), fnum(r["mean_age"], 6), fnum(r["kernel_mean_age"], 10),
                  fnum(r["half_life"], 6)] for r in d["windows"]]
-    worst_age = max(abs(r["kernel_mean_age"] - r["mean_age"]) / max(r["mean_age"], 1) for r in d["windows"])
+    worst_age = d["windows_worst_difference"]
 
     def draw(fig):
         ax = fig.add_subplot(1, 1, 1)
@@ -176,21 +202,46 @@ Kernel check: Adam's $m_t$ under $g = 1$ crosses $1-\\delta$ exactly at the firs
 {'every entry' if all_kernel else 'NOT every entry'}.
 
 {table(['beta'] + [f'delta = {x}' for x in DELTAS], neg_rows)}
-So "bias correction only matters for the first few steps" holds for $\\beta_1 = 0.9$ (22 steps to
-10%) and fails for $\\beta_2 = 0.999$, which needs {neg[('0.999', '0.01')]['weight_steps']:,} steps
-to come within 1%.
+{_claim_markdown(d)}
 
 ## Window, mean age and half-life
 
-Derived from the spec's weights: effective window $\\sum w = 1/(1-\\beta)$ (normalised), mean age
-$\\beta/(1-\\beta)$ and half-life $\\ln(1/2)/\\ln\\beta$. The kernel column is the mean age of the
-kernel's impulse response over $60/(1-\\beta)$ steps (largest relative difference {worst_age:.1e}).
+Derived from the spec's weights $(1-\\beta)\\beta^k$ of an input of age $k$ (they sum to 1): the effective
+window $1/(1-\\beta)$ is their sum relative to the newest weight, $\\sum_k \\beta^k$; the mean age is
+$\\beta/(1-\\beta)$ and the half-life $\\ln(1/2)/\\ln\\beta$. The kernel column is the mean age of the
+kernel's impulse response over ${d['inputs']['window_span']}/(1-\\beta)$ steps (largest relative difference {worst_age:.1e}).
 
 {table(['beta', 'window', 'mean age', 'kernel mean age', 'half-life'], win_rows)}
 ## Claims in the proof suite
 
 {proofs_markdown(d['proofs'], '###')}"""
     return md, figs
+
+
+def _claim_markdown(d: dict) -> str:
+    """ "Bias correction is negligible after about 20 steps", read at every tolerance for b1 and b2
+    (factor = 1/(1 - beta^t) within delta of 1 at the claim's t), with both counts named."""
+    rows, t = [], d["inputs"]["claim_t"]
+    for c in d["claim"]:
+        rows.append([c["beta"], c["delta"], fnum(c["factor_at_t"], 6), yes_no(c["holds"]), f"{c['weight_steps']:,}",
+                     f"{c['factor_steps']:,}"])
+    by = {}
+    for c in d["claim"]:
+        by.setdefault(c["beta"], []).append(c)
+    parts = []
+    for beta, cs in by.items():
+        ok = [c["delta"] for c in cs if c["holds"]]
+        holds = f"holds for $\\delta$ = {', '.join(ok)}" if ok else "holds for none of these $\\delta$"
+        loose = max(cs, key=lambda c: float(c["delta"]))
+        parts.append(f"for $\\beta = {beta}$ the factor at $t = {t}$ is {fnum(cs[0]['factor_at_t'], 4)}: the claim "
+                     f"{holds}, and even at $\\delta = {loose['delta']}$ the factor needs $t = {loose['factor_steps']:,}$")
+    return (f"""The circulating claim "bias correction is negligible after about {t} steps", read as the
+correction factor $1/(1-\\beta^{{{t}}})$ within $\\delta$ of 1, at each tolerance; two counts answer "from when",
+and they differ: the weight sum $1-\\beta^t \\ge 1-\\delta$ (the first number of the table above) and the
+correction factor $1/(1-\\beta^t) \\le 1+\\delta$ (the second):
+
+{table(['beta', 'delta', f'factor at t = {t}', 'claim holds', 'weight sum within delta from t', 'factor within delta from t'], rows)}
+So """ + "; ".join(parts) + ".")  # noqa: E501
 
 
 def _frac_tex(text: str) -> str:

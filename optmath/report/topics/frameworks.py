@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import fnum, table
+from ..common import fnum, table, tex_num
+from ..prose import compare
 
 TITLE = "Framework conventions: PyTorch vs Keras vs optax vs paper"
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "rmsprop_centered", "rmsprop_momentum",
@@ -18,6 +19,12 @@ GOLDEN_G = (1e-6, 1e-3, 1.0, -2.0)
 GOLDEN = {"pytorch": (-9.668936e-04, -9.765527e-04, -9.765625e-04, 9.765625e-04),
           "optax": (-9.668936e-04, -9.765527e-04, -9.765625e-04, 9.765625e-04),
           "keras": (-2.346221e-04, -9.734841e-04, -9.765594e-04, 9.765610e-04)}
+GOLDEN_LR_LOG2 = -10  # lr = 2^-10, exact in float32
+GOLDEN_DIGITS = 7  # the reference values are given to 7 significant digits
+EQUIV_STEPS = 2  # symbolic steps of each equivalence
+# The reviewed table of inputs (OPTIMIZERS, PROFILE_ORDER and GOLDEN above are inputs too).
+INPUTS = {"golden_g": GOLDEN_G, "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits": GOLDEN_DIGITS,
+          "golden": GOLDEN, "equiv_steps": EQUIV_STEPS}
 
 
 def compute(seed: int) -> dict:
@@ -37,20 +44,44 @@ def compute(seed: int) -> dict:
                              "defaults": {h.name: alg.values[h.name] for h in alg.hypers},
                              "source": spec.profiles[p].note})
             if p != base:
-                r = equivalence(f"{name}:{base}", f"{name}:{p}", steps=2, seed=seed)
+                r = equivalence(f"{name}:{base}", f"{name}:{p}", steps=EQUIV_STEPS, seed=seed)
                 verdicts.append({"optimizer": name, **jsonable(r.as_dict())})  # with a, b as NAME:PROFILE
     golden = []
     g = np.array([GOLDEN_G])
     for p, ref in GOLDEN.items():
-        alg = get_spec("adam").resolve(p, lr=2.0**-10)
+        alg = get_spec("adam").resolve(p, lr=2.0**GOLDEN_LR_LOG2)
         x1 = run(alg, g).xs[1]
         rel = float(np.max(np.abs(x1 - np.array(ref)) / np.abs(np.array(ref))))
         golden.append({"profile": p, "kernel": x1.tolist(), "reference": list(ref), "max_relative_difference": rel})
+    # Keras's small step at the smallest gradient, taken apart: the eps-hat form and the larger
+    # default eps, each alone and together (step 1 / lr, kernel runs)
+    lr = 2.0**GOLDEN_LR_LOG2
+    eps = {p: get_spec("adam").resolve(p).values["eps"] for p in ("pytorch", "keras")}
+    g0 = np.array([[GOLDEN_G[0]]])
+
+    def step1(profile, e):
+        return float(abs(run(get_spec("adam").resolve(profile, lr=lr, eps=e), g0).xs[1, 0]) / lr)
+
+    keras_parts = {"g": GOLDEN_G[0], "eps_pytorch": eps["pytorch"], "eps_keras": eps["keras"],
+                   "pytorch": step1("pytorch", eps["pytorch"]), "keras": step1("keras", eps["keras"]),
+                   "eps_hat_alone": step1("keras", eps["pytorch"]), "larger_eps_alone": step1("pytorch", eps["keras"])}
     return {"notation": [["lr", r"\eta", "learning rate", ""], ["eps", r"\epsilon", "numerical stabiliser", ""],
                          ["b1, b2", r"\beta_1, \beta_2", "decays of the first and second moment", ""],
                          ["mu", r"\mu", "momentum coefficient", ""], ["wd", r"\lambda", "weight decay", ""],
                          ["A, B", "A, B", "the two profiles compared (B's hyperparameters carry a suffix _B)", ""]],
-            "verdicts": verdicts, "switches": switches, "golden": golden}
+            "verdicts": verdicts, "switches": switches, "golden": golden, "keras_parts": keras_parts,
+            "settings": {"equiv_steps": EQUIV_STEPS, "check_steps": _check_steps(), "golden_g": list(GOLDEN_G),
+                         "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits": GOLDEN_DIGITS,
+                         "golden_rounding": 0.5 * 10.0 ** (1 - GOLDEN_DIGITS)}}
+
+
+def _check_steps() -> int:
+    """The kernel steps :func:`optmath.equivalence.equivalence` checks each verdict over (its default)."""
+    import inspect
+
+    from ...equivalence import equivalence
+
+    return int(inspect.signature(equivalence).parameters["check_steps"].default)
 
 
 def _verdict_cell(v: dict) -> str:
@@ -65,6 +96,20 @@ def _verdict_cell(v: dict) -> str:
     if v.get("first_difference"):
         extra.append(f"first differs at step {v['first_difference']}")
     return f"**{kind}**" + (" (" + "; ".join(extra) + ")" if extra else "")
+
+
+def _keras_sentence(k: dict) -> str:
+    """Why Keras's first step is small at the smallest gradient, from the four kernel runs."""
+    ratio = k["eps_keras"] / k["eps_pytorch"]
+    both = k["keras"] < min(k["eps_hat_alone"], k["larger_eps_alone"])
+    return (f"At $g = {tex_num(k['g'])}$ PyTorch's first step is {fnum(k['pytorch'], 3)} of the learning rate and Keras's "
+            f"{fnum(k['keras'], 3)}. Two conventions differ there, and the kernel takes them apart: Keras's eps-hat form "
+            f"(eps added to $\\sqrt{{v}}$ before the correction by $\\sqrt{{1-\\beta_2^t}}$, so it weighs "
+            f"$1/\\sqrt{{1-\\beta_2^t}}$ times more) with PyTorch's eps ${tex_num(k['eps_pytorch'])}$ gives "
+            f"{fnum(k['eps_hat_alone'], 3)}; PyTorch's form with Keras's {fnum(ratio, 3)} times larger default eps "
+            f"${tex_num(k['eps_keras'])}$ gives {fnum(k['larger_eps_alone'], 3)}; both together give "
+            f"{fnum(k['keras'], 3)}, which {compare(k['keras'], min(k['eps_hat_alone'], k['larger_eps_alone']))} "
+            "either alone" + (": the small step is eps-hat together with the larger eps." if both else "."))
 
 
 def render(d: dict) -> tuple[str, dict]:
@@ -84,15 +129,16 @@ def render(d: dict) -> tuple[str, dict]:
     g_rows = [[x["profile"], ", ".join(f"{v:.6e}" for v in x["kernel"]), ", ".join(f"{v:.6e}" for v in x["reference"]),
                f"{x['max_relative_difference']:.1e}"] for x in d["golden"]]
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    st = d["settings"]
     md = f"""## Equivalence verdicts
 
 Each profile is compared with PyTorch's (the paper's where PyTorch has none) by
-`optmath equiv NAME:A NAME:B --steps 2`: the iterates of both are written as SymPy expressions of
+`optmath equiv NAME:A NAME:B --steps {st['equiv_steps']}`: the iterates of both are written as SymPy expressions of
 symbolic gradients and hyperparameters and their difference is simplified. The verdict is one of
 **identical**; **shift** (the same iterates, indexed differently); **reparameterisation** (a
 map between the hyperparameters makes them identical); **conditional** (identical exactly when the
 listed conditions hold); or **different**, with a witness. Every verdict is then checked with the
-Numba kernels over 400 steps (the evidence below). The verdicts are for a constant learning
+Numba kernels over {st['check_steps']:,} steps (the evidence below). The verdicts are for a constant learning
 rate; some change under a schedule (`optmath equiv ... --varying-lr`: PyTorch's and Keras's
 momentum, for one, agree only for a constant one). Verdicts: {summary}.
 
@@ -104,15 +150,13 @@ Switch settings and default hyperparameters of each profile, from the one spec o
 {table(['optimizer', 'profile', 'switches', 'defaults'], sw_rows)}
 ## Adam's first step against the frameworks
 
-Kernel with each profile, float64, $\\theta_0 = 0$, $g = [10^{{-6}}, 10^{{-3}}, 1, -2]$,
-$\\eta = 2^{{-10}}$, default betas and eps, against the values measured with torch, optax and Keras
-(REFERENCES.md section 2, given to 7 significant digits, so differences up to about 5e-7 are
+Kernel with each profile, float64, $\\theta_0 = 0$, $g = [{', '.join(tex_num(x) for x in st['golden_g'])}]$,
+$\\eta = 2^{{{st['golden_lr_log2']}}}$, default betas and eps, against the values measured with torch, optax and Keras
+(REFERENCES.md section 2, given to {st['golden_digits']} significant digits, so differences up to about {fnum(st['golden_rounding'])} are
 the rounding of the reference values):
 
 {table(['profile', 'kernel step 1', 'framework step 1', 'largest relative difference'], g_rows)}
-The Keras difference at $g = 10^{{-6}}$ is the eps-hat convention: with $\\hat\\epsilon = 10^{{-7}}$
-outside $\\sqrt{{v}}$ instead of inside the corrected one, a gradient of $10^{{-6}}$ moves about a
-quarter of the learning rate instead of almost all of it.
+{_keras_sentence(d['keras_parts'])}
 
 ## Evidence
 
