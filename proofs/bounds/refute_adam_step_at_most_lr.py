@@ -31,6 +31,7 @@ from optmath.proof import ProofResult, verdict
 from optmath.symbolic.limits import B1, B2, TT, adam_spike_step
 
 EXPECTED = "refuted"
+DIGITS = 40  # b1, b2 as 40-digit floats: sqrt of a 3,000-digit rational would be factored
 
 
 def first_step_above_lr(b1: Fraction, b2: Fraction, t_max: int) -> tuple[int | None, bool]:
@@ -50,9 +51,10 @@ def first_step_above_lr(b1: Fraction, b2: Fraction, t_max: int) -> tuple[int | N
 def prove_refute_adam_step_at_most_lr(t: int = 1000) -> ProofResult:
     b1, b2 = Fraction(9, 10), Fraction(999, 1000)
     first, stays = first_step_above_lr(b1, b2, t)
-    r = adam_spike_step().subs({B1: sp.Float("0.9", 40), B2: sp.Float("0.999", 40), TT: t})
-    value = sp.N(r, 30)  # 40-digit inputs: sqrt of a 3,000-digit rational would be factored
-    before = float(sp.N(adam_spike_step().subs({B1: sp.Float("0.9", 40), B2: sp.Float("0.999", 40), TT: first - 1}), 30))
+    r = adam_spike_step().subs({B1: sp.Float("0.9", DIGITS), B2: sp.Float("0.999", DIGITS), TT: t})
+    value = sp.N(r, 30)
+    before = float(sp.N(adam_spike_step().subs({B1: sp.Float("0.9", DIGITS), B2: sp.Float("0.999", DIGITS),
+                                                TT: first - 1}), 30))
     symbolic_counter = bool(value > 1) and first is not None and stays
     grads = np.zeros((t, 1))
     grads[-1, 0] = 1.0
@@ -67,7 +69,7 @@ def prove_refute_adam_step_at_most_lr(t: int = 1000) -> ProofResult:
         numeric=f"kernel, lr = 1e-3, eps = 1e-8, spike g_{t} = 1: step = {step:.9f} lr",
         status=verdict(symbolic_counter, numeric_counter, refutes=True), kind="counterexample",
         data={"t": t, "step_over_lr": float(value), "kernel_step_over_lr": step, "first_t_above_lr": first,
-              "step_before_first": before, "above_at_every_later_t": stays},
+              "step_before_first": before, "above_at_every_later_t": stays, "digits": DIGITS},
         value=step, reference=1.0, tolerance=0.0)
 
 

@@ -31,6 +31,7 @@ from optmath.symbolic.ema import limit_t_inf
 from optmath.symbolic.limits import B1, B2, TT, adam_worst_case_ratio
 
 EXPECTED = "refuted"
+UNDERFLOW = 1e-150  # entries of the attaining stream below this are set to 0
 
 
 def prove_refute_kingma_ba_first_case_bound(t: int = 1000) -> ProofResult:
@@ -49,7 +50,7 @@ def prove_refute_kingma_ba_first_case_bound(t: int = 1000) -> ProofResult:
     limit_ok = bool(b1**2 < b2) and float(sp.N(limit, 30)) > float(value)
     symbolic_counter = first_case and first is not None and stays and value > B
     g = np.array([(0.9 / 0.999) ** (t - i) for i in range(1, t + 1)])
-    g[g < 1e-150] = 0.0
+    g[g < UNDERFLOW] = 0.0
     tr = run(get_spec("adam").resolve("pytorch", eps=1e-300, lr=1.0), g.reshape(-1, 1))
     step = float(abs(tr.xs[-1, 0] - tr.xs[-2, 0]))
     err = abs(step - float(value)) / float(value)
@@ -65,7 +66,8 @@ def prove_refute_kingma_ba_first_case_bound(t: int = 1000) -> ProofResult:
         status=verdict(symbolic_counter and limit_ok, numeric_counter, refutes=True), kind="counterexample",
         references=("Kingma & Ba (2014), section 2.1",),
         data={"t": t, "bound": float(bound), "supremum": float(value), "first_t_above_bound": first,
-              "above_at_every_later_t": stays, "supremum_limit": float(sp.N(limit, 30)), "kernel_step": step},
+              "above_at_every_later_t": stays, "supremum_limit": float(sp.N(limit, 30)), "kernel_step": step,
+              "one_minus_b1_squared": float((1 - b1) ** 2), "one_minus_b2": float(1 - b2), "underflow": UNDERFLOW},
         value=step, reference=float(bound), tolerance=0.0)
 
 

@@ -54,7 +54,8 @@ def prove_refute_correction_negligible_after_20_steps(t: int = 20) -> ProofResul
         status=verdict(exact_counter, kernel_counter, refutes=True), kind="counterexample",
         data={"factor_at_t": float(factor), "first_t_factor_within_1pct": n, "first_t_weight_within_1pct": n_weight,
               "kernel_v_t": v_t, "b1_factor_at_t": float(b1_factor),
-              "b1_first_t_factor_within_1pct": b1_steps["1/100"], "b1_first_t_factor_within_10pct": b1_steps["1/10"]},
+              "b1_first_t_factor_within_1pct": b1_steps["1/100"], "b1_first_t_factor_within_10pct": b1_steps["1/10"],
+              "weight_target": float(1 - tol)},
         value=1 / v_t, reference=float(1 + tol), tolerance=0.0)
 
 

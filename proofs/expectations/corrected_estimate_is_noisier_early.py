@@ -55,7 +55,7 @@ def prove_corrected_estimate_is_noisier_early(N: int = 40_000) -> ProofResult:
                  f"(1-b)/(1+b) sigma^2: {ok}",
         numeric="kernel Monte Carlo (sigma = 1, b1 = 0.9): " + "; ".join(
             f"t = {t}: {a:.4f} vs {e:.4f} ({z:.2f} SE)" for t, (a, e, z) in out.items()),
-        status=verdict(ok, num_ok), data={"monte_carlo": {str(k): v for k, v in out.items()}})
+        status=verdict(ok, num_ok), data={"monte_carlo": {str(k): v for k, v in out.items()}, "coordinates": N})
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ from optmath.symbolic.expectations import MU, SIGMA, ratio_bias_first_step
 EXPECTED = "refuted"
 
 
+Z_MIN = 5  # standard errors
+
+
 def prove_refute_corrected_ratio_unbiased(N: int = 200_000) -> ProofResult:
     r = ratio_bias_first_step()
     at = {MU: 1, SIGMA: 1}
@@ -49,7 +52,7 @@ def prove_refute_corrected_ratio_unbiased(N: int = 200_000) -> ProofResult:
             mean, se = float(ratio.mean()), float(ratio.std(ddof=1) / np.sqrt(n))
             mc[t] = {"mean": mean, "se": se, "bias": mean - target, "z": (mean - target) / se, "n": n}
             if t <= 10:
-                numeric_counter &= abs(mean - target) > 5 * se
+                numeric_counter &= abs(mean - target) > Z_MIN * se
     return ProofResult(
         claim="mhat_t/sqrt(vhat_t) is unbiased for E[g]/sqrt(E[g^2]) after bias correction",
         symbolic=f"t = 1: E = {r['mean_of_direction']} vs {r['ratio_of_means']}; at mu = sigma = 1 "
@@ -58,7 +61,8 @@ def prove_refute_corrected_ratio_unbiased(N: int = 200_000) -> ProofResult:
             f"t = {t}: mean {v['mean']:.5f} +- {v['se']:.5f} (bias {v['bias']:+.5f}, {v['z']:.0f} SE)"
             for t, v in mc.items()),
         status=verdict(symbolic_counter, numeric_counter, refutes=True), kind="counterexample",
-        data={"difference_t1": float(diff1), "monte_carlo": {str(k): v for k, v in mc.items()}})
+        data={"z_min": Z_MIN, "coordinates": N, "difference_t1": float(diff1),
+              "mean_of_direction_t1": float(sp.N(r["mean_of_direction"].subs(at), 30)), "monte_carlo": {str(k): v for k, v in mc.items()}})
 
 
 if __name__ == "__main__":

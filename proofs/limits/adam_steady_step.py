@@ -38,7 +38,8 @@ def prove_adam_steady_step() -> ProofResult:
         numeric=f"kernel, G = +-0.01, eps = 1e-3, eps_root = 1e-4, 20,000 steps: max relative "
                 f"error {r['worst']:.1e} (step is {abs(r['kernel']['pytorch,G=0.01'][0]) / 1e-3:.4f} lr)",
         status=verdict(r["symbolic_ok"], r["worst"] < 1e-9), references=("Kingma & Ba (2014)",),
-        data={"steps": r["steps"], "max_relative_error": r["worst"]})
+        data={"steps": r["steps"], "max_relative_error": r["worst"], "b2": 0.99,
+              "eps_effect_at_10_eps": 1 - 10 / (10 + 1)})
 
 
 if __name__ == "__main__":

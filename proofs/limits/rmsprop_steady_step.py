@@ -33,7 +33,7 @@ def prove_rmsprop_steady_step() -> ProofResult:
         claim="RMSProp's steady step: -lr G/(|G| + eps) with eps outside, -lr G/sqrt(G^2 + eps) inside",
         symbolic=f"limiting steps {r['steps']}; equal to the claims: {r['symbolic_ok']}",
         numeric=f"kernel, G = +-0.01, eps = 1e-3: max relative error {r['worst']:.1e}",
-        status=verdict(r["symbolic_ok"], r["worst"] < 1e-9), data={"steps": r["steps"]})
+        status=verdict(r["symbolic_ok"], r["worst"] < 1e-9), data={"steps": r["steps"], "default_eps": {"pytorch": 1e-8, "keras": 1e-7}, "alpha": 0.9})
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def prove_nesterov_stability_region(mu: float = 0.9) -> ProofResult:
         claim="Nesterov: det = mu (1 - lr h); stable iff 0 < lr h < 2(1+mu)/(1+2mu)",
         symbolic=f"{info}",
         numeric=f"kernel, mu = {mu}: boundary {bound:.5f}; rate {inside:.5f} at 0.98x, {outside:.5f} at 1.02x",
-        status=verdict(ok, num_ok), data={"boundary": bound, "inside": inside, "outside": outside})
+        status=verdict(ok, num_ok), data={"boundary": bound, "inside": inside, "outside": outside,
+                                               "heavy_ball_boundary": 2 + 2 * mu})
 
 
 if __name__ == "__main__":
