@@ -747,3 +747,5 @@ def test_a_power_too_large_to_print_is_a_one_line_error():
     with pytest.raises(ClaimError) as exc:
         decide("(1+1/10**10000)**(10**4) > 1")
     assert "\n" not in str(exc.value) and "limit" in str(exc.value)
+    with pytest.raises(ClaimError, match=r"power \(a rational of about 10000 digits\)\*\*10000"):
+        decide("(1+1/10**10000)**(10**4) > 1")

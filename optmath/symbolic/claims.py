@@ -145,10 +145,13 @@ def _check_text(text: object, what: str) -> str:
 def _short(v) -> str:
     """``v`` for a one-line message: at most 40 characters (and never Python's refusal to
     write an integer of more than 4300 digits)."""
+    if isinstance(v, sp.Rational) and max(abs(int(v.p)).bit_length(), int(v.q).bit_length()) > 130:
+        bits = max(abs(int(v.p)).bit_length(), int(v.q).bit_length())
+        return f"(a rational of about {int(bits * 0.30103)} digits)"
     try:
         t = str(v)
     except ValueError:
-        return "a number of more than 4300 digits"
+        return "(a number of more than 4300 digits)"
     return t if len(t) < 40 else t[:40] + "..."
 
 
@@ -1107,7 +1110,7 @@ def _approximations(r, digits: int) -> set[Fraction]:
     v = sp.Rational(str(sp.N(r, digits + 5)))
     if v == 0:
         return set()
-    k = digits - 1 - math.floor(math.log10(abs(float(v)))) if abs(v) > 1e-300 else 0
+    k = digits - int((abs(int(v.p)).bit_length() - int(v.q).bit_length()) * 0.30103)
     scale = sp.Integer(10) ** k if k >= 0 else sp.Rational(1, 10 ** -k)
     lo = sp.floor(v * scale) / scale
     return {Fraction(int(w.p), int(w.q)) for w in (lo, lo + 1 / scale)}
