@@ -669,7 +669,7 @@ def test_decimal_exponents_are_bounded():
 
 # --- generated claims false only at exact roots or at the scale of a constant (items 1-3) --
 
-@examples(150)
+@examples(100)
 @given(nonzero, small, st.sampled_from(["!=", ">", "<"]), st.booleans())
 @example(Fraction(7), Fraction(3), "!=", False)
 def test_a_claim_false_at_a_random_rational_root_is_refuted(p, q, op, square):
@@ -692,7 +692,7 @@ def test_integer_squares_on_an_integer_domain_are_found(n, form):
     assert res.status == "refuted" and res.counterexample["t"] == str(n), str(res)
 
 
-@examples(100)
+@examples(60)
 @given(st.integers(3, 400), st.integers(1, 9), st.sampled_from(["x*{c} > 1", "{c}*x**2 > 1",
                                                                 "1/x < {c}"]))
 @example(300, 1, "x*{c} > 1")

@@ -32,8 +32,8 @@ Decision, in this order:
    scales of the claim's own constants ``p/q``: ``1/q``, ``1/p``, ``10**-k`` for their numbers
    of digits), small integers and simple rationals, every integer within 100 of an integer
    domain's endpoint, corners, and ``points`` seeded random rationals; then the exact rational
-   roots of the difference and of every recorded node's argument (a denominator, a log's
-   argument), solving for one name with the others fixed at the simplest points (a
+   roots of the difference (for ``!=`` and the inequalities; an equation holds there) and of
+   every recorded node's argument (a denominator, a log's argument), solving for one name with the others fixed at the simplest points (a
    factorization over the rationals for a polynomial or rational function, ``sympy.solve`` for
    other algebraic ones, at most :data:`ROOT_SECONDS`), with points beside each root for an
    inequality, among them the decimal approximations of irrational real roots to
@@ -1342,7 +1342,8 @@ def _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit) -
     # exact roots of the difference and of every guard's argument (where it is undefined)
     if free:
         args = [g.args[0] if g.is_Pow or g.func is sp.log else g for _, g, _ in guards]
-        exprs = [e for e in [d] + args if not e.has(sp.Sum)]
+        # (an equation holds at the roots of d: only the guards' roots can refute it there)
+        exprs = [e for e in ([] if kind is sp.Eq else [d]) + args if not e.has(sp.Sum)]
         bases = sorted(pts, key=_size)[:ROOT_BASES]
         seen = {tuple(pt[s] for s in free) for pt in pts}
         for pt in _root_points(exprs, free, domains, bases, kind, scales, time_limit,
