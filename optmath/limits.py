@@ -9,23 +9,46 @@ value and the limit.
 ========================  ==============================================================
 ``MAX_STEPS``             steps of one run, sweep, phase cell, search or record (10**9)
 ``MAX_CONFIGURATIONS``    configurations of one sweep grid (10**9)
+``MAX_WORK``              configuration-steps of one command: configurations (grid points, phase
+                          cells, search problems x methods) times steps (10**12, ten times the
+                          README's 10**6 x 10**5 benchmark sweep, about 25 minutes of it)
 ``MAX_CELLS``             cells of one phase diagram (400 x 400)
 ``MAX_EXAMPLES``          Hypothesis streams of ``optmath check`` (100,000)
+``MAX_BUDGET``            problems one ``optmath search`` may simulate (100,000)
+``MAX_PERIOD``            period ``n`` of a periodic problem that a certificate unrolls (100,000)
+``MAX_EXERCISES``         exercises of one sheet that ``optmath grade`` recomputes (100)
+``MAX_RECORD_BYTES``      size of a record, sheet or answers file read back (1,000,000 bytes)
+``MAX_JSON_DEPTH``        nesting depth of such a file (32; deeper JSON is refused, never recursed)
 ``MAX_SEED``              largest seed (2**32 - 1; seeds are >= 0)
 ``MEMORY_FRACTION``       share of the available memory one plan may take (1/2)
 ``TARGET_MEMORY``         memory a ``check`` target may allocate beyond its framework (4 GiB)
+``STEP_ARRAY_BYTES``      bytes per step of the arrays every sweep holds whatever its size: the
+                          learning-rate multipliers and the draws, 8 bytes a step each (16)
 ========================  ==============================================================
+
+Memory estimates count every array of the plan's size, the per-step ones included: a sweep of
+ten configurations over ``10**9`` steps needs 16 GB of per-step arrays although its summaries
+take 480 bytes.
 """
 from __future__ import annotations
 
+import json
+import math
 import os
 
-from .errors import LimitError
+from .errors import LimitError, OptmathValueError
 
 MAX_STEPS = 10**9
 MAX_CONFIGURATIONS = 10**9
 MAX_CELLS = 400 * 400
+MAX_WORK = 10**12
 MAX_EXAMPLES = 100_000
+MAX_BUDGET = 100_000
+MAX_PERIOD = 100_000
+MAX_EXERCISES = 100
+MAX_RECORD_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
+STEP_ARRAY_BYTES = 16
 MAX_SEED = 2**32 - 1
 MEMORY_FRACTION = 0.5
 TARGET_MEMORY = 4 << 30
@@ -83,3 +106,72 @@ def check_memory(nbytes: float, what: str) -> None:
     if nbytes > MEMORY_FRACTION * avail:
         raise LimitError(f"{what} would need {size(nbytes)}, more than {MEMORY_FRACTION:.0%} of the "
                          f"{size(avail)} of memory available")
+
+
+def check_work(factors, what: str) -> int:
+    """Refuse a plan whose total work, the product of ``factors`` (``(name, count)`` pairs such as
+    ``("configurations", N), ("steps", T)``), exceeds ``MAX_WORK`` configuration-steps; the
+    message names every factor, the product and the limit."""
+    work = math.prod(int(v) for _, v in factors)
+    if work > MAX_WORK:
+        shown = " x ".join(f"{int(v):,} {name}" for name, v in factors)
+        raise LimitError(f"{what}: {shown} = {work:,} configuration-steps exceeds the limit {MAX_WORK:,} "
+                         "(optmath.limits.MAX_WORK)")
+    return work
+
+
+def _depth(text: str) -> int:
+    """Largest nesting depth of brackets and braces outside strings (JSON's own grammar)."""
+    import re
+
+    depth = deepest = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(text: str, what: str, hook=None):
+    """``json.loads(text)`` for files people may edit: at most ``MAX_RECORD_BYTES`` characters
+    and ``MAX_JSON_DEPTH`` levels (checked before parsing, so a deep file is one LimitError and
+    never a RecursionError); ``hook`` is passed as ``object_pairs_hook``.  Syntax errors are
+    left to the caller (``json.JSONDecodeError``)."""
+    if len(text) > MAX_RECORD_BYTES:
+        raise LimitError(f"{what} is {len(text):,} characters long (limit {MAX_RECORD_BYTES:,}, optmath.limits)")
+    deepest = _depth(text)
+    if deepest > MAX_JSON_DEPTH:
+        raise LimitError(f"{what} nests {deepest} levels deep (limit {MAX_JSON_DEPTH}, optmath.limits)")
+    try:
+        return json.loads(text, object_pairs_hook=hook)
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise LimitError(f"{what} nests too deeply to read") from None
+
+
+def unique_keys(what: str):
+    """An ``object_pairs_hook`` for :func:`load_json` that refuses a key given twice in one object."""
+    def hook(pairs):
+        out = {}
+        for k, v in pairs:
+            if k in out:
+                raise OptmathValueError(f"{what} gives the key {k[:60]!r} twice")
+            out[k] = v
+        return out
+    return hook
+
+
+def read_json(path, what: str):
+    """The JSON file ``path`` (a record, a sheet) through :func:`load_json`: its size checked
+    before it is read, its depth before it is parsed, and a key given twice in one object
+    refused (``json`` would keep the last silently).  ``FileNotFoundError``, ``OSError``,
+    ``UnicodeDecodeError`` and ``json.JSONDecodeError`` are left to the caller."""
+    from pathlib import Path
+
+    p = Path(path)
+    nbytes = p.stat().st_size
+    if nbytes > MAX_RECORD_BYTES:
+        raise LimitError(f"{what} is {nbytes:,} bytes (limit {MAX_RECORD_BYTES:,}, optmath.limits)")
+    return load_json(p.read_text(encoding="utf-8"), what, hook=unique_keys(what))
