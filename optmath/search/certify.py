@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
-from ..errors import DomainError
+from .. import limits
+from ..errors import DomainError, LimitError
 from ..symbolic.checks import simplifies_to_zero
 
 S_STAR = sp.Symbol("s_star", real=True)
@@ -155,9 +156,17 @@ def periodic_certificate(C, n: int, D=1, b1=0, b2=sp.Rational(1, 10), eps=0) -> 
     from them; beyond, the closed form is evaluated at 50 digits with its closing residual.
     The drift printed is the per-period displacement divided by ``lr_t`` (negative = down).
     """
+    try:
+        whole = not isinstance(n, bool) and int(n) == n
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
+        raise DomainError(f"period n = {n!r} must be an integer")
     n = int(n)
     if n < 2:
         raise DomainError(f"period n = {n!r} must be at least 2")
+    if n > limits.MAX_PERIOD:  # the cycles are lists of n values: refused before they are built
+        raise LimitError(f"period n = {n:,} exceeds the limit {limits.MAX_PERIOD:,} (optmath.limits.MAX_PERIOD)")
     C, D, b1, b2, eps = (_exact(v) for v in (C, D, b1, b2, eps))
     if not (0 <= b1 < 1 and 0 < b2 < 1) or C <= 0 or D <= 0 or eps < 0:
         raise DomainError(f"need C, D > 0, eps >= 0, 0 <= b1 < 1 and 0 < b2 < 1; got C = {C}, D = {D}, "
