@@ -18,7 +18,7 @@ from .._version import __version__
 from ..errors import DomainError
 from ..problems import make_problem
 from .classify import CLASSES, classify_trajectory
-from .search import SearchError, check_methods, resolve_method
+from .search import DEFAULTS, SearchError, check_methods, resolve_method
 
 COLOURS = {"converges": "#4c9f70", "fails": "#e0a030", "diverges": "#c0392b", "inconclusive": "#bdbdbd"}
 
@@ -78,23 +78,27 @@ def _phase_row(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, pro
 
 
 def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None = None, *, b1=(0.0,), b2=(0.999,),
-          steps: int = 30000, lr: float = 0.5, schedule: str = "inv_sqrt", x0: float = 1.0, eps: float = 1e-8,
+          steps: int = 30000, lr: float = 0.5, schedule: str = "inv_sqrt", x0: float = 1.0, eps: float | None = None,
           seed: int = 0, profile: str | None = None, switches: dict | None = None, progress=None,
           scheduler: str | None = None, client=None) -> PhaseDiagram:
     """Classify ``optimizer`` on one problem over the grid ``b1 x b2`` (see the module docstring).
 
     ``scheduler`` (``"local"`` or ``tcp://HOST:PORT``) or ``client`` runs the rows of the grid as
     Dask tasks; the diagram is the same, bit for bit.  ``progress(done, total)`` counts cells.
+    ``eps=None`` is ``1e-8`` where the optimizer has an eps; an ``eps`` given must be one of its
+    hyperparameters (Lion has none).  Cells x steps are at most ``optmath.limits.MAX_WORK``.
     """
     try:
         prob = make_problem(family, **(params or {}))
     except DomainError as exc:
         raise SearchError(str(exc)) from None
     b1s, b2s = [float(v) for v in b1], [float(v) for v in b2]
-    check_methods([optimizer], profile, switches, need=("b1", "b2"))
+    check_methods([optimizer], profile, switches, need=("b1", "b2"), given=() if eps is None else ("eps",))
+    eps = DEFAULTS["eps"] if eps is None else eps
     limits.check_count("steps", steps, limits.MAX_STEPS)
     limits.check_seed(seed)
     limits.check_count(f"phase cells ({len(b1s)} x {len(b2s)})", len(b1s) * len(b2s), limits.MAX_CELLS)
+    limits.check_work((("cells", len(b1s) * len(b2s)), ("steps", steps)), "the phase diagram")
     from ..kernels.runner import trajectory_bytes
 
     limits.check_memory(2 * trajectory_bytes(steps), f"a phase cell of {steps:,} steps")  # a row per worker
@@ -136,6 +140,13 @@ def draw_classes(ax, classes, b1, b2) -> None:
     ax.grid(False)
 
 
+def phase_files(optimizer: str, family: str, out_dir, stem: str | None = None) -> tuple[Path, Path]:
+    """The two files :func:`write_phase` writes (``phase_OPTIMIZER_FAMILY.json`` and ``.png`` in
+    ``out_dir`` by default), so that a command can check them before any work."""
+    stem = stem or f"phase_{optimizer}_{family}"
+    return Path(out_dir) / f"{stem}.json", Path(out_dir) / f"{stem}.png"
+
+
 def write_phase(diagram: PhaseDiagram, out_dir, stem: str | None = None) -> tuple[Path, Path]:
     """Write ``STEM.json`` and ``STEM.png`` (deterministic bytes) into ``out_dir``."""
     import matplotlib
@@ -146,8 +157,7 @@ def write_phase(diagram: PhaseDiagram, out_dir, stem: str | None = None) -> tupl
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = stem or f"phase_{diagram.optimizer}_{diagram.family}"
-    jpath, ppath = out / f"{stem}.json", out / f"{stem}.png"
+    jpath, ppath = phase_files(diagram.optimizer, diagram.family, out, stem)
     jpath.write_text(json.dumps(diagram.as_dict(), indent=2, sort_keys=True) + "\n")
     with plt.style.context("default"), plt.rc_context({"svg.hashsalt": "optmath", "font.size": 9}):
         fig, ax = plt.subplots(figsize=(5.0, 4.0), dpi=100)

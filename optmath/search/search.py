@@ -36,6 +36,7 @@ from ..problems import gradient_scale, linear_gradients, make_problem
 from .classify import classify_trajectory
 
 REPLAY_STEPS = 200_000
+REFINEMENTS = 4  # neighbouring problems simulated around a counterexample
 REPLAY_DPS = 30
 CERT_ERROR = 1e-9  # largest float64 - exact difference a certificate accepts, relative to the interval
 FAMILIES = ("periodic", "stochastic")
@@ -43,16 +44,20 @@ N_GRID = (3, 5, 10, 20, 50, 100, 200, 500)
 MEAN_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)  # target mean gradients (C = n * mean + (n - 1) D)
 LR_GRID = (0.5, 2.0, 10.0)
 P_GRID = (0.01, 0.02, 0.05, 0.1, 0.2)  # stochastic family: probability of the rare gradient
+#: b1, b2 and eps where they are not given: applied to the methods that have them (a value given
+#: explicitly must be a hyperparameter of every method, see :func:`check_methods`)
+DEFAULTS = {"b1": 0.9, "b2": 0.999, "eps": 1e-8}
 
 
 class SearchError(OptmathValueError):
     """Bad search or replay input (one line)."""
 
 
-def check_methods(methods, profile: str | None, switches: dict | None, need=()) -> None:
+def check_methods(methods, profile: str | None, switches: dict | None, need=(), given=()) -> None:
     """Refuse what would otherwise be dropped silently: an explicit ``profile`` that a method
-    lacks, a switch that no method has, and a hyperparameter in ``need`` (the axes of a phase
-    diagram) that a method lacks.  One line naming the value."""
+    lacks, a switch that a method lacks (every switch applies to every method), a hyperparameter
+    in ``need`` (the axes of a phase diagram) and one in ``given`` (set explicitly: ``--b1``,
+    ``--eps``, ...) that a method lacks.  One line naming the value and what the method has."""
     specs = {m: get_spec(m) for m in methods}
     if profile is not None:
         for m, spec in specs.items():
@@ -62,9 +67,14 @@ def check_methods(methods, profile: str | None, switches: dict | None, need=()) 
         if not any(s.name == k for spec in specs.values() for s in spec.switches):
             known = sorted({s.name for spec in specs.values() for s in spec.switches})
             raise UnknownNameError(f"switch of {', '.join(methods)}", k, tuple(known))
+        for m, spec in specs.items():
+            names = sorted(s.name for s in spec.switches)
+            if k not in names:
+                raise SearchError(f"{m} has no switch {k} (its switches: {', '.join(names) or 'none'}); "
+                                  "a switch applies to every method")
     for m, spec in specs.items():
         names = {h.name for h in spec.hypers}
-        for h in need:
+        for h in (*need, *given):
             if h not in names:
                 raise SearchError(f"{m} has no hyperparameter {h} (its hyperparameters: {', '.join(sorted(names))})")
 
@@ -182,7 +192,7 @@ def _candidates(family: str, lrs):
     return out
 
 
-def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.999, eps: float = 1e-8,
+def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None, b2=None, eps: float | None = None,
            family: str = "periodic", lr: float | None = None, schedule: str = "inv_sqrt", steps: int = 200_000,
            budget: int = 200, seed: int = 0, x0: float = 1.0, profile: str | None = None,
            switches: dict | None = None, certify: bool = True, progress=None, scheduler: str | None = None,
@@ -191,7 +201,10 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
     ``converges`` converges, all with identical step sizes, start, stream, betas and eps.
 
     ``b2="reddi"`` sets ``b2 = 1/(1 + C^2)`` for each problem (Reddi et al.'s Theorem 1).
-    ``lr=None`` tries the scales ``LR_GRID``; ``budget`` bounds the problems simulated.
+    ``b1``, ``b2`` and ``eps`` left at ``None`` take :data:`DEFAULTS` in the methods that have
+    them; a value given must be a hyperparameter of every method (else a :class:`SearchError`).
+    ``lr=None`` tries the scales ``LR_GRID``; ``budget`` bounds the problems simulated (at most
+    ``optmath.limits.MAX_BUDGET``), and problems x methods x steps at most ``MAX_WORK``.
     ``progress(done, total)`` is called after each simulated problem.  ``scheduler``
     (``"local"`` or ``tcp://HOST:PORT``) or ``client`` simulates the candidates as Dask tasks, a
     few per worker thread ahead of the one awaited, and takes them in the local loop's order:
@@ -209,6 +222,11 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
     for name, v, lo in (("budget", budget, 1), ("steps", steps, 100)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise SearchError(f"{name} = {v!r} must be an integer >= {lo}")
+    limits.check_count("budget", budget, limits.MAX_BUDGET)
+    given = tuple(k for k, v in (("b1", b1), ("b2", b2), ("eps", eps)) if v is not None)
+    b1 = DEFAULTS["b1"] if b1 is None else b1
+    b2 = DEFAULTS["b2"] if b2 is None else b2
+    eps = DEFAULTS["eps"] if eps is None else eps
     if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise SearchError(f"lr = {lr!r} must be a positive number")
     if not (b2 == "reddi" or (isinstance(b2, (int, float)) and 0 < b2 < 1)):
@@ -217,13 +235,16 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float = 0.9, b2=0.99
         raise SearchError(f"b1 = {b1!r} must be in [0, 1)")
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
         raise SearchError(f"eps = {eps!r} must be a finite number >= 0")
-    check_methods(methods, profile, switches)
+    check_methods(methods, profile, switches, given=given)
     limits.check_count("steps", steps, limits.MAX_STEPS, low=100)
     limits.check_seed(seed)
     from ..kernels.runner import trajectory_bytes
 
     limits.check_memory(len(methods) * trajectory_bytes(steps), f"{len(methods)} runs of {steps:,} steps")
     cands = _candidates(family, LR_GRID if lr is None else (float(lr),))
+    # at most the budget's problems (or every candidate and the refinements), each run by every method
+    limits.check_work((("problems", min(budget, len(cands) + REFINEMENTS)), ("methods", len(methods)),
+                       ("steps", steps)), "the search")
     screen = family == "periodic" and get_spec(fails).kernel == "adam" and fails == "adam"
     # the candidates to simulate, in order and lazily (screening costs ~20 ms a candidate);
     # before[k]: screened candidates passed before the k-th simulated one; passed[0]: all passed
@@ -363,40 +384,135 @@ def write_record(record: dict, path) -> Path:
     return path
 
 
+#: the fields of a record: those replay needs, and those it recomputes (checked for type only)
+RECORD_NEEDS = ("family", "params", "lr", "schedule", "steps", "x0", "seed", "fails", "converges", "hyper",
+                "verdicts")
+RECORD_MAY = ("b2_rule", "profile", "switches", "profiles", "final_x", "replay", "certificate", "versions",
+              "certified")
+PARAMS = {"periodic": (("C", "n"), ("D",)), "stochastic": (("C", "p"), ("D",))}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check_record(rec) -> dict:
+    """Validate a counterexample record strictly (a record may be edited by hand): the allowed
+    keys only, every needed one present, each of its type and in its range.  Returns the
+    arguments of the replay; a :class:`SearchError` naming the key and the value otherwise."""
+    def bad(msg):
+        return SearchError(f"lacks or mangles a field: {msg}")
+
+    def number(where, v, ok=lambda x: True, rule="a finite number"):
+        if not _is_number(v) or not math.isfinite(v) or not ok(v):
+            raise bad(f"{where} = {v!r} must be {rule}")
+        return float(v)
+
+    if not isinstance(rec, dict):
+        raise bad(f"the record must be a JSON object, not {type(rec).__name__}")
+    for k in RECORD_NEEDS:
+        if k not in rec:
+            raise bad(f"{k!r} is missing")
+    extra = sorted(set(rec) - set(RECORD_NEEDS) - set(RECORD_MAY))
+    if extra:
+        raise bad(f"unknown key {extra[0][:60]!r}; a record has {', '.join(RECORD_NEEDS + RECORD_MAY)}")
+    fails, converges = rec["fails"], rec["converges"]
+    if not isinstance(fails, str):
+        raise bad(f"fails = {fails!r} must be an optimizer name")
+    if not isinstance(converges, list) or not converges or not all(isinstance(m, str) for m in converges):
+        raise bad(f"converges = {converges!r} must be a non-empty list of optimizer names")
+    methods = [fails, *converges]
+    if len(set(methods)) != len(methods):
+        raise bad(f"fails and converges repeat a method: {methods}")
+    family = rec["family"]
+    if family not in FAMILIES:
+        raise bad(f"family = {family!r} must be one of {', '.join(FAMILIES)}")
+    params = rec["params"]
+    need, may = PARAMS[family]
+    if not isinstance(params, dict) or any(k not in params for k in need) or set(params) - set(need) - set(may):
+        raise bad(f"params = {params!r} must give {' and '.join(need)} (and optionally {', '.join(may)}) "
+                  f"for the {family} family")
+    params = {k: number(f"params.{k}", v) for k, v in params.items()}
+    if "n" in params and not (params["n"] == int(params["n"]) and 2 <= params["n"] <= limits.MAX_PERIOD):
+        raise bad(f"params.n = {rec['params']['n']!r} must be an integer period in [2, {limits.MAX_PERIOD:,}] "
+                  "(optmath.limits.MAX_PERIOD)")
+    lr = number("lr", rec["lr"], lambda v: v > 0, "a positive number")
+    if rec["schedule"] not in ("inv_sqrt", "constant"):
+        raise bad(f"schedule = {rec['schedule']!r} must be inv_sqrt or constant")
+    steps = rec["steps"]
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise bad(f"steps = {steps!r} must be an integer")
+    try:
+        limits.check_count("steps", steps, limits.MAX_STEPS, low=100)
+        seed = limits.check_seed(rec["seed"])
+    except OptmathValueError as exc:
+        raise bad(str(exc)) from None
+    x0 = number("x0", rec["x0"])
+    hyper = rec["hyper"]
+    if not isinstance(hyper, dict) or set(hyper) != {"b1", "b2", "eps"}:
+        raise bad(f"hyper = {hyper!r} must give exactly b1, b2 and eps")
+    b1 = number("hyper.b1", hyper["b1"], lambda v: 0 <= v < 1, "in [0, 1)")
+    b2v = number("hyper.b2", hyper["b2"], lambda v: 0 < v < 1, "in (0, 1)")
+    eps = number("hyper.eps", hyper["eps"], lambda v: v >= 0, "a finite number >= 0")
+    rule = rec.get("b2_rule", "fixed")
+    if rule not in ("reddi", "fixed"):
+        raise bad(f"b2_rule = {rule!r} must be reddi or fixed")
+    profile, switches = rec.get("profile"), rec.get("switches") or {}
+    if profile is not None and not isinstance(profile, str):
+        raise bad(f"profile = {profile!r} must be a profile name or null")
+    if not isinstance(switches, dict) or not all(isinstance(v, str) for v in switches.values()):
+        raise bad(f"switches = {switches!r} must be an object of switch names and text values")
+    verdicts = rec["verdicts"]
+    if not isinstance(verdicts, dict) or set(verdicts) != set(methods):
+        raise bad(f"verdicts must have exactly the methods {', '.join(methods)}; got "
+                  f"{', '.join(map(str, verdicts)) if isinstance(verdicts, dict) else repr(verdicts)}")
+    from .classify import CLASSES
+
+    for m, v in verdicts.items():
+        if not isinstance(v, dict) or v.get("class") not in CLASSES:
+            raise bad(f"verdicts.{m} must be an object whose class is one of {', '.join(CLASSES)}")
+    for k, kind in (("profiles", dict), ("final_x", dict), ("replay", dict), ("versions", dict),
+                    ("certificate", (dict, type(None))), ("certified", bool)):
+        if k in rec and not isinstance(rec[k], kind):
+            raise bad(f"{k} = {str(rec[k])[:60]!r} has the wrong type")
+    check_methods(methods, profile, switches)
+    b2 = "reddi" if rule == "reddi" else b2v
+    return {"methods": methods, "args": (family, params, lr, rec["schedule"], steps, x0, seed, b1, b2, eps, profile,
+                                         switches)}
+
+
 def replay_record(path, certify: bool = True) -> tuple[bool, dict]:
-    """Re-run a record from scratch; ``(still_holds, fresh_record)``."""
+    """Re-run a record from scratch; ``(still_holds, fresh_record)``.  The record is validated
+    first (:func:`check_record`); every bad field is one :class:`SearchError` naming it."""
+    where = f"record {str(path)!r}"
     try:
-        rec = json.loads(Path(path).read_text())
+        rec = limits.read_json(path, where)
     except FileNotFoundError:
-        raise SearchError(f"record {str(path)!r} does not exist") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SearchError(f"record {str(path)!r} is not readable JSON: {exc}") from None
+        raise SearchError(f"{where} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SearchError(f"{where} is not readable JSON: {exc}") from None
+    except OptmathValueError as exc:
+        raise SearchError(str(exc)) from None
     try:
-        fails, converges = rec["fails"], list(rec["converges"])
-        family, params = rec["family"], {k: float(v) for k, v in rec["params"].items()}
-        hyper = rec["hyper"]
-        b2 = "reddi" if rec.get("b2_rule") == "reddi" else float(hyper["b2"])
-        args = (family, params, float(rec["lr"]), rec["schedule"], int(rec["steps"]), float(rec["x0"]),
-                int(rec["seed"]), float(hyper["b1"]), b2, float(hyper["eps"]), rec.get("profile"),
-                rec.get("switches") or {})
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SearchError(f"record {str(path)!r} lacks or mangles a field: {exc}") from None
-    if family not in FAMILIES or args[3] not in ("inv_sqrt", "constant"):
-        raise SearchError(f"record {str(path)!r} names an unknown family or schedule")
+        checked = check_record(rec)
+    except OptmathValueError as exc:
+        raise SearchError(f"{where} {exc}" if str(exc).startswith("lacks") else f"{where}: {exc}") from None
+    methods, args = checked["methods"], checked["args"]
+    fails, converges = methods[0], methods[1:]
+    family, steps, seed, b2 = args[0], args[4], args[6], args[8]
     from ..kernels.runner import trajectory_bytes
 
     try:
-        limits.check_count("the record's steps", args[4], limits.MAX_STEPS)
-        limits.check_seed(args[6], "the record's seed")
-        limits.check_memory((1 + len(converges)) * trajectory_bytes(args[4]), f"replaying {args[4]:,} steps")
+        limits.check_memory(len(methods) * trajectory_bytes(steps), f"replaying {steps:,} steps")
+        limits.check_work((("methods", len(methods)), ("steps", steps)), "the replay")
     except OptmathValueError as exc:
-        raise SearchError(f"record {str(path)!r}: {exc}") from None
+        raise SearchError(f"{where}: {exc}") from None
     try:
-        trial = _trial([fails, *converges], *args)
+        trial = _trial(methods, *args)
     except (DomainError, UnknownNameError) as exc:
-        raise SearchError(f"record {str(path)!r}: {exc}") from None
-    fresh = make_record(trial, fails, converges, family, args[3], args[4], args[5], args[6], args[7], b2, args[9],
+        raise SearchError(f"{where}: {exc}") from None
+    fresh = make_record(trial, fails, converges, family, args[3], steps, args[5], seed, args[7], b2, args[9],
                         args[10], args[11], certify=certify)
-    same = all(fresh["verdicts"][m]["class"] == rec["verdicts"][m]["class"] for m in [fails, *converges])
+    same = all(fresh["verdicts"][m]["class"] == rec["verdicts"][m]["class"] for m in methods)
     holds = same and trial.is_counterexample(fails, converges) and (fresh["certified"] or not certify)
     return holds, fresh
