@@ -61,9 +61,9 @@ def verify_kernel(steps: int = 1000, c: float = 0.37) -> dict:
 
 def search_reddi(steps: int = 30000, seed: int = 0) -> dict:
     """Sweep C on Reddi's Theorem-1 problem; same lr/sqrt(t), start, stream, eps for all."""
-    Cs = np.linspace(2.5, 10.0, 16)
+    Cs = np.linspace(2.5, 10.0, DEMO_C)
     out = {}
-    for name in ("adam", "amsgrad", "yogi"):
+    for name in DEMO_METHODS:
         spec = get_spec(name)
         algs, probs = [], []
         for C in Cs:
@@ -89,12 +89,31 @@ def certified_counterexample(steps: int = 30000, seed: int = 0) -> dict:
     return {"summary": str(r), "record": r.record}
 
 
+#: values of C swept per method by :func:`search_reddi`, and the methods it compares
+DEMO_C = 16
+DEMO_METHODS = ("adam", "amsgrad", "yogi")
+#: problems the certified search may simulate (its default budget)
+DEMO_BUDGET = 200
+
+
+def check_plan(steps: int) -> None:
+    """Refuse a demo of ``steps`` steps whose runs would not fit, before any of them starts: the
+    largest single allocation (a sweep's per-step arrays, or one trajectory per method of the
+    certified search) against the available memory, and the runs x steps against ``MAX_WORK``."""
+    from .kernels.runner import trajectory_bytes
+
+    need = max(limits.STEP_ARRAY_BYTES * steps, len(DEMO_METHODS) * trajectory_bytes(steps))
+    limits.check_memory(need, f"the demo's runs of {steps:,} steps")
+    limits.check_work((("runs", len(DEMO_METHODS) * (DEMO_C + DEMO_BUDGET)), ("steps", steps)), "the demo")
+
+
 def main(out_dir: str | None = "reports/demo", steps: int = 30000, seed: int = 0, echo=print,
          command: str | None = None) -> dict:
     """Run the demo; ``command`` is recorded in the provenance (default: the CLI call that
     reproduces this run)."""
     limits.check_count("steps", steps, limits.MAX_STEPS, low=100)
     limits.check_seed(seed)
+    check_plan(steps)
     echo(f"optmath {__version__}: derive, verify, search, report")
     d = derive_ema()
     echo(f"[derive] {d['claim']}\n         symbolic: {'proved' if d['symbolic'] else 'FAILED'}; "
