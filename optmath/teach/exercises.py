@@ -356,20 +356,148 @@ def _check_param(where: str, v) -> None:
         raise GradeError(f"{where} has an unexpected type {type(v).__name__}")
 
 
-def load_sheet(path) -> dict:
+def _rational(where: str, key: str, v) -> Fraction:
+    """A parameter as an exact rational (text like ``9/10`` or ``1e-8``, or a JSON number)."""
     try:
-        sheet = json.loads(Path(path).read_text())
-        items = sheet["exercises"]
-        for item in items:
-            if item["kind"] not in KINDS or not isinstance(item["id"], str) or not isinstance(item["params"], dict):
-                raise KeyError(item.get("kind"))
-            for k, v in item["params"].items():
-                _check_param(f"sheet {str(path)!r}, exercise {item['id']}: {k}", v)
-    except FileNotFoundError:
-        raise GradeError(f"sheet {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise GradeError(f"sheet {str(path)!r} is not an optmath exercise sheet ({type(exc).__name__}: {exc})") from None
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise ValueError
+        q = Fraction(v) if not isinstance(v, float) else Fraction(repr(v))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise GradeError(f"{where}: {key} = {v!r} is not a number") from None
+    return q
+
+
+def _in(where, p, key, lo=None, hi=None, lo_open=False, hi_open=False, integer=False) -> Fraction:
+    """``p[key]`` as a rational inside the given interval, or one GradeError naming the rule."""
+    q = _rational(where, key, p[key])
+    if integer and (q.denominator != 1 or isinstance(p[key], str)):
+        raise GradeError(f"{where}: {key} = {p[key]!r} must be an integer")
+    below = lo is not None and (q < lo or (lo_open and q == lo))
+    above = hi is not None and (q > hi or (hi_open and q == hi))
+    if below or above:
+        left = "" if lo is None else ("(" if lo_open else "[") + str(lo)
+        right = "" if hi is None else str(hi) + (")" if hi_open else "]")
+        rule = (f"in {left}, {right}" if lo is not None and hi is not None else
+                f"{'>' if lo_open else '>='} {lo}" if lo is not None else f"{'<' if hi_open else '<='} {hi}")
+        raise GradeError(f"{where}: {key} = {p[key]!r} must be {rule}")
+    return q
+
+
+def _domain_noise_floor(where, p):
+    lr, h = _in(where, p, "lr", 0, lo_open=True), _in(where, p, "h", 0, lo_open=True)
+    _in(where, p, "s2", 0, lo_open=True)
+    if lr * h >= 2:
+        raise GradeError(f"{where}: lr*h = {lr * h} must be below 2 (the stationary E[x^2] exists only for "
+                         "0 < lr h < 2, where |1 - lr h| < 1)")
+
+
+def _domain_rmsprop(where, p):
+    _in(where, p, "lr", 0, lo_open=True)
+    _in(where, p, "eps", 0)
+    if _rational(where, "G", p["G"]) == 0:
+        raise GradeError(f"{where}: G = {p['G']!r} must not be 0 (the limiting step of a zero gradient is 0/0 "
+                         "without eps)")
+
+
+def _domain_tune_lr(where, p):
+    _in(where, p, "h", 0, lo_open=True)
+    _in(where, p, "T", 1, PARAM_INT, integer=True)
+    if not isinstance(p["lrs"], list) or not p["lrs"]:
+        raise GradeError(f"{where}: lrs = {p['lrs']!r} must be a non-empty list of learning rates")
+    for i, v in enumerate(p["lrs"]):
+        _in(where, {f"lrs[{i}]": v}, f"lrs[{i}]", 0, lo_open=True)
+
+
+def _domain_ema_state(where, p):
+    _in(where, p, "b1", 0, 1, hi_open=True)
+    if not isinstance(p["g"], list) or not p["g"]:
+        raise GradeError(f"{where}: g = {p['g']!r} must be a non-empty list of gradients")
+    for i, v in enumerate(p["g"]):
+        _in(where, {f"g[{i}]": v}, f"g[{i}]", integer=True)
+
+
+def _domain_which(where, p):
+    for k in ("A", "B"):
+        if p[k] not in SNIPPETS:
+            raise UnknownNameError(f"snippet ({where}: {k})", p[k], SNIPPETS)
+    if sorted((p["A"] == "correct", p["B"] == "correct")) != [False, True]:
+        raise GradeError(f"{where}: exactly one of A = {p['A']!r} and B = {p['B']!r} must be 'correct'")
+
+
+#: the parameters of every kind and the domain their answer is defined on (an edited sheet with
+#: ``h = 0`` or ``lr h = 2`` is refused before grading, with the rule it breaks)
+DOMAINS: dict[str, tuple[tuple, Callable]] = {
+    "ema_state": (("b1", "g"), _domain_ema_state),
+    "corrected_weight": (("b", "t"), lambda w, p: (_in(w, p, "b", 0, 1, hi_open=True),
+                                                  _in(w, p, "t", 1, PARAM_INT, integer=True))),
+    "steps_until": (("b", "delta"), lambda w, p: (_in(w, p, "b", 0, 1, True, True),
+                                                  _in(w, p, "delta", 0, 1, True, True))),
+    "bias_free": ((), lambda w, p: None),
+    "heavy_ball_lr": (("h", "mu"), lambda w, p: (_in(w, p, "h", 0, lo_open=True), _in(w, p, "mu", 0, 1, hi_open=True))),
+    "noise_floor": (("lr", "h", "s2"), _domain_noise_floor),
+    "rmsprop_limit": (("lr", "eps", "G"), _domain_rmsprop),
+    "tune_lr": (("h", "T", "lrs"), _domain_tune_lr),
+    "which_correct": (("A", "B"), _domain_which),
+    "construct_failure": ((), lambda w, p: None),
+    "implement_adam": ((), lambda w, p: None),
+}
+SHEET_KEYS = ("optmath", "seed", "topic", "exercises")
+ITEM_KEYS = ("id", "kind", "params")
+
+
+def check_sheet(sheet, where: str) -> dict:
+    """Validate a sheet strictly (it may be edited by hand): its keys, at most ``MAX_EXERCISES``
+    exercises with distinct ids, every exercise's parameters of its kind, within the size limits
+    and inside the domain its answer is defined on.  One GradeError naming the key and value."""
+    from .. import limits
+
+    if not isinstance(sheet, dict) or not isinstance(sheet.get("exercises"), list):
+        raise GradeError(f"{where} is not an optmath exercise sheet (no list of exercises)")
+    extra = sorted(set(sheet) - set(SHEET_KEYS))
+    if extra:
+        raise GradeError(f"{where}: unknown key {extra[0][:60]!r}; a sheet has {', '.join(SHEET_KEYS)}")
+    items = sheet["exercises"]
+    if len(items) > limits.MAX_EXERCISES:
+        raise GradeError(f"{where} has {len(items)} exercises (limit {limits.MAX_EXERCISES}, optmath.limits)")
+    seen = set()
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or set(item) != set(ITEM_KEYS):
+            raise GradeError(f"{where}: exercise {n} must have exactly the keys {', '.join(ITEM_KEYS)}")
+        ident, kind, params = item["id"], item["kind"], item["params"]
+        if not isinstance(ident, str) or not ident.strip() or len(ident) > PARAM_TEXT:
+            raise GradeError(f"{where}: exercise {n} has a bad id {str(ident)[:60]!r}")
+        if ident in seen:
+            raise GradeError(f"{where}: exercise id {ident!r} appears twice")
+        seen.add(ident)
+        if kind not in KINDS:
+            raise UnknownNameError(f"exercise kind ({where}, exercise {ident})", kind, KINDS)
+        if not isinstance(params, dict):
+            raise GradeError(f"{where}: exercise {ident} has params {str(params)[:60]!r}, not an object")
+        at = f"{where}, exercise {ident}"
+        for k, v in params.items():
+            _check_param(f"{at}: {k}", v)
+        names, domain = DOMAINS[kind]
+        if set(params) != set(names):
+            raise GradeError(f"{at} ({kind}) needs the parameters {', '.join(names) or 'none'}; "
+                             f"got {', '.join(sorted(params)) or 'none'}")
+        domain(at, params)
     return sheet
+
+
+def load_sheet(path) -> dict:
+    from .. import limits
+    from ..errors import OptmathValueError
+
+    where = f"sheet {str(path)!r}"
+    try:
+        sheet = limits.read_json(path, where)
+    except FileNotFoundError:
+        raise GradeError(f"{where} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GradeError(f"{where} is not an optmath exercise sheet ({type(exc).__name__}: {exc})") from None
+    except OptmathValueError as exc:
+        raise GradeError(str(exc)) from None
+    return check_sheet(sheet, where)
 
 
 def load_answers(path) -> dict:
@@ -388,10 +516,16 @@ def load_answers(path) -> dict:
     except UnicodeDecodeError:
         raise GradeError(f"answers file {str(path)!r} is not UTF-8 text") from None
     if text.lstrip()[:1] in ("{", "["):
+        from .. import limits
+        from ..errors import OptmathValueError
+
         try:
-            data = json.loads(text)
+            data = limits.load_json(text, f"answers file {str(path)!r}",
+                                    hook=limits.unique_keys(f"answers file {str(path)!r}"))
         except (json.JSONDecodeError, RecursionError) as exc:
             raise GradeError(f"answers file {str(path)!r} is not valid JSON: {exc}") from None
+        except OptmathValueError as exc:
+            raise GradeError(str(exc)) from None
         if not isinstance(data, dict):
             raise GradeError(f"answers file {str(path)!r} must hold an object of id: answer")
     else:
@@ -402,6 +536,8 @@ def load_answers(path) -> dict:
             key, colon, value = line.partition(":")
             if not colon:
                 raise GradeError(f"answers file {str(path)!r}, line {n}: expected 'ID: answer'")
+            if key.strip() in data:
+                raise GradeError(f"answers file {str(path)!r}, line {n}: {key.strip()[:60]!r} is answered twice")
             data[key.strip()] = value.strip()
     out = {}
     for k, v in data.items():
