@@ -173,9 +173,12 @@ def equivalence(a, b, *, steps: int = 3, varying_lr: bool = False, keep=(), a_sw
                 seed: int = 0) -> Equivalence:
     """Compare two formulations (``"momentum:pytorch"``, ``"nesterov:paper"``, Algorithms).
 
-    A hyperparameter that is 0 in both configurations (PyTorch's ``weight_decay``,
+    A hyperparameter of :data:`NEUTRAL` (``eps``, ``eps_root``, ``wd``, ``damp``, ``acc0``,
+    ``lr_decay``, ``s0``) that is 0 in both configurations (PyTorch's ``weight_decay``,
     ``dampening``) is switched off, as it is in the code being compared, unless it is named
-    in ``keep`` (``keep=("damp",)`` asks about dampening).  ``varying_lr`` gives every step its
+    in ``keep`` (``keep=("damp",)`` asks about dampening; one that is nonzero on a side is kept
+    anyway).  Any other hyperparameter (``lr``, ``b1``, ...) is always kept symbolic: naming it
+    in ``keep`` would change nothing and is a :class:`DomainError`.  ``varying_lr`` gives every step its
     own learning rate ``lr_1, lr_2, ...``.
 
     >>> r = equivalence("adamw:pytorch", "adamw:paper", steps=2)
@@ -188,9 +191,17 @@ def equivalence(a, b, *, steps: int = 3, varying_lr: bool = False, keep=(), a_sw
     B, bn = _resolve(b, b_switches, b_values)
     if "d" in A.free_names() | B.free_names():
         raise DomainError("vector-level optimizers (AdamP) are not compared coordinate-wise")
+    if isinstance(keep, str) or not all(isinstance(n, str) for n in keep):
+        raise OptmathTypeError(f"keep = {keep!r} must be a list of hyperparameter names")
+    # only a NEUTRAL hyperparameter is ever switched off (where it is 0 on both sides); keeping
+    # any other name would change nothing, so it is refused rather than accepted as a no-op
     for n in keep:
         if n not in A.values and n not in B.values:
             raise UnknownNameError("hyperparameter to keep", n, set(A.values) | set(B.values))
+        if n not in NEUTRAL:
+            can = sorted(m for m in NEUTRAL if m in A.values or m in B.values)
+            raise DomainError(f"keeping {n} makes no difference: {n} is always kept symbolic; only "
+                              f"{', '.join(can) or 'none'} can be switched off (where 0 on both sides) and kept")
     gs = sp.symbols(f"g_1:{steps + 1}", real=True)
     x0 = sp.Symbol("x_0", real=True)
     lrs = sp.symbols(f"lr_1:{steps + 1}", positive=True) if varying_lr else None
