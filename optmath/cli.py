@@ -92,6 +92,36 @@ def _writable_folder(p, flag, shown) -> None:
         raise OptmathError(f"{flag} {str(shown)!r}: folder {str(q)!r} is not writable") from None
 
 
+def _given(name: str) -> bool:
+    """Was the option ``name`` given on the command line (not left at its default)?"""
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (click.core.ParameterSource.DEFAULT, click.core.ParameterSource.DEFAULT_MAP, None)
+
+
+def _axis_count(text: str) -> int:
+    """How many values ``--axis TEXT`` has, read from the text without building them (so that
+    the grid's size is checked before any axis is allocated); 1 where the text is malformed,
+    which :func:`optmath.grid.parse_axis` then refuses with its own message."""
+    spec = str(text).partition("=")[2]
+    parts = spec.split(":")
+    if len(parts) == 1:
+        return max(1, sum(1 for v in spec.split(",") if v.strip()))
+    try:
+        return max(1, int(parts[-1]))
+    except ValueError:
+        return 1
+
+
+def _problem_keys(problem: str) -> dict:
+    """``{key: text}`` of the parameters fixed in ``--problem FAMILY:k=v,...`` (as the CLI wrote them)."""
+    rest = str(problem).partition(":")[2]
+    out = {}
+    for item in filter(None, rest.split(",")):
+        k, _, v = item.partition("=")
+        out.setdefault(k.strip(), v.strip())
+    return out
+
+
 def _gib(value: float, flag: str) -> int:
     import math
 
@@ -225,6 +255,10 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
 def demo(out, steps, seed):
     """Derive, verify with the kernels, search a counterexample and write a report."""
     _output_dir(out, "--out")
+    from pathlib import Path
+
+    for name in ("demo.json", "demo.md", "demo.html"):  # the files written at the end, checked first
+        _output_file(Path(out) / name, "--out")
     from .demo import main as demo_main
 
     if steps < 100:
@@ -325,7 +359,9 @@ def claim(formula, assume, points, seed, as_json):
 @click.argument("b")
 @click.option("--steps", default=3, show_default=True, type=int, help="symbolic steps compared")
 @click.option("--varying-lr", is_flag=True, help="give every step its own learning rate")
-@click.option("--keep", multiple=True, metavar="NAME", help="keep a hyperparameter that is 0 on both sides symbolic")
+@click.option("--keep", multiple=True, metavar="NAME",
+              help="keep NAME symbolic although it is 0 on both sides (eps, eps_root, wd, damp, acc0, lr_decay, s0 "
+                   "are otherwise switched off); any other name makes no difference and is refused")
 @click.option("--a-switch", "a_switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--b-switch", "b_switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--a-set", "a_sets", multiple=True, metavar="NAME=VALUE", help="pin a hyperparameter of A")
@@ -361,7 +397,10 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
 def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file):
     """Does TARGET (file.py:Name, or file.py with --step/--init) implement optimizer NAME?
 
-    Exit code 0: conforms; 1: does not (or the target hung, crashed or raised); 2: usage error.
+    Exit code 0: conforms; 1: does not, or the target hung, crashed or raised while it ran, or its
+    import exceeded --timeout or crashed its process; 2: usage error (bad option, missing file or
+    name, unknown optimizer), or importing the target raised an exception (SyntaxError,
+    ImportError, or MemoryError beyond --memory): nothing could be checked.
     """
     _output_file(json_file, "--json")
     from pathlib import Path
@@ -413,6 +452,8 @@ def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, bud
             b2 = float(b2)
         except ValueError:
             raise SearchError(f"--b2 {b2!r} is neither a number nor 'reddi'") from None
+    # a value left at its default applies to the methods that have it; one given must fit every method
+    b1, b2, eps = (v if _given(k) else None for k, v in (("b1", b1), ("b2", b2), ("eps", eps)))
     with Progress(transient=True) as bar:
         task = bar.add_task("simulating problems", total=budget)
         result = run_search(fails, tuple(converges) + tuple(also), b1=b1, b2=b2, eps=eps, family=family, lr=lr,
@@ -465,14 +506,18 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
     _output_dir(out, "--out")
     from rich.progress import Progress
 
-    from .search.phase import parse_grid, phase as run_phase, write_phase
+    from .search.phase import parse_grid, phase as run_phase, phase_files, write_phase
+
+    for path in phase_files(optimizer, family, out):  # the files written at the end, checked first
+        _output_file(path, "--out")
 
     where = _scheduler(dask_mode, scheduler)
     problem = {k: (v if k == "order" else float(v)) for k, v in _pairs(params, "--param", str).items()}
     with Progress(transient=True) as bar:
         task = bar.add_task("cells", total=None)
         d = run_phase(optimizer, family, problem, b1=parse_grid(b1, "b1"), b2=parse_grid(b2, "b2"),
-                      steps=horizon, lr=lr, schedule=schedule, x0=x0, eps=eps, seed=seed, profile=profile,
+                      steps=horizon, lr=lr, schedule=schedule, x0=x0, eps=eps if _given("eps") else None, seed=seed,
+                      profile=profile,
                       switches=_parse_switches(switches), scheduler=where,
                       progress=lambda done, total: bar.update(task, completed=done, total=total))
     jpath, ppath = write_phase(d, out)
@@ -514,10 +559,18 @@ def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule
     from .grid import Grid, parse_axis, sweep_grid
 
     where = _scheduler(dask_mode, scheduler)
-    parsed = [parse_axis(a) for a in axes]
-    names = [k for k, _ in parsed]
+    names = [str(a).partition("=")[0].strip() for a in axes]
     if len(set(names)) != len(names):
         raise OptmathError(f"--axis names repeat: {', '.join(names)}")
+    fixed = {k: f"--problem {problem}" for k in _problem_keys(problem)}  # key -> where else it is given
+    fixed.update({k: f"--set {k}={v}" for k, v in _pairs(sets, "--set", str).items()})
+    if _given("x0"):
+        fixed["x0"] = f"--x0 {x0:g}"
+    for a, k in zip(axes, names):  # one key, one source: the axis would silently win
+        if k in fixed:
+            raise OptmathError(f"{k} is given by both {fixed[k]} and --axis {a}; give it once")
+    _check_sweep_size(axes, steps, chunk, where)
+    parsed = [parse_axis(a) for a in axes]
     grid = Grid.make(optimizer, problem, dict(parsed), steps=steps, profile=profile,
                      switches=_parse_switches(switches), values=_parse_sets(sets), schedule=schedule, x0=x0, seed=seed)
     t0 = time.perf_counter()
@@ -538,6 +591,29 @@ def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule
                             first_nonfinite_step=res.first_nonfinite_step, shape=np.array(grid.shape),
                             **{f"axis_{k}": v for k, v in grid.axes})
         click.echo(f"wrote {out}")
+
+
+def _check_sweep_size(axes, steps, chunk, where) -> None:
+    """The grid's size, total work and memory from the axis texts alone, before any axis or
+    table is built: configurations (``MAX_CONFIGURATIONS``), configurations x steps
+    (``MAX_WORK``) and the memory of the summaries, the chunks in flight and the per-step arrays
+    (learning-rate multipliers and draws, ``STEP_ARRAY_BYTES`` a step)."""
+    import math
+
+    from . import limits
+    from .grid import CHUNK_BYTES, RESULT_BYTES
+
+    counts = [_axis_count(a) for a in axes]
+    n = math.prod(counts)
+    limits.check_count(f"grid configurations ({' x '.join(map(str, counts))})", n, limits.MAX_CONFIGURATIONS)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        return  # Grid.make refuses it with its own message
+    limits.check_count("steps", steps, limits.MAX_STEPS)
+    limits.check_work((("configurations", n), ("steps", steps)), "the sweep")
+    workers = 1 if where is None else 2  # a local chunk, or what one Dask worker holds
+    chunk = max(1, min(int(chunk), n)) if isinstance(chunk, int) else n
+    limits.check_memory(RESULT_BYTES * n + workers * (CHUNK_BYTES * chunk + limits.STEP_ARRAY_BYTES * steps),
+                        f"a sweep of {n:,} configurations x {steps:,} steps (summaries, chunks and per-step arrays)")
 
 
 @cli.command()
@@ -576,6 +652,10 @@ def report(topics, out, fmt, compute, seed, list_topics):
 def exercises(topic, seed, out):
     """Write an exercise sheet (sheet.md, sheet.json) and its answer key (key.md)."""
     _output_dir(out, "--out")
+    from pathlib import Path
+
+    for name in ("sheet.json", "sheet.md", "key.md", "sheet.html", "key.html"):  # checked before any work
+        _output_file(Path(out) / name, "--out")
     from .teach.exercises import make_sheet, write_sheet
 
     for path in write_sheet(make_sheet(seed, topic), out):
