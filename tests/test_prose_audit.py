@@ -73,7 +73,7 @@ def test_2_sparse_step_exceeds_lr_from_106_not_from_2():
         p = _proof(topic, "bounds/refute_adam_step_at_most_lr")
         assert p["data"]["first_t_above_lr"] == first and p["data"]["above_at_every_later_t"] is True
         assert f"step > lr from t = {first} on" in p["symbolic"]
-        assert "t >= 2" not in _md(topic)
+        assert "exceeds lr for t >= 2" not in _md(topic)
     (case,) = [c for c in load("adam-bounds", REPORTS)["cases"] if (c["b1"], c["b2"]) == ("0.9", "0.999")]
     assert case["spike_above_lr"] == {"first": first, "holds_after": True, "last": case["spike_above_lr"]["last"]}
     assert f"exceeds $\\eta$ from $t = {first}$ on" in _md("adam-bounds")

@@ -144,11 +144,16 @@ def stored_numbers(data, skip: Iterable[str] = ()) -> list[float]:
 def traceable(numeral: str, numbers: Sequence[float]) -> bool:
     """Whether some number rounds to ``numeral`` at the digits shown (either sign; scientific or
     general formatting to 3 or more significant digits both accepted)."""
-    v, half = value_of(numeral)
-    v = abs(v)
-    if v != 0:
-        half = max(half, abs(v) * 5e-16)
-    return any(abs(abs(x) - v) <= half * (1 + 1e-9) for x in numbers)
+    readings = [value_of(numeral)]
+    if numeral.endswith("%"):  # a percentage may be stored as a fraction or as the percent itself
+        readings.append(value_of(numeral[:-1]))
+    for v, half in readings:
+        v = abs(v)
+        if v != 0:
+            half = max(half, v * 5e-16)
+        if any(abs(abs(x) - v) <= half * (1 + 1e-9) for x in numbers):
+            return True
+    return False
 
 
 def untraceable(text: str, numbers: Sequence[float], math_constants: Iterable[float] = ()) -> list[str]:

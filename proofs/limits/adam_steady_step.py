@@ -39,7 +39,7 @@ def prove_adam_steady_step() -> ProofResult:
                 f"error {r['worst']:.1e} (step is {abs(r['kernel']['pytorch,G=0.01'][0]) / 1e-3:.4f} lr)",
         status=verdict(r["symbolic_ok"], r["worst"] < 1e-9), references=("Kingma & Ba (2014)",),
         data={"steps": r["steps"], "max_relative_error": r["worst"], "b2": 0.99,
-              "eps_effect_at_10_eps": 1 - 10 / (10 + 1)})
+              "g_over_eps": 10, "eps_effect": 1 - 10 / (10 + 1)})
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def compute(seed: int) -> dict:
                          ["mu", r"\mu", "momentum coefficient", ""], ["wd", r"\lambda", "weight decay", ""],
                          ["A, B", "A, B", "the two profiles compared (B's hyperparameters carry a suffix _B)", ""]],
             "verdicts": verdicts, "switches": switches, "golden": golden, "keras_parts": keras_parts,
+            "verdict_counts": {k: sum(v["kind"] == k for v in verdicts) for k in sorted({v["kind"] for v in verdicts})},
             "settings": {"equiv_steps": EQUIV_STEPS, "check_steps": _check_steps(), "golden_g": list(GOLDEN_G),
                          "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits": GOLDEN_DIGITS,
                          "golden_rounding": 0.5 * 10.0 ** (1 - GOLDEN_DIGITS)}}
@@ -114,9 +115,7 @@ def _keras_sentence(k: dict) -> str:
 
 def render(d: dict) -> tuple[str, dict]:
     rows = [[f"`{v['optimizer']}`", v["a"], v["b"], _verdict_cell(v)] for v in d["verdicts"]]
-    kinds = {}
-    for v in d["verdicts"]:
-        kinds[v["kind"]] = kinds.get(v["kind"], 0) + 1
+    kinds = d["verdict_counts"]
     evidence = []
     for v in d["verdicts"]:
         num = ", ".join(f"{k} = {fnum(x, 3) if isinstance(x, float) else x}" for k, x in (v.get("numeric") or {}).items())
