@@ -102,7 +102,8 @@ def test_numbers_in_the_reports_come_from_the_library():
     cells = " | ".join(f"{steps_until('0.999', d):,} / {steps_until('0.999', d, 'factor'):,}"
                        for d in ("0.1", "0.01", "0.001"))
     assert f"| 0.999 | {cells} |" in ema
-    assert f"which needs {steps_until('0.999', '0.01'):,} steps" in ema
+    assert (f"| 0.999 | 0.01 | 50.4767 | no | {steps_until('0.999', '0.01'):,} | "
+            f"{steps_until('0.999', '0.01', 'factor'):,} |") in ema
     proofs = (REPORTS / "proofs" / "proofs.md").read_text()
     n = len(load("proofs", REPORTS)["proofs"])
     assert f"ran {n} claims" in proofs and f"{n} reached the status the suite expects" in proofs
