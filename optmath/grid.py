@@ -10,9 +10,12 @@ configuration (final x, average regret, max |x|, first non-finite step).
 Backends (:func:`run_batch`), all giving the same bits on a CPU:
 
 ``blocked``  configurations in SIMD lanes, blocks in parallel (:mod:`optmath.kernels.blocked`);
-``scalar``   one configuration per parallel iteration through the generic step dispatch;
+``scalar``   one configuration per parallel iteration;
 ``cuda``     one configuration per GPU thread (:mod:`optmath.kernels.gpu`); tested on the CPU
              through Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``).
+
+All three are generated from the optimizer's equations (:mod:`optmath.kernels.generate`), with
+the same printed statements, hence the same bits.
 
 :func:`sweep_grid` runs the chunks here, or as Dask tasks on a cluster (``scheduler``:
 ``"local"`` for a :class:`distributed.LocalCluster` on this machine, or ``tcp://HOST:PORT``).
@@ -30,7 +33,7 @@ import numpy as np
 from . import limits
 from . import problems as P
 from .errors import DomainError, OptmathTypeError, UnknownNameError
-from .kernels.plan import NHP, plan
+from .kernels.plan import plan
 from .kernels.runner import SweepResult, learning_rates
 
 BACKENDS = ("auto", "blocked", "scalar", "cuda")
@@ -46,14 +49,14 @@ CHUNK_BYTES = 512
 
 @dataclass
 class Batch:
-    """The inputs of a run of configurations, one row each (all arrays float64)."""
+    """The inputs of a run of configurations of one program, one row each (arrays float64)."""
 
-    family: int
+    alg: object  # the Algorithm whose program (equations) every row runs
     problem: int
-    hps: np.ndarray  # (n, NHP)
+    hps: np.ndarray  # (n, inputs): the kernel inputs (optmath.kernels.plan), d = 1
     lrs0: np.ndarray  # (n,)
     x0s: np.ndarray  # (n,)
-    inits: np.ndarray  # (n, NS)
+    inits: np.ndarray  # (n, states)
     pps: np.ndarray  # (n, 4)
     xstars: np.ndarray  # (n,)
     lr_mult: np.ndarray  # (T,)
@@ -75,25 +78,15 @@ def run_batch(batch: Batch, backend: str = "auto", block: int | None = None) -> 
 
     if backend not in BACKENDS:
         raise UnknownNameError("sweep backend", backend, BACKENDS)
-    if backend == "auto":
-        backend = "blocked" if batch.family in B.FAMILIES else "scalar"
-    if backend == "blocked":
-        if batch.family not in B.FAMILIES:
-            raise DomainError("AdamP has no blocked kernel (its projection needs whole-vector norms); "
-                              "use backend='scalar'")
+    if backend in ("auto", "blocked"):
         if block is not None and (isinstance(block, bool) or not isinstance(block, int) or not 1 <= block <= 4096):
             raise DomainError(f"block = {block!r} must be an integer in [1, 4096]")
-        return B.run_blocked(batch.family, batch.hps, batch.lrs0, batch.lr_mult, batch.x0s, batch.inits,
-                             batch.problem, batch.pps, batch.draws, batch.lo, batch.hi, batch.project,
-                             batch.xstars, block or B.DEFAULT_BLOCK)
+        return B.run_blocked(batch, block or B.DEFAULT_BLOCK)
     if backend == "cuda":
         from .kernels import gpu
 
         return gpu.run_cuda(batch)
-    from .kernels.runner import sweep_scalar
-
-    return sweep_scalar(batch.family, batch.hps, batch.lrs0, batch.lr_mult, batch.x0s, batch.inits, batch.problem,
-                        batch.pps, batch.draws, batch.lo, batch.hi, batch.project, batch.xstars)
+    return B.run_scalar(batch)
 
 
 def _axis(name, values) -> np.ndarray:
@@ -163,7 +156,9 @@ class Grid:
         limits.check_seed(self.seed)
         shape = " x ".join(str(n) for n in self.shape)
         limits.check_count(f"grid configurations ({shape})", self.size, limits.MAX_CONFIGURATIONS)
-        limits.check_memory(RESULT_BYTES * self.size, f"the summaries of {self.size:,} configurations")
+        limits.check_work((("configurations", self.size), ("steps", self.steps)), "the sweep")
+        limits.check_memory(RESULT_BYTES * self.size + limits.STEP_ARRAY_BYTES * self.steps,
+                            f"the summaries of {self.size:,} configurations and {self.steps:,} steps")
         if not math.isfinite(self.x0):
             raise DomainError(f"x0 = {self.x0!r} must be finite")
         spec = get_spec(self.optimizer)
@@ -185,28 +180,14 @@ class Grid:
                         spec.hyper("lr").check(float(v), f"{spec.name}: ")
                 opt_axes[k] = None
             elif k in hyper_names:
-                col = None
                 for v in vals:
                     spec.hyper(k).check(float(v), f"{spec.name}: ")
-                a1 = plan(base.with_values(**{k: float(vals[0])}))
-                probe = float(vals[1]) if len(vals) > 1 and vals[1] != vals[0] else None
-                if probe is None:  # find the column by a second in-domain value
-                    h = spec.hyper(k)
-                    for cand in (h.default, 0.5, 0.25, 1.0, 2.0):
-                        try:
-                            h.check(cand)
-                        except DomainError:
-                            continue
-                        if cand != float(vals[0]):
-                            probe = cand
-                            break
-                a2 = plan(base.with_values(**{k: probe})) if probe is not None else a1
-                diff = np.flatnonzero(a1.hp != a2.hp)
-                if (len(diff) != 1 or a1.hp[diff[0]] != float(vals[0]) or a2.hp[diff[0]] != probe
-                        or not np.array_equal(a1.init, a2.init)):
+                col = bp.column(k)
+                if col is None:
                     raise DomainError(f"{k} cannot be a grid axis of {spec.name} with these switches "
-                                      f"(it {'has no effect' if len(diff) == 0 else 'enters more than one kernel input'})")
-                col = int(diff[0])
+                                      f"(its equations do not read it)")
+                if any(k == str(v) for st in base.states for v in getattr(st.init, "free_symbols", ())):
+                    raise DomainError(f"{k} cannot be a grid axis of {spec.name}: it sets an initial state value")
                 opt_axes[k] = col
             else:
                 prob_axes.append(k)
@@ -249,7 +230,7 @@ class Grid:
         n = b - a
         idx = np.unravel_index(np.arange(a, b, dtype=np.int64), self.shape)
         p = tb["plan"]
-        hps = np.repeat(p.hp[None, :], n, axis=0)
+        hps = np.repeat(p.hv[None, :], n, axis=0)
         lrs0 = np.full(n, p.lr)
         x0s = np.full(n, self.x0)
         pidx = np.zeros(n, dtype=np.int64)
@@ -266,7 +247,7 @@ class Grid:
                 prob_pos.append(idx[i])
         if prob_pos:
             pidx = np.ravel_multi_index(tuple(prob_pos), tb["pshape"])
-        return Batch(p.family, tb["code"], hps, np.ascontiguousarray(lrs0), np.ascontiguousarray(x0s),
+        return Batch(p.alg, tb["code"], hps, np.ascontiguousarray(lrs0), np.ascontiguousarray(x0s),
                      np.repeat(p.init[None, :], n, axis=0), tb["pp"][pidx], tb["xstar"][pidx], tb["lr_mult"],
                      tb["draws"], tb["lo"], tb["hi"])
 
@@ -315,7 +296,8 @@ def sweep_grid(grid: Grid, *, backend: str = "auto", device: str = "cpu", block:
         raise DomainError(f"chunk = {chunk!r} must be a positive integer")
     N = grid.size
     workers = 1 if scheduler is None and client is None else 2  # a local one, or what one Dask worker holds
-    limits.check_memory(RESULT_BYTES * N + CHUNK_BYTES * min(int(chunk), N) * workers,
+    limits.check_memory(RESULT_BYTES * N + (CHUNK_BYTES * min(int(chunk), N) + limits.STEP_ARRAY_BYTES * grid.steps)
+                        * workers,
                         f"a sweep of {N:,} configurations in chunks of {int(chunk):,}")
     bounds = [(a, min(a + int(chunk), N)) for a in range(0, N, int(chunk))]
     out = np.empty((N, 4))
@@ -362,4 +344,4 @@ def parse_axis(text: str) -> tuple[str, np.ndarray]:
     return name, _axis(name, vals)
 
 
-__all__ = ["Batch", "Grid", "GridResult", "sweep_grid", "run_batch", "parse_axis", "BACKENDS", "NHP"]
+__all__ = ["Batch", "Grid", "GridResult", "sweep_grid", "run_batch", "parse_axis", "BACKENDS"]

@@ -72,11 +72,13 @@ def test_cli_nonfinite_run_reports_step():
 
 
 def test_second_run_loads_compiled_kernels_from_the_cache(tmp_path):
-    code = ("import numpy as np\nfrom optmath import get_spec, run\nfrom optmath.kernels import runner\n"
-            "run(get_spec('adam').resolve('pytorch'), problem='reddi', steps=100)\n"
-            "import json; print(json.dumps({'hits': sum(runner._run_oracle.stats.cache_hits.values()),"
-            " 'misses': sum(runner._run_oracle.stats.cache_misses.values())}))")
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    code = ("import numpy as np\nfrom optmath import get_spec, run\nfrom optmath.kernels import generate\n"
+            "alg = get_spec('adam').resolve('pytorch')\n"
+            "run(alg, problem='reddi', steps=100)\n"
+            "k = generate.load_run(alg).run_oracle\n"
+            "import json; print(json.dumps({'hits': sum(k.stats.cache_hits.values()),"
+            " 'misses': sum(k.stats.cache_misses.values())}))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "OPTMATH_KERNEL_CACHE": str(tmp_path / "gen")}
     first = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout)
     second = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout)
     assert first["misses"] == 1 and second["hits"] == 1 and second["misses"] == 0

@@ -93,10 +93,15 @@ def test_a_specialisation_in_memory_takes_no_lock(tmp_path, monkeypatch):
         __import__("numba").typeof(v) for v in (a, 1, 2.0, True))
 
 
-def test_the_lock_key_tells_closures_with_different_constants_apart():
-    from optmath.kernels import blocked as B, steps as K
+def test_the_lock_key_tells_generated_kernels_apart():
+    """Two programs (Adam with and without AMSGrad) are two generated modules, hence two locks;
+    the same program generated twice is the same module and the same lock."""
+    from optmath import get_spec
+    from optmath.kernels import generate
 
-    k1, k2 = B.kernel(K.ADAM, (0, 0, 0, 0, 0, 0)), B.kernel(K.ADAM, (1, 0, 0, 0, 0, 0))
+    k1 = generate.load_sweep(get_spec("adam").resolve("pytorch")).sweep_blocked
+    k2 = generate.load_sweep(get_spec("amsgrad").resolve("pytorch")).sweep_blocked
     sig = (np.float64,)
     assert compile_once._lock_path(k1, sig) != compile_once._lock_path(k2, sig)
-    assert compile_once._lock_path(k1, sig) == compile_once._lock_path(B.kernel(K.ADAM, (0,) * 6), sig)
+    again = generate.load_sweep(get_spec("adam").resolve("pytorch", lr=0.5)).sweep_blocked
+    assert compile_once._lock_path(k1, sig) == compile_once._lock_path(again, sig)

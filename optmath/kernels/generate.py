@@ -39,6 +39,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..errors import DomainError
 from ..spec import Algorithm
+from . import oracle
 from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 
 #: bump when the templates change: part of every cache key
@@ -208,9 +209,8 @@ def _header(alg: Algorithm, prog: LaneProgram, anchor: int) -> list[str]:
         "import math",
         "",
         "import numpy as np",
-        "from numba import njit, prange, uint64",
+        "from numba import njit, uint64",
         "",
-        "from optmath.kernels import oracle as O",
         "from optmath import problems as P",
         "",
         f"INPUTS = {tuple(prog.inputs)!r}",
@@ -345,11 +345,12 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
     return init + out
 
 
-def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, step_src=None) -> list[str]:
+def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str) -> list[str]:
     """The statements of one step of a one-dimensional configuration after its gradient: the
     lane equations and the acceptance rule (projection, freezing at the first non-finite
     value, max |x|).  ``mode`` ``"block"``: lane ``j`` of block arrays; ``"scalar"``: one
-    configuration in local variables (``x``, ``s_<state>``, ``g``, ``bad``, ``xmax``)."""
+    configuration in local variables (``x``, ``s_<state>``, ``g_0``, ``bad``, ``xmax``).
+    Conditions are combined with ``&`` (selects, no branches: the lane loop vectorises)."""
     block = mode == "block"
     out = []
     if block:
@@ -357,7 +358,7 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, step_src=
         out += [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
         out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"]]
         out += [f"{indent}{n} = K_{n}[j]" for n in names["const"]]
-        out += [f"{indent}{n} = {step_src(n)}" for n in names["step_used"]] if step_src else []
+        out += [f"{indent}{n} = U_{n}[j]" for n in names["step_used"]]
         out += [f"{indent}lr = LR0[j] * lm"]
         out += _assign(prog.steplr, indent)
     out += _assign(prog.lane, indent)
@@ -371,8 +372,8 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, step_src=
                 f"{indent}X[j] = xn if alive else x_0"]
         out += [f"{indent}S_{s}[j] = {prog.finals[s]} if alive else {s}_0" for s in prog.lane_states]
         out += [f"{indent}ax = abs(xn)",
-                f"{indent}XMAX[j] = ax if (alive and fin and ax > XMAX[j]) else XMAX[j]",
-                f"{indent}BAD[j] = tf if (alive and not fin) else BAD[j]"]
+                f"{indent}XMAX[j] = ax if (alive & fin & (ax > XMAX[j])) else XMAX[j]",
+                f"{indent}BAD[j] = tf if (alive & (not fin)) else BAD[j]"]
     else:
         out += [f"{indent}x = xn"]
         out += [f"{indent}s_{s} = {prog.finals[s]}" for s in prog.lane_states]
@@ -384,12 +385,29 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, step_src=
     return out
 
 
+def _families() -> list:
+    """``[(condition, statements), ...]``: the gradient statements of each problem family
+    (:mod:`optmath.kernels.oracle`), the last for every other family (condition None)."""
+    fams = [(f"prob == {code}", list(stmts)) for code, stmts in oracle.STATEMENTS.items()]
+    return fams + [(None, [ln.replace("PROBLEM", "prob") for ln in oracle.OTHER])]
+
+
+def _gradient(indent: str) -> list[str]:
+    """The gradient statements as an if-chain on ``prob`` (one configuration: a predictable
+    branch per step)."""
+    out = []
+    for n, (cond, stmts) in enumerate(_families()):
+        out.append(f"{indent}{'if' if n == 0 else 'elif'} {cond}:" if cond else f"{indent}else:")
+        out += [indent + "    " + ln for ln in stmts]
+    return out
+
+
 def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     """Configurations in blocks of ``W`` SIMD lanes (struct of arrays); run from threads."""
     rows = {s: r for r, s in enumerate(prog.states)}
     carried = list(prog.carried)
     out = ["@njit(cache=True, nogil=True, error_model=\"numpy\")",
-           "def sweep_blocked(W, HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out, first, "
+           "def sweep_blocked(W, prob, HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out, first, "
            "last):",
            "    T = lr_mult.shape[0]",
            "    for b in range(first, last):",
@@ -398,7 +416,7 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     out += [f"{i2}I_{n} = HT[{k}, s:s + W].copy()" for k, n in enumerate(names["inputs"])]
     out += [f"{i2}LR0 = lr0[s:s + W].copy()", f"{i2}PP = ppT[:, s:s + W].copy()", f"{i2}XS = xstar[s:s + W].copy()",
             f"{i2}X = x0[s:s + W].copy()", f"{i2}CTR = ctr0[s:s + W].copy()", f"{i2}G = np.empty(W)",
-            f"{i2}XE = np.empty(W)", f"{i2}REG = np.zeros(W)", f"{i2}XMAX = np.abs(X)", f"{i2}BAD = np.zeros(W)"]
+            f"{i2}REG = np.zeros(W)", f"{i2}XMAX = np.abs(X)", f"{i2}BAD = np.zeros(W)"]
     out += [f"{i2}S_{s} = ST0[{rows[s]}, s:s + W].copy()" for s in prog.lane_states]
     out += [f"{i2}C_{c.name} = ST0[{rows[c.state]}, s:s + W].copy()" if c.state else f"{i2}C_{c.name} = np.ones(W)"
             for c in carried]
@@ -409,50 +427,61 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     out += _assign(prog.const, i2 + "    ")
     out += [f"{i2}    K_{n}[j] = {n}" for n in names["const"]]
     # the lanes share their per-step values when they share every input those read
-    cond = " and ".join(f"I_{n}[j] == I_{n}[0]" for n in names["step_inputs"]) or "True"
-    out += [f"{i2}uni = True", f"{i2}for j in range(W):", f"{i2}    uni = uni and {cond}"]
+    cond = " & ".join(f"(I_{n}[j] == I_{n}[0])" for n in names["step_inputs"]) or "True"
+    out += [f"{i2}uni = True", f"{i2}for j in range(W):", f"{i2}    uni = uni & {cond}"]
     out += [f"{i2}c_{c.name} = C_{c.name}[0]" for c in carried]
     out += [f"{i2}for k in range(T):",
             f"{i2}    tf = float(k + 1)",
+            f"{i2}    t = k + 1",
             f"{i2}    anchor = k % ANCHOR == 0",
             f"{i2}    lm = lr_mult[k]",
             f"{i2}    u = draws[k]"]
     i3 = i2 + "    "
     i4 = i3 + "    "
     i5 = i4 + "    "
-    for uniform in (True, False):
-        out.append(f"{i3}{'if uni:' if uniform else 'else:'}")
-        if uniform:  # the step's values once, from lane 0; the lane loops read them as locals
-            out += [f"{i4}{n} = I_{n}[0]" for n in names["step_inputs"]]
-            out += [f"{i4}{n} = K_{n}[0]" for n in names["step_consts"]]
-            out += [f"{i4}{c.name} = c_{c.name}" for c in carried]
-            out += _products(prog, i4)
-            out += _assign(prog.step, i4)
-            out += [f"{i4}c_{c.name} = {c.new}" for c in carried]
-            src = None
-        else:  # lane by lane (the same statements, the same bits)
-            out += [f"{i4}for j in range(W):"]
-            out += [f"{i5}{n} = I_{n}[j]" for n in names["step_inputs"]]
-            out += [f"{i5}{n} = K_{n}[j]" for n in names["step_consts"]]
-            out += [f"{i5}{c.name} = C_{c.name}[j]" for c in carried]
-            out += _products(prog, i5)
-            out += _assign(prog.step, i5)
-            out += [f"{i5}C_{c.name}[j] = {c.new}" for c in carried]
-            out += [f"{i5}U_{n}[j] = {n}" for n in names["step_used"]]
-            src = "U_{}[j]".format
+    if names["step_used"] or carried or prog.step:
+        # the step's values: once from lane 0 when the lanes share them, else lane by lane (the
+        # same statements, the same bits); the lane loop reads them from U_*
+        out.append(f"{i3}if uni:")
+        out += [f"{i4}{n} = I_{n}[0]" for n in names["step_inputs"]]
+        out += [f"{i4}{n} = K_{n}[0]" for n in names["step_consts"]]
+        out += [f"{i4}{c.name} = c_{c.name}" for c in carried]
+        out += _products(prog, i4)
+        out += _assign(prog.step, i4)
+        out += [f"{i4}c_{c.name} = {c.new}" for c in carried]
+        out += [f"{i4}U_{n}[:] = {n}" for n in names["step_used"]]
+        out += [f"{i4}pass", f"{i3}else:", f"{i4}for j in range(W):"]
+        out += [f"{i5}{n} = I_{n}[j]" for n in names["step_inputs"]]
+        out += [f"{i5}{n} = K_{n}[j]" for n in names["step_consts"]]
+        out += [f"{i5}{c.name} = C_{c.name}[j]" for c in carried]
+        out += _products(prog, i5)
+        out += _assign(prog.step, i5)
+        out += [f"{i5}C_{c.name}[j] = {c.new}" for c in carried]
+        out += [f"{i5}U_{n}[j] = {n}" for n in names["step_used"]]
+        out += [f"{i5}pass"]
+    # the gradient of every lane at its gradient point, the loss difference added to the regret:
+    # one loop per problem family, chosen outside the loop (no branch inside it)
+    for n, (cond, stmts) in enumerate(_families()):
+        out.append(f"{i3}{'if' if n == 0 else 'elif'} {cond}:" if cond else f"{i3}else:")
+        i6 = i5 + "    "
+        out += [f"{i4}for jj in range(W):", f"{i5}j = uint64(jj)", f"{i5}x_0 = X[j]",
+                f"{i5}p0, p1, p2, p3 = PP[0, j], PP[1, j], PP[2, j], PP[3, j]", f"{i5}xs = XS[j]",
+                f"{i5}ctr = CTR[j]"]
         if prog.point is not None:
-            out += [f"{i4}for jj in range(W):", f"{i5}j = uint64(jj)", f"{i5}x_0 = X[j]"]
             out += [f"{i5}{s}_0 = S_{s}[j]" for s in prog.lane_states]
             out += [f"{i5}{n} = I_{n}[j]" for n in names["inputs"]]
             out += [f"{i5}{n} = K_{n}[j]" for n in names["const"]]
-            out += [f"{i5}{n} = {src(n)}" for n in names["step_used"]] if src else []
+            out += [f"{i5}{n} = U_{n}[j]" for n in names["step_used"]]
             out += [f"{i5}lr = LR0[j] * lm"]
             out += _assign(prog.steplr, i5)
-            out += [f"{i5}XE[j] = {expr_source(prog.point.expr)}"]
-        xe = "XE" if prog.point is not None else "X"
-        out += [f"{i4}O.gradients(PROBLEM, PP, XS, W, X, {xe}, k + 1, u, CTR, G, REG, BAD)"]
-        out += [f"{i4}for jj in range(W):", f"{i5}j = uint64(jj)"]
-        out += _lane_body(prog, names, i5, "block", src)
+            out += [f"{i5}xe = {expr_source(prog.point.expr)}"]
+        else:
+            out += [f"{i5}xe = x_0"]
+        out += [i5 + ln for ln in stmts]
+        out += [f"{i5}G[j] = g_0", f"{i5}CTR[j] = ctr", f"{i5}REG[j] = REG[j] + ld if BAD[j] == 0.0 else REG[j]"]
+        del i6
+    out += [f"{i3}for jj in range(W):", f"{i4}j = uint64(jj)"]
+    out += _lane_body(prog, names, i4, "block")
     out += [f"{i2}for jj in range(W):",
             f"{i2}    j = uint64(jj)",
             f"{i2}    out[s + j, 0] = X[j]",
@@ -462,7 +491,7 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     return out
 
 
-def _config_body(prog: LaneProgram, names: dict, indent: str, grad: str) -> list[str]:
+def _config_body(prog: LaneProgram, names: dict, indent: str) -> list[str]:
     """One configuration ``c`` from start to summaries, in local variables (the scalar sweep's
     iteration and the CUDA kernel's thread)."""
     rows = {s: r for r, s in enumerate(prog.states)}
@@ -473,19 +502,19 @@ def _config_body(prog: LaneProgram, names: dict, indent: str, grad: str) -> list
     out += [f"{indent}s_{s} = ST0[{rows[s]}, c]" for s in prog.lane_states]
     out += [f"{indent}x = x0[c]", f"{indent}ctr = ctr0[c]", f"{indent}reg = 0.0", f"{indent}xmax = abs(x)",
             f"{indent}bad = 0.0", f"{indent}xs = xstar[c]", f"{indent}lrc = lr0[c]",
-            f"{indent}q0, q1, q2, q3 = ppT[0, c], ppT[1, c], ppT[2, c], ppT[3, c]",
+            f"{indent}p0, p1, p2, p3 = ppT[0, c], ppT[1, c], ppT[2, c], ppT[3, c]",
             f"{indent}T = lr_mult.shape[0]",
             f"{indent}for k in range(T):"]
     i2 = indent + "    "
-    out += [f"{i2}tf = float(k + 1)", f"{i2}anchor = k % ANCHOR == 0", f"{i2}u = draws[k]"]
+    out += [f"{i2}tf = float(k + 1)", f"{i2}t = k + 1", f"{i2}anchor = k % ANCHOR == 0", f"{i2}u = draws[k]"]
     out += _products(prog, i2)
     out += _assign(prog.step, i2)
     out += [f"{i2}x_0 = x"] + [f"{i2}{s}_0 = s_{s}" for s in prog.lane_states]
     out += [f"{i2}lr = lrc * lr_mult[k]"]
     out += _assign(prog.steplr, i2)
     out += [f"{i2}xe = {expr_source(prog.point.expr)}" if prog.point is not None else f"{i2}xe = x_0"]
-    out += [f"{i2}g_0, ld, ctr = {grad}(PROBLEM, q0, q1, q2, q3, xe, x_0, xs, k + 1, u, ctr)",
-            f"{i2}reg = reg + ld"]
+    out += _gradient(i2)
+    out += [f"{i2}reg = reg + ld"]
     out += _lane_body(prog, names, i2, "scalar")
     out += [f"{i2}{c.name} = {c.new}" for c in prog.carried if c.new != c.name]
     out += [f"{indent}out[c, 0] = x", f"{indent}out[c, 1] = reg / T", f"{indent}out[c, 2] = xmax",
@@ -494,29 +523,40 @@ def _config_body(prog: LaneProgram, names: dict, indent: str, grad: str) -> list
 
 
 def _scalar_kernel(prog: LaneProgram, names: dict) -> list[str]:
-    out = ["@njit(cache=True, parallel=True, error_model=\"numpy\")",
-           "def sweep_scalar(HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out):",
-           "    for c in prange(x0.shape[0]):"]
-    out += _config_body(prog, names, "        ", "O.gradient1")
+    """One configuration per iteration over ``[first, last)`` (run from threads, like the
+    blocked kernel: a serial ``nogil`` loop compiles in about half the time of a ``prange``)."""
+    out = ["@njit(cache=True, nogil=True, error_model=\"numpy\")",
+           "def sweep_scalar(prob, HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out, first, last):",
+           "    for c in range(first, last):"]
+    out += _config_body(prog, names, "        ")
     return out + ["", ""]
 
 
+_CUDA_HELPERS = ("lin_loss1", "quad_grad1", "quad_loss1", "_fs_grad", "_fs_loss", "coef1")
+
+
 def _cuda_kernel(prog: LaneProgram, names: dict) -> list[str]:
-    """Built on demand (``make_cuda()``): importing numba.cuda costs time a CPU run does not pay."""
+    """Built on demand (``make_cuda()``): importing numba.cuda costs time a CPU run does not pay.
+    The problem's helper functions and ``_sign``, ``_max``, ``_min`` become device functions
+    compiled from the same Python source."""
     out = ["def make_cuda():",
+           "    global cuda  # a module global, which Numba's CUDA simulator replaces inside kernels",
            "    from numba import cuda",
-           "    from optmath.kernels.oracle import gradient1",
            "",
-           "    dev = {f: cuda.jit(device=True)(f.py_func) for f in (gradient1, _sign, _max, _min)}",
-           "    grad1, dsign, dmax, dmin = dev[gradient1], dev[_sign], dev[_max], dev[_min]",
+           "    def dev(f):",
+           "        return cuda.jit(device=True)(f.py_func)",
            "",
-           "    @cuda.jit",
-           "    def sweep_cuda(HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out):",
-           "        c = cuda.grid(1)",
-           "        if c >= x0.shape[0]:",
-           "            return"]
-    body = _config_body(prog, names, "        ", "grad1")
-    body = [ln.replace("_sign(", "dsign(").replace("_max(", "dmax(").replace("_min(", "dmin(") for ln in body]
+           "    dsign, dmax, dmin = dev(_sign), dev(_max), dev(_min)"]
+    out += [f"    P_{h} = dev(P.{h})" for h in _CUDA_HELPERS]
+    out += ["",
+            "    @cuda.jit",
+            "    def sweep_cuda(prob, HT, lr0, lr_mult, x0, ST0, ppT, draws, lo, hi, project, xstar, ctr0, out):",
+            "        c = cuda.grid(1)",
+            "        if c >= x0.shape[0]:",
+            "            return"]
+    body = _config_body(prog, names, "        ")
+    body = [ln.replace("_sign(", "dsign(").replace("_max(", "dmax(").replace("_min(", "dmin(").replace("P.", "P_")
+            for ln in body]
     return out + body + ["", "    return sweep_cuda", "", ""]
 
 
@@ -529,13 +569,14 @@ def run_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
     return "\n".join(lines + _run_kernels(prog, _layout(prog))) + "\n"
 
 
-def sweep_source(alg: Algorithm, problem: int, anchor: int = ANCHOR) -> str:
-    """The generated module of ``alg``'s one-dimensional sweeps on the problem family
-    ``problem``, a compile-time choice fused into the kernels (``init_states``,
-    ``sweep_blocked``, ``sweep_scalar``, ``make_cuda``)."""
+def sweep_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
+    """The generated module of ``alg``'s one-dimensional sweeps (``init_states``,
+    ``sweep_blocked``, ``sweep_scalar``, ``make_cuda``).  The problem family is a run-time
+    argument chosen outside the lane loops (one loop per family, no branch inside): one
+    compiled kernel per program serves every built-in family."""
     prog = analyse(alg, one_dimensional=True)
     names = _layout(prog)
-    lines = _header(alg, prog, anchor) + [f"PROBLEM = {int(problem)}", "", ""]
+    lines = _header(alg, prog, anchor)
     init = ["@njit(cache=True, error_model=\"numpy\")", "def init_states(hv, out):"]
     init += _load_inputs(prog, names, "hv[{k}]", "    ")
     init += _init_block(prog, "    ", "out[{r}]")
@@ -575,14 +616,18 @@ def key(text: str) -> str:
     return hashlib.sha256((GENERATOR_VERSION + "\0" + text).encode()).hexdigest()[:20]
 
 
+def module_path(text: str) -> str:
+    """Where the generated module with source ``text`` lives in the kernel cache."""
+    return os.path.join(cache_dir(), f"k_{key(text)}.py")
+
+
 def load_source(text: str):
     """Import a generated module from the cache (writing it there first)."""
     k = key(text)
     hit = _MODULES.get(k)
     if hit is not None:
         return hit
-    folder = cache_dir()
-    path = os.path.join(folder, f"k_{k}.py")
+    path = module_path(text)
     try:
         _write(path, text)
     except OSError:
@@ -603,9 +648,9 @@ def load_run(alg: Algorithm, anchor: int = ANCHOR):
     return load_source(run_source(alg, anchor))
 
 
-def load_sweep(alg: Algorithm, problem: int, anchor: int = ANCHOR):
-    """The generated sweep module of ``alg`` on problem family ``problem`` (:func:`sweep_source`)."""
-    return load_source(sweep_source(alg, problem, anchor))
+def load_sweep(alg: Algorithm, anchor: int = ANCHOR):
+    """The generated sweep module of ``alg`` (:func:`sweep_source`)."""
+    return load_source(sweep_source(alg, anchor))
 
 
-__all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]
+__all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "module_path", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]

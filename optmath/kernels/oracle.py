@@ -52,4 +52,24 @@ def gradients(prob, PP, XS, W, X, XE, t, u, CTR, G, REG, BAD):
         REG[j] = REG[j] + ld if BAD[j] == 0.0 else REG[j]
 
 
-__all__ = ["gradient1", "gradients"]
+#: the same computation as statements, for the generated kernels (no function-call inlining,
+#: which costs Numba compile time): reads p0..p3, xe, x_0, xs, t, u, ctr; writes g_0, ld, ctr
+STATEMENTS = {
+    P.PERIODIC: ["g_0 = p0 if ctr == 0.0 else -p3", "nxt = ctr + 1.0", "ctr = 0.0 if nxt == p1 else nxt",
+                 "ld = P.lin_loss1(g_0, x_0) - P.lin_loss1(g_0, xs)"],
+    P.QUADRATIC: ["g_0 = P.quad_grad1(p0, p1, xe)",
+                  "ld = (0.0 + P.quad_loss1(p0, p1, x_0)) - (0.0 + P.quad_loss1(p0, p1, xs))"],
+    P.FINITE_SUM: ["g_0 = P._fs_grad(p0, u == 0.0, xe)",
+                   "ld = (0.0 + P._fs_loss(p0, u == 0.0, x_0)) - (0.0 + P._fs_loss(p0, u == 0.0, xs))"],
+    P.STOCHASTIC: ["g_0 = p0 if u < p1 else -p2", "ld = P.lin_loss1(g_0, x_0) - P.lin_loss1(g_0, xs)"],
+}
+OTHER = ["g_0 = P.coef1(PROBLEM, p0, p1, p2, p3, t, u)", "ld = P.lin_loss1(g_0, x_0) - P.lin_loss1(g_0, xs)"]
+
+
+def statements(prob: int) -> list[str]:
+    """:data:`STATEMENTS` of family ``prob`` (the linear families without their own use
+    :func:`optmath.problems.coef1`)."""
+    return STATEMENTS.get(int(prob), OTHER)
+
+
+__all__ = ["gradient1", "gradients", "statements", "STATEMENTS"]

@@ -10,110 +10,14 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit, prange
-
 from .. import limits
 from .. import problems as P
 from ..errors import DomainError, NonFiniteError, OptmathTypeError, ShapeError, UnknownNameError
 from ..spec import Algorithm
-from . import compile_once
-from .plan import NHP, plan
-from .steps import NS, eval_point, step
+from . import compile_once, generate
+from .plan import plan
 
 SCHEDULES = ("constant", "inv_sqrt")
-
-
-@njit(cache=True, error_model="numpy")
-def _finite(a):
-    for v in a.flat:
-        if not math.isfinite(v):
-            return False
-    return True
-
-
-@njit(cache=True, error_model="numpy")
-def _clip(x, lo, hi):
-    for i in range(x.shape[0]):
-        if x[i] < lo:
-            x[i] = lo
-        elif x[i] > hi:
-            x[i] = hi
-
-
-@njit(cache=True, error_model="numpy")
-def _run_grads(fam, x, st, hp, grads, lrs, lo, hi, project, xs, srec, record, work):
-    xs[0, :] = x
-    if record:
-        srec[0] = st
-    for k in range(grads.shape[0]):
-        step(fam, x, grads[k], st, hp, lrs[k], k + 1, work)
-        if project:
-            _clip(x, lo, hi)
-        xs[k + 1, :] = x
-        if record:
-            srec[k + 1] = st
-        if not (_finite(x) and _finite(st)):
-            return k + 1
-    return 0
-
-
-@njit(cache=True, error_model="numpy")
-def _run_oracle(fam, x, st, hp, prob, pp, draws, lrs, lo, hi, project, xstar, xs, srec, record,
-                losses, regrets, work, gbuf, xe, xopt):
-    xs[0, :] = x
-    if record:
-        srec[0] = st
-    xopt[:] = xstar
-    for k in range(lrs.shape[0]):
-        t = k + 1
-        eval_point(fam, x, st, hp, xe)
-        P.grad(prob, pp, xe, t, draws[k], gbuf)
-        losses[k] = P.loss(prob, pp, x, t, draws[k])
-        regrets[k] = losses[k] - P.loss(prob, pp, xopt, t, draws[k])
-        if not _finite(gbuf):
-            return t
-        step(fam, x, gbuf, st, hp, lrs[k], t, work)
-        if project:
-            _clip(x, lo, hi)
-        xs[k + 1, :] = x
-        if record:
-            srec[k + 1] = st
-        if not (_finite(x) and _finite(st)):
-            return t
-    return 0
-
-
-@njit(cache=True, parallel=True, error_model="numpy")
-def _sweep(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars, out, xw, stw, ww, gw, ew, ow):
-    """One config per iteration; ``out[n] = (final x, average regret, max |x|, first bad step)``."""
-    T = lr_mult.shape[0]
-    for n in prange(hps.shape[0]):
-        x, st, work, gb, xe = xw[n], stw[n], ww[n], gw[n], ew[n]
-        x[0] = x0s[n]
-        for r in range(NS):
-            st[r, 0] = inits[n, r]
-        reg = 0.0
-        xmax = abs(x[0])
-        bad = 0
-        xo = ow[n]
-        xo[0] = xstars[n]
-        for k in range(T):
-            t = k + 1
-            eval_point(fam, x, st, hps[n], xe)
-            P.grad(prob, pps[n], xe, t, draws[k], gb)
-            reg += P.loss(prob, pps[n], x, t, draws[k]) - P.loss(prob, pps[n], xo, t, draws[k])
-            step(fam, x, gb, st, hps[n], lrs0[n] * lr_mult[k], t, work)
-            if project:
-                _clip(x, lo, hi)
-            if not (math.isfinite(x[0]) and _finite(st)):
-                bad = t
-                break
-            if abs(x[0]) > xmax:
-                xmax = abs(x[0])
-        out[n, 0] = x[0]
-        out[n, 1] = reg / T
-        out[n, 2] = xmax
-        out[n, 3] = bad
 
 
 @dataclass
@@ -139,23 +43,15 @@ class Trajectory:
         return float(np.mean(self.regrets))
 
 
-def sweep_scalar(fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars) -> np.ndarray:
-    """The scalar sweep kernel over configurations given row by row (one configuration per
-    parallel iteration, the generic step dispatch): ``out`` (N, 4) with final x, average
-    regret, max |x| and first non-finite step (0: none)."""
-    n = hps.shape[0]
-    out = np.empty((n, 4))
-    compile_once.call(_sweep, fam, hps, lrs0, lr_mult, x0s, inits, prob, pps, draws, lo, hi, project, xstars, out,
-                      np.empty((n, 1)), np.empty((n, NS, 1)), np.empty((n, 1)), np.empty((n, 1)), np.empty((n, 1)),
-                      np.empty((n, 1)))
-    return out
+#: most states a registry rule keeps per coordinate (the default of trajectory_bytes)
+MAX_STATES = 4
 
 
-def trajectory_bytes(steps: int, dim: int = 1, record_states: bool = False) -> int:
+def trajectory_bytes(steps: int, dim: int = 1, record_states: bool = False, states: int = MAX_STATES) -> int:
     """Bytes :func:`run` allocates for a trajectory of ``steps`` steps: iterates, the states when
     recorded, losses, regrets and the learning rates (checked against the available memory
     before anything is allocated)."""
-    rows = (steps + 1) * dim * (1 + (NS if record_states else 0))
+    rows = (steps + 1) * dim * (1 + (states if record_states else 0))
     return 8 * (rows + 3 * steps)
 
 
@@ -164,8 +60,8 @@ def learning_rates(lr: float, schedule, steps: int) -> np.ndarray:
     if isinstance(schedule, str):
         if schedule == "constant":
             return np.full(steps, float(lr))
-        if schedule == "inv_sqrt":
-            return float(lr) / np.sqrt(np.arange(1, steps + 1, dtype=np.float64))
+        if schedule == "inv_sqrt":  # lr times the multiplier 1/sqrt(t), as a sweep computes it
+            return float(lr) * (1.0 / np.sqrt(np.arange(1, steps + 1, dtype=np.float64)))
         raise UnknownNameError("schedule", schedule, SCHEDULES)
     arr = np.asarray(schedule, dtype=np.float64)
     if arr.shape != (steps,):
@@ -205,13 +101,21 @@ def _check_bounds(lo, hi):
     return lo, hi
 
 
+def _start(p, dim: int):
+    """The input vector (``d`` = ``dim``) and the state array (states x coordinates) of a run."""
+    hv = p.hv.copy()
+    hv[0] = float(dim)
+    st = np.ascontiguousarray(np.repeat(p.init[:, None], dim, axis=1)) if p.states else np.zeros((0, dim))
+    return hv, st
+
+
 def _finish(alg, xs, srec, p, bad, on_nonfinite, record_states, **kw) -> Trajectory:
     if bad:
         xs = xs[: bad + 1]
         srec = srec[: bad + 1] if record_states else srec
         if on_nonfinite == "raise":
             raise NonFiniteError(f"{alg.spec.name}/{alg.profile}: non-finite value at step {bad}", bad)
-    states = {name: srec[:, r, :] for name, r in p.rows.items()} if record_states else None
+    states = {name: srec[:, r, :] for r, name in enumerate(p.states)} if record_states else None
     return Trajectory(alg, xs, states, nonfinite_step=bad, **kw)
 
 
@@ -257,15 +161,18 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
             k, i = bad[0]
             raise NonFiniteError(f"gradient at step {k + 1}, coordinate {i} is {float(G[k, i])!r}", int(k + 1))
         T, dim = G.shape
-        limits.check_memory(trajectory_bytes(T, dim, record_states), f"a run of {T:,} steps")
+        ns = len(p.states)
+        limits.check_memory(trajectory_bytes(T, dim, record_states, ns), f"a run of {T:,} steps")
         lrs = learning_rates(p.lr, schedule, T)
         lo_, hi_ = _check_bounds(lo, hi)
         x = _x0(x0, dim)
-        st = np.repeat(p.init[:, None], dim, axis=1)
+        mod = generate.load_run(alg)
+        hv, st = _start(p, dim)
         xs = np.empty((T + 1, dim))
-        srec = np.empty((T + 1, NS, dim) if record_states else (1, NS, dim))
-        bad_step = compile_once.call(_run_grads, p.family, x, st, p.hp, np.ascontiguousarray(G), lrs, lo_, hi_,
-                              bool(lo is not None or hi is not None), xs, srec, record_states, np.empty(dim))
+        srec = np.empty((T + 1, ns, dim) if record_states else (1, ns, dim))
+        bad_step = compile_once.call(mod.run_grads, x, st, hv, np.ascontiguousarray(G), lrs, lo_, hi_,
+                                     bool(lo is not None or hi is not None), xs, srec, record_states,
+                                     np.empty((mod.KEPT, dim)))
         return _finish(alg, xs, srec, p, bad_step, on_nonfinite, record_states)
     prob = P.parse_problem(problem) if isinstance(problem, str) else problem
     if not isinstance(prob, P.Problem):
@@ -275,7 +182,8 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     steps = limits.check_count("steps", steps, limits.MAX_STEPS)
     limits.check_seed(seed)
     dim0 = 1 if np.ndim(x0) == 0 else len(x0)
-    limits.check_memory(trajectory_bytes(steps, dim0, record_states), f"a run of {steps:,} steps")
+    ns = len(p.states)
+    limits.check_memory(trajectory_bytes(steps, dim0, record_states, ns), f"a run of {steps:,} steps")
     lo_ = prob.lo if lo is None else float(lo)
     hi_ = prob.hi if hi is None else float(hi)
     lo_, hi_ = _check_bounds(lo_, hi_)
@@ -283,14 +191,15 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     x = _x0(x0, 1 if np.ndim(x0) == 0 else len(x0))
     dim = x.shape[0]
     draws = P.draws(prob, int(steps), seed)
-    st = np.repeat(p.init[:, None], dim, axis=1)
+    mod = generate.load_run(alg)
+    hv, st = _start(p, dim)
     xs = np.empty((steps + 1, dim))
-    srec = np.empty((steps + 1, NS, dim) if record_states else (1, NS, dim))
+    srec = np.empty((steps + 1, ns, dim) if record_states else (1, ns, dim))
     losses, regrets = np.empty(steps), np.empty(steps)
-    bad_step = compile_once.call(_run_oracle, p.family, x, st, p.hp, prob.code, prob.pp, draws, lrs, lo_, hi_,
-                           bool(math.isfinite(lo_) or math.isfinite(hi_)), prob.xstar, xs, srec,
-                           record_states, losses, regrets, np.empty(dim), np.empty(dim), np.empty(dim),
-                           np.empty(dim))
+    bad_step = compile_once.call(mod.run_oracle, x, st, hv, prob.code, prob.pp, draws, lrs, lo_, hi_,
+                                 bool(math.isfinite(lo_) or math.isfinite(hi_)), float(prob.xstar), xs, srec,
+                                 record_states, losses, regrets, np.empty((mod.KEPT, dim)), np.empty(dim),
+                                 np.empty(dim), np.empty(dim))
     n = bad_step or steps
     return _finish(alg, xs, srec, p, bad_step, on_nonfinite, record_states,
                    losses=losses[:n], regrets=regrets[:n], meta={"problem": prob.name, "seed": seed})
@@ -310,10 +219,10 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
           backend: str = "auto") -> SweepResult:
     """Run many one-dimensional configurations in parallel and summarise each.
 
-    ``algs`` is a list of :class:`Algorithm` of one kernel family (different hyperparameters
-    and switches), ``problems`` a list of problems of one family and the same length (or one
-    problem for all).  Every configuration sees the same seeded stream of draws.  ``backend``:
-    ``blocked`` (SIMD lanes; ``auto`` picks it where the family has one), ``scalar`` or ``cuda``,
+    ``algs`` is a list of :class:`Algorithm` (different hyperparameters and switches; each
+    program, that is each choice of optimizer and switches, runs in its own generated kernel),
+    ``problems`` a list of problems of one family and the same length (or one problem for all).  Every configuration sees the same seeded stream of draws.  ``backend``:
+    ``blocked`` (SIMD lanes, the default ``auto``), ``scalar`` or ``cuda``,
     bit-identical on a CPU (:mod:`optmath.grid`; for grids too large to list, see
     :class:`optmath.grid.Grid`).
     """
@@ -326,29 +235,38 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     if len(probs) != len(algs):
         raise ShapeError(f"{len(algs)} algorithms but {len(probs)} problems")
     plans = [plan(a) for a in algs]
-    if len({pl.family for pl in plans}) != 1 or len({q.code for q in probs}) != 1:
-        raise DomainError("a sweep runs one kernel family on one problem family")
+    if len({q.code for q in probs}) != 1:
+        raise DomainError("a sweep runs one problem family")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise DomainError(f"steps = {steps!r} must be a positive integer")
     steps = limits.check_count("steps", steps, limits.MAX_STEPS)
     limits.check_seed(seed)
     N = len(algs)
-    hps = np.stack([pl.hp for pl in plans])
-    inits = np.stack([pl.init for pl in plans])
-    lrs0 = np.array([pl.lr for pl in plans])
+    limits.check_work((("configurations", N), ("steps", steps)), "the sweep")
+    limits.check_memory(48 * N + limits.STEP_ARRAY_BYTES * steps, f"a sweep of {N:,} configurations")
     sched = learning_rates(1.0, schedule, steps)
     x0s = np.broadcast_to(np.asarray(x0, dtype=np.float64), (N,)).copy()
     if not np.all(np.isfinite(x0s)):
         raise NonFiniteError("x0 contains a non-finite value")
     pps = P.parameter_rows(probs)
+    xstars = np.array([q.xstar for q in probs])
     lo = max(q.lo for q in probs)
     hi = min(q.hi for q in probs)
+    draws = P.draws(probs[0], steps, seed)
     from ..grid import Batch, run_batch
 
-    out = run_batch(Batch(plans[0].family, probs[0].code, hps, lrs0, x0s, inits, pps,
-                          np.array([q.xstar for q in probs]), sched, P.draws(probs[0], steps, seed), lo, hi),
-                    backend)
+    out = np.empty((N, 4))
+    groups: dict = {}
+    for i, pl in enumerate(plans):  # one kernel per program (switch-resolved equations)
+        groups.setdefault(pl.program, []).append(i)
+    for idx in groups.values():
+        ix = np.array(idx)
+        pl = plans[idx[0]]
+        out[ix] = run_batch(Batch(pl.alg, probs[0].code, np.stack([plans[i].hv for i in idx]),
+                                  np.array([plans[i].lr for i in idx]), x0s[ix],
+                                  np.stack([plans[i].init for i in idx]).reshape(len(idx), len(pl.states)),
+                                  pps[ix], xstars[ix], sched, draws, lo, hi), backend)
     return SweepResult(out[:, 0], out[:, 1], out[:, 2], out[:, 3].astype(np.int64))
 
 
-__all__ = ["run", "sweep", "Trajectory", "SweepResult", "learning_rates", "NHP"]
+__all__ = ["run", "sweep", "Trajectory", "SweepResult", "learning_rates", "trajectory_bytes"]
