@@ -182,11 +182,20 @@ def list_cmd():
 @click.option("--latex", is_flag=True, help="print the LaTeX algorithm block")
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="override a convention switch")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a hyperparameter")
-def show(name, profile, latex, switches, sets):
+@click.option("--kernel", is_flag=True, help="print the generated Numba kernels (run and sweep modules)")
+def show(name, profile, latex, switches, sets, kernel):
     """Show one optimizer's update rule for a profile, with its notation table."""
     from .optimizers import get_spec
 
     alg = get_spec(name).resolve(profile, _parse_switches(switches), **_parse_sets(sets))
+    if kernel:
+        from .kernels import generate
+
+        click.echo(f"# run module: {generate.module_path(generate.run_source(alg))}")
+        click.echo(generate.run_source(alg))
+        click.echo(f"# sweep module: {generate.module_path(generate.sweep_source(alg))}")
+        click.echo(generate.sweep_source(alg))
+        return
     if latex:
         click.echo(alg.latex())
         return
