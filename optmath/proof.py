@@ -144,18 +144,57 @@ def default_root() -> Path:
     return Path(__file__).resolve().parent.parent / "proofs"
 
 
+def _defines_a_proof(path: Path) -> bool:
+    """Whether ``path`` defines a top-level ``prove_*`` function, read with :mod:`ast` without
+    running it (so a folder of other Python files is never executed); a file that mentions
+    ``def prove_`` but does not parse is a one-line error."""
+    import ast
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise DomainError(f"proof file {str(path)!r} cannot be read: {e.strerror}") from None
+    if "def prove_" not in text:
+        return False
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as e:
+        raise DomainError(f"proof file {str(path)!r} does not parse: {e.msg} (line {e.lineno})") from None
+    return any(isinstance(n, ast.FunctionDef) and n.name.startswith("prove_") for n in tree.body)
+
+
+#: most proof files one suite may hold (a --root that is not a proof suite is refused, not imported)
+MAX_PROOF_FILES = 1000
+
+
 def discover(root: str | Path | None = None) -> dict[str, ProofEntry]:
-    """Every ``prove_*`` function in ``root/**/*.py`` (files starting with ``_`` excluded)."""
+    """Every ``prove_*`` function in ``root/<topic>/<claim>.py``, the layout of ``proofs/``
+    (files and folders starting with ``_`` or ``.`` excluded).  Only that depth is read, so a
+    ``--root`` such as ``/`` does not import every Python file below it, and a file is imported
+    only when it defines a top-level ``prove_*`` function (read with :mod:`ast` first); more than
+    :data:`MAX_PROOF_FILES` files, or a file that fails to import, is a one-line error naming it."""
     root = Path(root) if root is not None else default_root()
     if not root.is_dir():
         raise DomainError(f"proof directory {str(root)!r} does not exist")
     found = {}
-    for path in sorted(root.rglob("*.py")):
-        if path.name.startswith("_"):
+    paths = []
+    for path in root.glob("*/*.py"):
+        if path.name.startswith(("_", ".")) or path.parent.name.startswith(("_", ".")):
+            continue
+        paths.append(path)
+        if len(paths) > MAX_PROOF_FILES:
+            raise DomainError(f"{str(root)!r} holds more than {MAX_PROOF_FILES} files of the form TOPIC/CLAIM.py; "
+                              f"is it a proof suite? (optmath.proof.MAX_PROOF_FILES)")
+    for path in sorted(paths):
+        if not _defines_a_proof(path):
             continue
         spec = importlib.util.spec_from_file_location(f"optmath_proofs.{path.parent.name}.{path.stem}", path)
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as e:  # noqa: BLE001 - a proof file is the user's code: report it in one line
+            text = " ".join(str(e).split())
+            raise DomainError(f"proof file {str(path)!r} does not import: {type(e).__name__}: {text}") from None
         expected = getattr(mod, "EXPECTED", "proved")
         if expected not in STATUSES:
             raise DomainError(f"{path}: EXPECTED = {expected!r} is not one of {STATUSES}")

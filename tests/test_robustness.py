@@ -52,6 +52,10 @@ def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("robust")
     (d / "a_file").write_text("")
     (d / "empty_proofs").mkdir()
+    (d / "broken_proofs" / "topic").mkdir(parents=True)
+    (d / "broken_proofs" / "topic" / "claim.py").write_text("def prove_it(:\n")
+    (d / "not_proofs" / "pkg").mkdir(parents=True)  # Python files that are not proofs: never run
+    (d / "not_proofs" / "pkg" / "tool.py").write_text("open(__file__ + '.ran', 'w')\n")
     (d / "good.py").write_text("import torch\n\nclass Adam(torch.optim.Adam):\n    pass\n")
     sheet = {"exercises": [{"id": "corrected_weight-0-1", "kind": "corrected_weight",
                             "params": {"b": "9/10", "t": 10**9}}], "seed": 0}
@@ -159,6 +163,8 @@ def _rows():
         (["show", "adam", "--switch", "lerp=1", "--switch", "lerp=0"], "--switch lerp given twice"),
         (["phase", "--param", "C=3", "--param", "C=4"], "--param C given twice"),
         (["prove", "--root", "{d}/empty_proofs"], "no proofs found under"),
+        (["prove", "--root", "{d}/broken_proofs"], "claim.py' does not parse: invalid syntax (line 1)"),
+        (["prove", "--root", "{d}/not_proofs"], "no proofs found under"),
         (["check", "{d}/good.py:__class__", "--as", "adam"], "is a special (dunder) name"),
         (["check", "{d}/good.py:Adam.__init__", "--as", "adam"], "is a special (dunder) name"),
     ]
