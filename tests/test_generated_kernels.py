@@ -301,6 +301,7 @@ def test_no_optimizer_name_appears_in_the_generator():
 def test_generated_source_is_cached_by_its_hash(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTMATH_KERNEL_CACHE", str(tmp_path))
     monkeypatch.setattr(generate, "_MODULES", {})
+    monkeypatch.setattr(generate, "_BY_PROGRAM", {})
     alg = get_spec("adam").resolve("pytorch")
     mod = generate.load_run(alg)
     files = sorted(p.name for p in tmp_path.glob("k_*.py"))

@@ -402,6 +402,20 @@ def _gradient(indent: str) -> list[str]:
     return out
 
 
+def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str) -> list[str]:
+    """The per-step statements of a block for lane ``lane`` (``"0"``: once for lanes that share
+    their inputs, the values stored to every lane; ``"j"``: lane ``j``)."""
+    store = "[:]" if lane == "0" else f"[{lane}]"
+    out = [f"{indent}{n} = I_{n}[{lane}]" for n in names["step_inputs"]]
+    out += [f"{indent}{n} = K_{n}[{lane}]" for n in names["step_consts"]]
+    out += [f"{indent}{c.name} = C_{c.name}[{lane}]" for c in prog.carried]
+    out += _products(prog, indent)
+    out += _assign(prog.step, indent)
+    out += [f"{indent}C_{c.name}[{lane}] = {c.new}" for c in prog.carried]
+    out += [f"{indent}U_{n}{store} = {n}" for n in names["step_used"]]
+    return out + [f"{indent}pass"]
+
+
 def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     """Configurations in blocks of ``W`` SIMD lanes (struct of arrays); run from threads."""
     rows = {s: r for r, s in enumerate(prog.states)}
@@ -429,7 +443,6 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     # the lanes share their per-step values when they share every input those read
     cond = " & ".join(f"(I_{n}[j] == I_{n}[0])" for n in names["step_inputs"]) or "True"
     out += [f"{i2}uni = True", f"{i2}for j in range(W):", f"{i2}    uni = uni & {cond}"]
-    out += [f"{i2}c_{c.name} = C_{c.name}[0]" for c in carried]
     out += [f"{i2}for k in range(T):",
             f"{i2}    tf = float(k + 1)",
             f"{i2}    t = k + 1",
@@ -443,22 +456,9 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
         # the step's values: once from lane 0 when the lanes share them, else lane by lane (the
         # same statements, the same bits); the lane loop reads them from U_*
         out.append(f"{i3}if uni:")
-        out += [f"{i4}{n} = I_{n}[0]" for n in names["step_inputs"]]
-        out += [f"{i4}{n} = K_{n}[0]" for n in names["step_consts"]]
-        out += [f"{i4}{c.name} = c_{c.name}" for c in carried]
-        out += _products(prog, i4)
-        out += _assign(prog.step, i4)
-        out += [f"{i4}c_{c.name} = {c.new}" for c in carried]
-        out += [f"{i4}U_{n}[:] = {n}" for n in names["step_used"]]
-        out += [f"{i4}pass", f"{i3}else:", f"{i4}for j in range(W):"]
-        out += [f"{i5}{n} = I_{n}[j]" for n in names["step_inputs"]]
-        out += [f"{i5}{n} = K_{n}[j]" for n in names["step_consts"]]
-        out += [f"{i5}{c.name} = C_{c.name}[j]" for c in carried]
-        out += _products(prog, i5)
-        out += _assign(prog.step, i5)
-        out += [f"{i5}C_{c.name}[j] = {c.new}" for c in carried]
-        out += [f"{i5}U_{n}[j] = {n}" for n in names["step_used"]]
-        out += [f"{i5}pass"]
+        out += _step_values(prog, names, i4, "0")
+        out += [f"{i3}else:", f"{i4}for j in range(W):"]
+        out += _step_values(prog, names, i5, "j")
     # the gradient of every lane at its gradient point, the loss difference added to the regret:
     # one loop per problem family, chosen outside the loop (no branch inside it)
     for n, (cond, stmts) in enumerate(_families()):
@@ -643,14 +643,31 @@ def load_source(text: str):
     return mod
 
 
+_BY_PROGRAM: dict = {}
+
+
+def _memo(kind: str, alg: Algorithm, anchor: int, make):
+    """The module of ``alg``'s program, generated once per process: printing the source needs the
+    SymPy analysis (tens of milliseconds), which a run of a few steps must not pay each time.
+    Keyed by spec, switches and anchor; the stored program is compared with ``alg``'s, so a
+    program built on the fly (a mutant of the same spec) gets its own module."""
+    k = (kind, alg.spec.name, tuple(sorted(alg.switches.items())), int(anchor))
+    hit = _BY_PROGRAM.get(k)
+    if hit is not None and hit[0] == alg.program:
+        return hit[1]
+    mod = load_source(make(alg, anchor))
+    _BY_PROGRAM[k] = (alg.program, mod)
+    return mod
+
+
 def load_run(alg: Algorithm, anchor: int = ANCHOR):
     """The generated run module of ``alg`` (see :func:`run_source`)."""
-    return load_source(run_source(alg, anchor))
+    return _memo("run", alg, anchor, run_source)
 
 
 def load_sweep(alg: Algorithm, anchor: int = ANCHOR):
     """The generated sweep module of ``alg`` (:func:`sweep_source`)."""
-    return load_source(sweep_source(alg, anchor))
+    return _memo("sweep", alg, anchor, sweep_source)
 
 
 __all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "module_path", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]
