@@ -62,8 +62,11 @@ def _ulps(a: float, b: float) -> float:
     return abs(a - b) / max(np.spacing(abs(a)), np.spacing(abs(b)), np.finfo(float).tiny)
 
 
-@pytest.mark.parametrize("name,profile", CASES)
-def test_generated_runs_agree_with_the_hand_written_kernels(before, name, profile):
+#: the default tier: every optimizer of the registry in one profile (the slow tier: every profile)
+ONE_PER_SPEC = [next((n, p) for n, p in CASES if n == name) for name in REGISTRY]
+
+
+def _check_run(before, name, profile):
     alg = get_spec(name).resolve(profile)
     G = REC.stream()
     tr = run(alg, G, x0=REC.X0, record_states=True, on_nonfinite="stop")
@@ -74,6 +77,17 @@ def test_generated_runs_agree_with_the_hand_written_kernels(before, name, profil
     cmp = compare_trajectories(alg, G, REC.X0, {"generated": new, "hand-written": old}, rtol=KERNEL_VS_SPEC,
                                what=f"{name}/{profile}")
     assert_accurate(cmp)
+
+
+@pytest.mark.parametrize("name,profile", ONE_PER_SPEC)
+def test_generated_runs_agree_with_the_hand_written_kernels(before, name, profile):
+    _check_run(before, name, profile)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,profile", CASES)
+def test_generated_runs_agree_with_the_hand_written_kernels_on_every_profile(before, name, profile):
+    _check_run(before, name, profile)
 
 
 def _sweep(name, profile, problem, x0=0.2, anchor=ANCHOR):
