@@ -345,6 +345,16 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
     return init + out
 
 
+def _lane_loads(prog: LaneProgram, names: dict, indent: str) -> list[str]:
+    """Lane ``j``'s states, inputs, per-configuration and per-step values and learning rate, read
+    from the block arrays (before the lane equations, and before the gradient point)."""
+    out = [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
+    out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"]]
+    out += [f"{indent}{n} = K_{n}[j]" for n in names["const"]]
+    out += [f"{indent}{n} = U_{n}[j]" for n in names["step_used"]]
+    return out + [f"{indent}lr = LR0[j] * lm"] + _assign(prog.steplr, indent)
+
+
 def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str) -> list[str]:
     """The statements of one step of a one-dimensional configuration after its gradient: the
     lane equations and the acceptance rule (projection, freezing at the first non-finite
@@ -354,13 +364,7 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str) -> list[s
     block = mode == "block"
     out = []
     if block:
-        out += [f"{indent}x_0 = X[j]", f"{indent}g_0 = G[j]"]
-        out += [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
-        out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"]]
-        out += [f"{indent}{n} = K_{n}[j]" for n in names["const"]]
-        out += [f"{indent}{n} = U_{n}[j]" for n in names["step_used"]]
-        out += [f"{indent}lr = LR0[j] * lm"]
-        out += _assign(prog.steplr, indent)
+        out += [f"{indent}x_0 = X[j]", f"{indent}g_0 = G[j]"] + _lane_loads(prog, names, indent)
     out += _assign(prog.lane, indent)
     finals = [prog.finals[s] for s in prog.lane_states] + [c.new for c in prog.carried if c.state]
     out += [f"{indent}xn = {prog.x}",
@@ -463,23 +467,15 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     # one loop per problem family, chosen outside the loop (no branch inside it)
     for n, (cond, stmts) in enumerate(_families()):
         out.append(f"{i3}{'if' if n == 0 else 'elif'} {cond}:" if cond else f"{i3}else:")
-        i6 = i5 + "    "
         out += [f"{i4}for jj in range(W):", f"{i5}j = uint64(jj)", f"{i5}x_0 = X[j]",
                 f"{i5}p0, p1, p2, p3 = PP[0, j], PP[1, j], PP[2, j], PP[3, j]", f"{i5}xs = XS[j]",
                 f"{i5}ctr = CTR[j]"]
         if prog.point is not None:
-            out += [f"{i5}{s}_0 = S_{s}[j]" for s in prog.lane_states]
-            out += [f"{i5}{n} = I_{n}[j]" for n in names["inputs"]]
-            out += [f"{i5}{n} = K_{n}[j]" for n in names["const"]]
-            out += [f"{i5}{n} = U_{n}[j]" for n in names["step_used"]]
-            out += [f"{i5}lr = LR0[j] * lm"]
-            out += _assign(prog.steplr, i5)
-            out += [f"{i5}xe = {expr_source(prog.point.expr)}"]
+            out += _lane_loads(prog, names, i5) + [f"{i5}xe = {expr_source(prog.point.expr)}"]
         else:
             out += [f"{i5}xe = x_0"]
         out += [i5 + ln for ln in stmts]
         out += [f"{i5}G[j] = g_0", f"{i5}CTR[j] = ctr", f"{i5}REG[j] = REG[j] + ld if BAD[j] == 0.0 else REG[j]"]
-        del i6
     out += [f"{i3}for jj in range(W):", f"{i4}j = uint64(jj)"]
     out += _lane_body(prog, names, i4, "block")
     out += [f"{i2}for jj in range(W):",

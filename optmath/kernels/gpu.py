@@ -2,8 +2,8 @@ r"""The sweep on a CUDA GPU: one configuration per thread (``optmath sweep --dev
 
 The kernel is generated with the CPU kernels (``make_cuda`` of the module that
 :mod:`optmath.kernels.generate` writes): the same printed statements of the program, the same
-problem gradient (:func:`optmath.kernels.oracle.gradient1` compiled as a device function from
-its Python source), the same acceptance rule (projection, regret, freezing at the first
+problem gradient (the statements of :mod:`optmath.kernels.oracle`, their helpers compiled as
+device functions from their Python source), the same acceptance rule (projection, regret, freezing at the first
 non-finite value, max |x|).
 
 In CI there is no GPU: the tests run this kernel under Numba's CUDA simulator
