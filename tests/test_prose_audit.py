@@ -182,16 +182,46 @@ def test_5d_demo_explains_first_order_bound_exceeded_next_to_certified():
     assert not lines or re.search(r"first-order bound exceeded[^\n]*(means|because|which)", md)
 
 
-# --- 6. adam_failure_b2 misses a root above its scan (131 s: slow tier)
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="optmath/search/certify.py (outside this change) scans b2 only up to "
-                                       "0.999; the root for C = 100, n = 100 is 0.999595 (proposed fix in the "
-                                       "issue 21 report)")
-def test_6_adam_failure_b2_finds_a_root_above_0_999():
-    from optmath.search.certify import adam_failure_b2
+# --- 6. adam_failure_b2 missed a root above its scan (it stopped at b2 = 0.999)
+def _drift(C, b2, n, D=1):
+    """Adam's per-period drift at b1 = 0 from the geometric series of every phase (O(n^2),
+    independent of optmath's closed form)."""
+    C, D = mpmath.mpf(C), mpmath.mpf(D)
+    u = [C**2] + [D**2] * (n - 1)
+    g = [C] + [-D] * (n - 1)
+    total = mpmath.mpf(0)
+    for k in range(n):
+        v = (1 - b2) / (1 - b2**n) * mpmath.fsum(b2**j * u[(k - j) % n] for j in range(n))
+        total += g[k] / mpmath.sqrt(v)
+    return total
 
+
+def test_6_adam_failure_b2_finds_a_root_above_0_999():
+    import time
+
+    from optmath.search.certify import adam_drift_b1_zero, adam_drift_b1_zero_mp, adam_failure_b2
+
+    start = time.perf_counter()
     r = adam_failure_b2(100, n=100)
-    assert r is not None and r == pytest.approx(0.99959473846352, rel=1e-9)
+    took = time.perf_counter() - start
+    assert r is not None and r == pytest.approx(0.99959473846352, rel=1e-12) and r > 0.999
+    assert took < 5, f"adam_failure_b2(100, n=100) took {took:.1f} s"
+    with mpmath.workdps(30):  # the independent drift changes sign across the root
+        below, above = _drift(100, mpmath.mpf(r) - mpmath.mpf("1e-9"), 100), _drift(100, mpmath.mpf(r) + mpmath.mpf("1e-9"), 100)
+        assert below < 0 < above
+        assert abs(_drift(100, mpmath.mpf(r), 100)) < 1e-6
+    # the O(n) closed form equals the SymPy sum of geometric series (n = 5) and the drift here
+    import sympy as sp
+
+    for b2 in ("0.3", "0.9", "0.999"):
+        exact = float(adam_drift_b1_zero(sp.Rational(7, 2), sp.Rational(b2), 5))
+        with mpmath.workdps(30):
+            mine = float(_drift(mpmath.mpf("3.5"), mpmath.mpf(b2), 5))
+        assert float(adam_drift_b1_zero_mp(3.5, b2, 5)) == pytest.approx(exact, rel=1e-12, abs=1e-14)
+        assert mine == pytest.approx(exact, rel=1e-12, abs=1e-14)
+    # the stored edges of the counterexamples report are found again (C = 3: b2* = 0.4723...)
+    for e in load("counterexamples", REPORTS)["edge_b2"]:
+        assert adam_failure_b2(e["C"]) == pytest.approx(e["b2_star"], rel=1e-12)
 
 
 def test_6_report_does_not_claim_one_signed_drift_where_the_scan_found_none():

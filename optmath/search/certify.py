@@ -25,6 +25,7 @@ analytic edge of the failure region in the ``(C, b2)`` plane.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import mpmath
@@ -227,16 +228,99 @@ def adam_failure_boundary(b2: float, n: int = 3, D: float = 1.0, eps: float = 0.
     return float(root)
 
 
+def adam_drift_b1_zero_mp(C, b2, n: int = 3, D=1, eps=0, dps: int = 30):
+    r"""``Drift_Adam`` at ``b1 = 0`` evaluated in mpmath at ``dps`` digits in O(n), from the closed
+    form of the limit cycle of ``v`` (the rare ``C^2`` enters phase ``k`` with weight
+    ``(1 - b2) b2^k / (1 - b2^n)``, every other phase carries ``D^2``):
+
+    ``v*_k = D^2 + (C^2 - D^2) (1 - b2) b2^k / (1 - b2^n)``,
+    ``Drift = C / (sqrt(v*_0) + eps) - D sum_{k=1}^{n-1} 1 / (sqrt(v*_k) + eps)``.
+
+    ``b2`` may be given as ``(r,)``, a one-tuple holding ``r = 1 - b2``, so that ``b2`` close to 1
+    keeps its digits (``1 - b2^n`` is then ``-expm1(n log1p(-r))``).  Equal to
+    :func:`adam_drift_b1_zero` (the SymPy sum of :func:`geometric_form`), without building it."""
+    with mpmath.workdps(dps):
+        C, D, eps = (mpmath.mpf(sp.Rational(sp.nsimplify(x)).p) / sp.Rational(sp.nsimplify(x)).q
+                     if not isinstance(x, mpmath.mpf) else x for x in (C, D, eps))
+        if isinstance(b2, tuple):
+            r = b2[0] if isinstance(b2[0], mpmath.mpf) else mpmath.mpf(b2[0])
+            b = 1 - r
+            log_b = mpmath.log1p(-r)
+        else:
+            b = b2 if isinstance(b2, mpmath.mpf) else mpmath.mpf(sp.Rational(sp.nsimplify(b2)).p) / \
+                sp.Rational(sp.nsimplify(b2)).q
+            r = 1 - b
+            log_b = mpmath.log(b)
+        scale = (C**2 - D**2) * r / -mpmath.expm1(n * log_b)
+        total = C / (mpmath.sqrt(D**2 + scale) + eps)
+        bk = mpmath.mpf(1)
+        for _ in range(1, n):
+            bk *= b
+            total -= D / (mpmath.sqrt(D**2 + scale * bk) + eps)
+        return total
+
+
+#: the scan of :func:`adam_failure_b2`: b2 = k/GRID_B2 for k = 1 .. GRID_B2 - 1, then 1 - b2 on a
+#: log grid from 1/GRID_B2 down to TAIL_B2 with TAIL_POINTS points per decade
+GRID_B2, TAIL_B2, TAIL_POINTS = 1000, 1e-15, 40
+
+
+def _drift_b1_zero_np(C: float, r, n: int, D: float, eps: float):
+    """The closed form of :func:`adam_drift_b1_zero_mp` in float64 on an array of ``r = 1 - b2``
+    (the scan's first pass; its brackets are confirmed at 30 digits)."""
+    import numpy as np
+
+    r = np.asarray(r, dtype=float)
+    b = 1 - r
+    scale = (C * C - D * D) * r / -np.expm1(n * np.log1p(-r))
+    total = C / (np.sqrt(D * D + scale) + eps)
+    bk = np.ones_like(r)
+    for _ in range(1, n):
+        bk = bk * b
+        total = total - D / (np.sqrt(D * D + scale * bk) + eps)
+    return total
+
+
 def adam_failure_b2(C: float, n: int = 3, D: float = 1.0, eps: float = 0.0) -> float | None:
     r"""The ``b2`` below which Adam (``b1 = 0``) fails on the periodic problem ``(C, n, D)``: the root
-    of ``Drift_Adam(b2) = 0`` in ``(0, 1)``, or ``None`` when the drift keeps one sign."""
-    Cs, B2 = sp.symbols("C b2", positive=True)
-    expr = adam_drift_b1_zero(Cs, B2, n, D, eps).subs(Cs, sp.nsimplify(C))
-    f = sp.lambdify(B2, expr, "mpmath")
+    of ``Drift_Adam(b2) = 0`` in ``(0, 1)``, or ``None`` when the scan finds no sign change.
+
+    The scan walks ``b2 = k/1000`` and then ``1 - b2`` on a log grid from ``10^-3`` down to
+    ``10^-15`` (``GRID_B2``, ``TAIL_B2``, ``TAIL_POINTS``), since the root moves towards 1 as the
+    period grows (``C = 100, n = 100``: 0.9995947...).  The drift is the O(n) closed form of the
+    limit cycle, in float64 over the whole grid first; the first bracket where it turns from
+    negative to non-negative is confirmed at 30 digits (:func:`adam_drift_b1_zero_mp`) and refined
+    there in ``1 - b2``.  Where float64 and the 30 digits disagree on a bracket, the whole scan is
+    repeated at 30 digits."""
+    import numpy as np
+
+    n = int(n)
+    rs = [1 - k / GRID_B2 for k in range(1, GRID_B2)]
+    decades = round(-math.log10(GRID_B2 * TAIL_B2))
+    tail = [(-math.log10(GRID_B2) * TAIL_POINTS - j, TAIL_POINTS) for j in range(1, decades * TAIL_POINTS + 1)]
+    rs_f = np.array(rs + [10.0 ** (p / q) for p, q in tail])
     with mpmath.workdps(30):
-        grid = [mpmath.mpf(k) / 1000 for k in range(1, 1000)]
-        vals = [f(b) for b in grid]
-        for a, b, fa, fb in zip(grid, grid[1:], vals, vals[1:]):
-            if fa < 0 <= fb:
-                return float(mpmath.findroot(f, (a, b), solver="anderson"))
+        rs_mp = [1 - mpmath.mpf(k) / GRID_B2 for k in range(1, GRID_B2)] + \
+                [mpmath.mpf(10) ** (mpmath.mpf(p) / q) for p, q in tail]
+
+        def f(r):  # the drift as a function of r = 1 - b2, at 30 digits
+            return adam_drift_b1_zero_mp(C, (r,), n, D, eps)
+
+        def refine(i):
+            a, b = rs_mp[i - 1], rs_mp[i]
+            return float(1 - mpmath.findroot(f, (a, b), solver="anderson"))
+
+        with np.errstate(all="ignore"):
+            vals = _drift_b1_zero_np(float(C), rs_f, n, float(D), float(eps))
+        hits = np.nonzero((vals[:-1] < 0) & (vals[1:] >= 0))[0]
+        if len(hits) and f(rs_mp[hits[0]]) < 0 <= f(rs_mp[hits[0] + 1]) and np.all(np.isfinite(vals[:hits[0] + 1])):
+            return refine(int(hits[0]) + 1)
+        if not len(hits) and np.all(np.isfinite(vals)) and np.all(np.abs(vals) > 1e-9 * (C + D * n)):
+            return None  # float64 decides every grid point: no sign change
+        prev = None
+        for i, r in enumerate(rs_mp):  # float64 could not decide: the same scan at 30 digits
+            fr = f(r)
+            if prev is not None and prev < 0 <= fr:
+                return refine(i)
+            prev = fr
     return None
