@@ -4,7 +4,6 @@ that would have caught it.  The expected numbers are computed here independently
 text."""
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -174,12 +173,39 @@ def test_5c_a_drift_certificate_is_not_shown_as_a_verdict_on_the_run():
     assert "the method's own run" in md
 
 
-@pytest.mark.xfail(strict=True, reason="optmath/demo.py (outside this change) prints 'first-order bound exceeded' "
-                                       "beside 'certified' with no explanation; proposed fix in the issue 21 report")
 def test_5d_demo_explains_first_order_bound_exceeded_next_to_certified():
+    import copy
+    import json
+
+    from optmath import demo
+    from optmath.search.search import CERT_ERROR
+
+    result = json.loads((REPORTS / "demo" / "demo.json").read_text())
     md = (REPORTS / "demo" / "demo.md").read_text()
-    lines = [ln for ln in md.splitlines() if "first-order bound exceeded" in ln]
-    assert not lines or re.search(r"first-order bound exceeded[^\n]*(means|because|which)", md)
+    assert md == demo.markdown(result)  # the committed report is the rendering of its JSON
+    rec = result["counterexample"]["record"]
+    exceeded = [m for m, rep in rec["replay"].items() if not rep["bound_holds"]]
+    assert exceeded, "the committed demo has no exceeded bound to explain"
+    assert [n["method"] for n in result["counterexample"]["bound_notes"]] == exceeded
+    for m in exceeded:
+        (line,) = [ln for ln in md.splitlines() if f"first-order bound exceeded for {m} means" in ln]
+        err = rec["replay"][m]["max_error"]
+        allowed = CERT_ERROR * 2  # the periodic family lives on [-1, 1]
+        assert f"{err:.2e}" in line and f"{allowed:.2e}" in line and "'certified' stands" in line
+        assert err <= allowed and rec["replay"][m]["class"] == rec["verdicts"][m]["class"] and rec["certified"]
+    for ln in md.splitlines():  # every mention in the summary block is explained below it
+        if "first-order bound exceeded" in ln and "means" not in ln:
+            assert any(f"{m} (" in ln for m in exceeded)
+    # the words follow the numbers: an error above the allowed difference makes the note say FAILS
+    bad = copy.deepcopy(rec)
+    bad["replay"][exceeded[0]]["max_error"] = 1e-6
+    (note,) = [n for n in demo.bound_notes(bad) if n["method"] == exceeded[0]]
+    text = demo.bound_note_text(note)
+    assert "FAILS: 1.00e-06 > 2.00e-09" in text and "the certificate FAILS on this method" in text
+    other = copy.deepcopy(rec)
+    other["replay"][exceeded[0]]["class"] = "inconclusive"
+    (note,) = [n for n in demo.bound_notes(other) if n["method"] == exceeded[0]]
+    assert "DIFFERS from the kernel's" in demo.bound_note_text(note)
 
 
 # --- 6. adam_failure_b2 missed a root above its scan (it stopped at b2 = 0.999)
