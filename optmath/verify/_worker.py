@@ -328,6 +328,10 @@ def _child(sock: socket.socket, msg: dict, fds: list[int]) -> None:
         sys.path[0] = msg["cwd"]
         if msg.get("memory"):
             limit_memory(int(msg["memory"]))
+        if msg.get("confine"):  # contained code (optmath.teach.sandbox): confined before it is imported
+            import importlib
+
+            importlib.import_module(msg["confine"]["module"]).confine(msg["confine"], keep_fds=(rd, wr))
         serve(rd, wr, msg["style"], msg["file"], msg["names"])
         code = 0
     finally:

@@ -135,6 +135,9 @@ def make_target(target, style: str | None = None, step=None, init=None) -> Targe
 
 # --- the subprocess ---------------------------------------------------------------------------
 IMPORT_TIMEOUT = 60.0  # seconds allowed for a fork server to import torch or JAX (once per process)
+#: set by a contained check (``optmath.teach.sandbox``): every worker confines itself with
+#: ``CONFINE["module"].confine(CONFINE)`` before importing its target; ``None``: not confined
+CONFINE: dict | None = None
 
 class TargetTimeout(Exception):
     """A call to the target did not return within the time limit."""
@@ -232,6 +235,28 @@ class _Forked:
             pass
 
 
+REPLY_BYTES = 1 << 28  # the largest reply read from a contained worker
+
+
+class _ArraysOnly:
+    """An unpickler that rebuilds builtins and numpy arrays only."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"),
+               ("numpy._core.numeric", "_frombuffer")}
+
+    def __new__(cls, fh):
+        import pickle
+
+        class Unpickler(pickle.Unpickler):
+            def find_class(self, module, name):
+                if (module, name) not in cls.ALLOWED:
+                    raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a reply")
+                return super().find_class(module, name)
+        return Unpickler(fh)
+
+
 @dataclass
 class TargetProcess:
     """A worker process holding the imported target; :meth:`call` sends one request."""
@@ -239,6 +264,7 @@ class TargetProcess:
     target: Target
     timeout: float
     memory: int | None = None  # bytes the worker may allocate beyond the imported framework
+    confine: dict | None = field(default_factory=lambda: CONFINE)  # see CONFINE
     describe: list = field(default_factory=list)
     _proc: _Forked | None = None
     _log: object = None
@@ -250,7 +276,7 @@ class TargetProcess:
         self._log = tempfile.TemporaryFile(mode="w+b")
         request = {"op": "spawn", "style": self.target.style, "file": self.target.file,
                    "names": list(self.target.names), "cwd": str(Path(self.target.file).parent),
-                   "env": _worker_env(), "memory": self.memory}
+                   "env": _worker_env(), "memory": self.memory, "confine": self.confine}
         try:
             for attempt in (0, 1):  # a server that died since its last use is started again
                 server = _fork_server(self.target.style)
@@ -282,13 +308,39 @@ class TargetProcess:
             self.close()
             raise TargetTimeout(f"no answer within {timeout:g} s while {doing}")
         try:
-            return self._in.recv()
+            if self.confine is None:
+                return self._in.recv()
+            return self._recv_confined(timeout, doing)
         except (EOFError, OSError):
             code = self._proc.wait(timeout=5) if self._proc else None
             tail = self.log_tail()
             self.close()
             raise TargetCrashed(f"the target's process died (exit code {code}) while {doing}"
                                 + (f"; last output: {tail}" if tail else "")) from None
+
+    def _recv_confined(self, timeout: float, doing: str) -> dict:
+        """A reply of contained code: complete within ``timeout`` (a target that writes part of a
+        message into its reply pipe is killed, not waited for) and unpickled with numpy arrays as
+        the only classes (a crafted pickle cannot run code in the checker)."""
+        import io
+        import pickle
+
+        timer = threading.Timer(timeout, self._proc.kill)
+        timer.start()
+        try:
+            data = self._in.recv_bytes(REPLY_BYTES)
+        finally:
+            timer.cancel()
+        try:
+            msg = _ArraysOnly(io.BytesIO(data)).load()
+        except Exception as exc:  # noqa: BLE001 - anything a garbled or hostile reply raises
+            self.close()
+            raise TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing} "
+                                f"({type(exc).__name__})") from None
+        if not isinstance(msg, dict):
+            self.close()
+            raise TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing}")
+        return msg
 
     def call(self, request: dict, doing: str = "running a stream") -> dict:
         if self._proc is None:
