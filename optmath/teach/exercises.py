@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -306,6 +306,7 @@ class Mark:
 @dataclass
 class GradeReport:
     marks: list
+    notes: list = field(default_factory=list)  # e.g. the sandbox fallback's warning
 
     @property
     def score(self) -> tuple[int, int]:
@@ -314,10 +315,10 @@ class GradeReport:
     def __str__(self) -> str:
         got, total = self.score
         lines = [f"{'ok   ' if m.correct else 'WRONG'} {m.id}: {m.feedback}" for m in self.marks]
-        return "\n".join(lines + [f"score: {got}/{total}"])
+        return "\n".join(self.notes + lines + [f"score: {got}/{total}"])
 
     def as_dict(self) -> dict:
-        return {"score": list(self.score), "marks": [m.__dict__ for m in self.marks]}
+        return {"score": list(self.score), "marks": [m.__dict__ for m in self.marks], "notes": list(self.notes)}
 
 
 #: limits on an exercise's parameters (a sheet may be edited by hand): integers, list lengths,
@@ -576,9 +577,29 @@ def _grade_formula(answer, expected):
     if unknown:
         return False, f"unknown name(s) {', '.join(unknown)}; use {', '.join(sorted(names))}"
     diff = unify(expr, expected) - expected
-    if simplifies_to_zero(diff) and worst_at_points(diff, 20, 0).zero:
+    pc = worst_at_points(diff, 20, 0)
+    if simplifies_to_zero(diff) and pc.zero:
         return True, f"equals {expected} (symbolically and at 20 random points)"
-    return False, f"differs from the expected update (e.g. not equal to {expected})"
+    return False, "differs from the expected update" + _where_differs(unify(expr, expected), expected, pc.witness)
+
+
+def _where_differs(mine, expected, witness) -> str:
+    """``': at b1 = 1/2, t = 3, ...: yours gives X, the right update Y'`` (a point where they differ)."""
+    import sympy as sp
+
+    from ..symbolic.checks import evaluate
+
+    names = {s.name: s for s in (mine.free_symbols | expected.free_symbols)}
+    if not witness:
+        # equal at the sampled points but not symbolically: say what was expected
+        return f" (not equal to {expected})"
+    pt = {names[k]: sp.Rational(v) for k, v in witness.items() if k in names}
+    shown = ", ".join(f"{k} = {witness[k]}" for k in sorted(witness) if k in names)
+    fmt = lambda v: str(v) if getattr(v, "is_Rational", False) and len(str(v)) < 30 else f"{float(v):.10g}"  # noqa: E731
+    try:
+        return f": at {shown} yours gives {fmt(evaluate(mine, pt))}, the right update {fmt(evaluate(expected, pt))}"
+    except (TypeError, ValueError, ZeroDivisionError):
+        return f" (not equal to {expected})"
 
 
 def _grade_params(answer):
@@ -610,25 +631,60 @@ def _grade_params(answer):
     return ok, f"Adam {classes['adam']}, AMSGrad {classes['amsgrad']} on C = {C:g}, n = {n:g}"
 
 
-def _grade_code(answer, base: Path):
-    from ..verify.conformance import check
+def _grade_code(answer, base: Path, limits=None, inside: Path | None = None):
+    """A code answer, checked by the conformance checker run contained (:mod:`.sandbox`).  The
+    feedback names the bug class (when the catalogue has it), the first difference and the
+    minimal failing stream, on one line.  ``inside``: the file must lie in that folder (batch
+    grading: a student's answer cannot point at another student's file)."""
+    from .sandbox import Limits, check_contained
 
-    if not isinstance(answer, str):
+    if not isinstance(answer, str) or not answer.strip():
         return False, "expected the path of a .py file"
-    path = (base / answer).resolve() if not Path(answer).is_absolute() else Path(answer)
-    r = check(str(path), "adam", step="adam", init="init_adam_states", examples=20, timeout=30)
-    if r.conforms:
-        return True, "conforms: " + r.matched[0]
-    why = r.reason or (r.diagnosis.text() if r.diagnosis else (r.difference.text() if r.difference else ""))
-    return False, "does not implement Adam: " + why
+    path = (base / answer).resolve() if not Path(answer).is_absolute() else Path(answer).resolve()
+    if inside is not None and not path.is_relative_to(Path(inside).resolve()):
+        return False, f"{answer[:80]!r} is outside the submission's folder"
+    if path.suffix != ".py" or not path.is_file():
+        return False, f"{answer[:80]!r} is not a .py file of the submission"
+    r = check_contained(path, "adam", step="adam", init="init_adam_states", examples=20,
+                        limits=limits or Limits())
+    rep = r.report
+    if rep is None:
+        return False, f"not graded: {r.reason}"
+    if rep["conforms"]:
+        return True, "conforms: " + rep["matched"][0]
+    return False, "does not implement Adam: " + code_feedback(rep, r.text)
 
 
-def grade(sheet_path, answers_path) -> GradeReport:
-    """Grade an answers file against a sheet; every expected answer is recomputed by optmath."""
+def code_feedback(rep: dict, text: str) -> str:
+    """One line from a conformance report: the named bug, the first difference, the minimal stream."""
+    lines = {ln.strip().partition(":")[0]: ln.strip().partition(":")[2].strip() for ln in text.splitlines()}
+    parts = []
+    if rep.get("diagnosis"):
+        d = rep["diagnosis"]
+        parts.append(f"{d['title']} ({d['variant']}): {d['effect']}")
+    elif rep.get("other_algorithm"):
+        parts.append(rep["other_algorithm"])
+    elif rep.get("reason"):
+        parts.append(rep["reason"])
+    if lines.get("first difference"):
+        parts.append("first difference: " + lines["first difference"])
+    stream = [ln.strip() for ln in text.split("minimal stream:", 1)[1].splitlines()] if "minimal stream:" in text else []
+    if stream:
+        body = [stream[0]] + [s for s in stream[1:] if s and not s.startswith(("diagnosis:", "expected from:"))][:4]
+        parts.append("minimal failing stream: " + " ".join(body))
+    return "; ".join(parts) or "no reason given"
+
+
+def grade(sheet_path, answers_path, limits=None, inside=None, sheet: dict | None = None) -> GradeReport:
+    """Grade an answers file against a sheet; every expected answer is recomputed by optmath.
+
+    Code answers run contained (:mod:`optmath.teach.sandbox`, ``limits``); ``inside``: the folder
+    a code answer must lie in; ``sheet``: the sheet already loaded (batch grading)."""
     from ..errors import OptmathError
 
-    sheet = load_sheet(sheet_path)
+    sheet = sheet if sheet is not None else load_sheet(sheet_path)
     answers = load_answers(answers_path)
+    notes = []
     known = {item["id"] for item in sheet["exercises"]}
     marks = []
     for item in sheet["exercises"]:
@@ -658,10 +714,14 @@ def grade(sheet_path, answers_path) -> GradeReport:
             elif kind.form == "params":
                 ok, fb = _grade_params(a)
             else:
-                ok, fb = _grade_code(a, Path(answers_path).parent)
+                from .sandbox import FALLBACK_WARNING, mode
+
+                if mode() == "fallback" and FALLBACK_WARNING not in notes:
+                    notes.append(FALLBACK_WARNING)
+                ok, fb = _grade_code(a, Path(answers_path).parent, limits, inside)
         except (OptmathError, ValueError, TypeError, OverflowError) as exc:
             ok, fb = False, f"answer not accepted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         marks.append(Mark(item["id"], kind.key, bool(ok), fb))
     for extra in sorted(set(answers) - known):
         marks.append(Mark(extra[:60], "unknown", False, "not a question of this sheet"))
-    return GradeReport(marks)
+    return GradeReport(marks, notes)
