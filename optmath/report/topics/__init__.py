@@ -12,9 +12,11 @@ TOPICS = {
     "frameworks": "framework conventions and equivalence verdicts: PyTorch vs Keras vs optax vs paper",
     "counterexamples": "Adam vs Yogi and AMSGrad: certified counterexamples, trajectories, phase diagrams",
     "proofs": "the proof-suite summary",
+    "literature": "published results reproduced: Reddi et al., Zhang et al., Goh, Kingma & Ba beside optmath's values",
 }
 _MODULES = {"ema": "ema", "momentum": "momentum", "adam-bounds": "bounds", "frameworks": "frameworks",
-            "counterexamples": "counterexamples", "proofs": "proofs"}
+            "counterexamples": "counterexamples", "proofs": "proofs",
+            "literature": "literature"}
 
 
 def module(topic: str):
