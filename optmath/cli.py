@@ -403,7 +403,9 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
               help="memory the target may allocate beyond the framework it imports")
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="also write the report as JSON")
-def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file):
+@click.option("--sandbox", is_flag=True,
+              help="run the target contained (bubblewrap, else a fallback that is not a security boundary)")
+def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file, sandbox):
     """Does TARGET (file.py:Name, or file.py with --step/--init) implement optimizer NAME?
 
     Exit code 0: conforms; 1: does not, or the target hung, crashed or raised while it ran, or its
@@ -414,6 +416,8 @@ def check(target, as_, profile, style, step, init, examples, timeout, memory, se
     _output_file(json_file, "--json")
     from pathlib import Path
 
+    if sandbox:
+        return _check_sandboxed(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file)
     from .verify.conformance import check as run_check
 
     report = run_check(target, as_, profile=profile, style=style, step=step, init=init, examples=examples,
@@ -425,6 +429,39 @@ def check(target, as_, profile, style, step, init, examples, timeout, memory, se
         sys.exit(2)
     click.echo(str(report))
     sys.exit(report.exit_code)
+
+
+def _check_sandboxed(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file):
+    """``check --sandbox``: the same check run by optmath.teach.sandbox; the same exit codes."""
+    import json
+    from pathlib import Path
+
+    from .teach.sandbox import FALLBACK_WARNING, Limits, contain, mode
+
+    file, colon, name = target.rpartition(":") if step is None and init is None else (target, "", "")
+    if step is None and init is None and not colon:
+        raise click.UsageError(f"target {target!r} must be 'path/to/file.py:Name'")
+    path = Path(file)
+    if path.suffix != ".py" or not path.is_file():
+        raise click.UsageError(f"target file {file!r} is not an existing .py file")
+    if mode() == "fallback":
+        click.echo(f"optmath: warning: {FALLBACK_WARNING}", err=True)
+    mem = _gib(memory, "--memory")
+    limits = Limits(call=timeout, wall=max(180.0, 4 * timeout), memory=mem)
+    req = {"file": str(path.resolve()) + (f":{name}" if colon else ""), "optimizer": as_, "style": style,
+           "step": step, "init": init, "profile": profile, "examples": examples, "seed": seed, "timeout": timeout,
+           "memory": mem}
+    r = contain(req, limits, read_only=[path.resolve().parent])
+    if r.report is None:
+        click.echo(f"optmath: error: {r.reason}", err=True)
+        sys.exit(2 if r.status == "error" else 1)
+    if json_file:
+        Path(json_file).write_text(json.dumps(r.report, indent=2))
+    if r.report["exit_code"] == 2:
+        click.echo(f"optmath: error: {r.report['reason']}", err=True)
+        sys.exit(2)
+    click.echo(r.text)
+    sys.exit(r.report["exit_code"])
 
 
 @cli.command()
@@ -658,11 +695,25 @@ def report(topics, out, fmt, compute, seed, list_topics):
 @click.option("--topic", default=None, help="only one topic (ema, momentum, sgd, rmsprop, adam)")
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", default="exercises", show_default=True, type=click.Path(file_okay=False))
-def exercises(topic, seed, out):
-    """Write an exercise sheet (sheet.md, sheet.json) and its answer key (key.md)."""
+@click.option("--roster", type=click.Path(dir_okay=False), default=None,
+              help="CSV with an 'id' column: one sheet and key per student in OUT/<id>/, seeds from the ids")
+def exercises(topic, seed, out, roster):
+    """Write an exercise sheet (sheet.md, sheet.json) and its answer key (key.md).
+
+    With --roster: one sheet and key per student (OUT/<id>/), each with a seed derived from the
+    student id (SHA-256), so the same roster always gives the same sheets."""
     _output_dir(out, "--out")
     from pathlib import Path
 
+    if roster is not None:
+        from .teach.roster import read_roster, write_roster_sheets
+
+        rows = read_roster(roster)  # checked before any work
+        for row in rows:
+            _output_dir(Path(out) / row["id"], "--out")
+        paths = write_roster_sheets(roster, out, topic)
+        click.echo(f"wrote {len(rows)} sheets and keys under {out} (index {paths[-1]})")
+        return
     for name in ("sheet.json", "sheet.md", "key.md", "sheet.html", "key.html"):  # checked before any work
         _output_file(Path(out) / name, "--out")
     from .teach.exercises import make_sheet, write_sheet
@@ -672,19 +723,66 @@ def exercises(topic, seed, out):
 
 
 @cli.command("grade")
-@click.argument("sheet", type=click.Path(dir_okay=False))
-@click.argument("answers", type=click.Path(dir_okay=False))
+@click.argument("sheet", type=click.Path(dir_okay=False), required=False)
+@click.argument("answers", type=click.Path(dir_okay=False), required=False)
 @click.option("--json", "as_json", is_flag=True)
-def grade_cmd(sheet, answers, as_json):
-    """Grade ANSWERS (JSON or 'ID: answer' lines) against SHEET (sheet.json); exit 0 when all are right."""
+@click.option("--batch", type=click.Path(file_okay=False), default=None,
+              help="grade DIR/<id>/answers.json for every student (SHEET: one sheet.json, or --sheets)")
+@click.option("--sheets", type=click.Path(file_okay=False), default=None,
+              help="with --batch: the folder written by `optmath exercises --roster` (OUT/<id>/sheet.json)")
+@click.option("--out", default="gradebook", show_default=True, type=click.Path(file_okay=False),
+              help="with --batch: folder for gradebook.csv and summary.md/.json")
+@click.option("--jobs", default=1, show_default=True, type=int, help="with --batch: students graded at once")
+@click.option("--progress/--no-progress", default=None, help="progress bar on stderr (default: when it is a terminal)")
+def grade_cmd(sheet, answers, as_json, batch, sheets, out, jobs, progress):
+    """Grade ANSWERS (JSON or 'ID: answer' lines) against SHEET (sheet.json); exit 0 when all are right.
+
+    Code answers run contained (bubblewrap when available; otherwise a fallback that is not a
+    security boundary, and says so).  With --batch DIR: every student folder, into a gradebook."""
     import json
 
+    if batch is not None:
+        if answers is not None or (sheet is None) == (sheets is None):
+            raise click.UsageError("--batch DIR takes either one SHEET or --sheets FOLDER, and no ANSWERS")
+        _output_dir(out, "--out")
+        return _grade_batch(batch, sheets or sheet, out, jobs, progress)
+    if sheet is None or answers is None:
+        raise click.UsageError("give SHEET and ANSWERS (or --batch DIR)")
     from .teach.exercises import grade
 
     report = grade(sheet, answers)
+    for note in report.notes:
+        click.echo(f"optmath: warning: {note}", err=True)
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else str(report))
     got, total = report.score
     sys.exit(0 if got == total else 1)
+
+
+def _grade_batch(batch, sheets, out, jobs, progress):
+    from .teach.batch import grade_batch, students_of, write_gradebook
+
+    total = len(students_of(batch))
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        from rich.progress import Progress
+
+        with Progress(transient=False, console=_stderr_console()) as bar:
+            task = bar.add_task("grading", total=total)
+            res = grade_batch(batch, sheets, jobs=jobs, progress=lambda d, n: bar.update(task, completed=d))
+    else:
+        res = grade_batch(batch, sheets, jobs=jobs)
+    for note in res.notes:
+        click.echo(f"optmath: warning: {note}", err=True)
+    for path in write_gradebook(res, out):
+        click.echo(f"wrote {path}")
+    s = res.summary()
+    click.echo(f"graded {s['students']} students in {s['seconds']} s ({s['per_minute']} per minute)")
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def main(argv=None):

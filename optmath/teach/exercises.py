@@ -14,6 +14,7 @@ the conformance checker).
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -91,7 +92,9 @@ def _steps_until_answer(p):
     return steps_until(Fraction(p["b"]), Fraction(p["delta"]))
 
 
-def _bias_free_answer(p):
+@functools.lru_cache(maxsize=1)
+def _bias_free_answer(p=None):
+    """(No parameters: computed once per process, which a roster of sheets needs.)"""
     from ..optimizers import get_spec
     from ..symbolic.ema import analyse
 
@@ -205,7 +208,7 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          lambda p: ("Adam keeps m_t = b1 m_{t-1} + (1 - b1) g_t and divides by 1 - b1^t. Write an update of the "
                     "normalised average m directly in terms of its previous value m, the gradient g, b1 and t, "
                     "so that no separate correction is needed (use ** for powers)."),
-         _bias_free_answer, lambda p, a: f"m <- {a}; equal to Adam's m_hat for every t (proved by induction)"),
+         lambda p: _bias_free_answer(), lambda p, a: f"m <- {a}; equal to Adam's m_hat for every t (proved by induction)"),
     Kind("heavy_ball_lr", "momentum", "Largest stable step for heavy ball", "number",
          lambda r: {"h": r.choice(["1", "2", "4", "10"]), "mu": r.choice(["1/2", "9/10", "0"])},
          lambda p: (f"Heavy-ball momentum with $\\mu = {p['mu']}$ on $f(x) = \\tfrac{{h}}{{2}} x^2$ with $h = {p['h']}$: "
