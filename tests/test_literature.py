@@ -283,6 +283,16 @@ def test_goh_and_kingma_ba_rows_recomputed_independently(data):
     assert _row(data, "goh-stability")["computed"] == 3.0
 
 
+def test_kingma_ba_rows_agree_with_the_adam_bounds_report(data):
+    """The same supremum, its limit and the first t above the bound as reports/adam-bounds."""
+    cases = {(c["b1"], c["b2"]): c for c in load("adam-bounds", REPORTS)["cases"]}
+    for rid, pair in (("kb-first-case", ("0.9", "0.999")), ("kb-second-case", ("0.99", "0.999"))):
+        r, c = _row(data, rid), cases[pair]
+        assert r["computed"] == pytest.approx(c["sup_limit"], rel=1e-12) and r["published"] == c["bound"]
+        assert r["extra"]["first_t_above"] == c["sup_above_bound"]["first"]
+    assert _row(data, "kb-sparse")["computed"] == pytest.approx(cases[("0.9", "0.999")]["spike_limit"], rel=1e-12)
+
+
 def test_kernel_grid_and_symbolic_rows_recomputed_by_optmath(data):
     """A bounded recomputation through the topic's own code paths: the n = 5 kernel phase grid of
     Zhang et al.'s rows (15 runs) and the regimes of Goh's rows from the derived iteration matrix."""
