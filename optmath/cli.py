@@ -697,14 +697,30 @@ def report(topics, out, fmt, compute, seed, list_topics):
 @click.option("--out", default="exercises", show_default=True, type=click.Path(file_okay=False))
 @click.option("--roster", type=click.Path(dir_okay=False), default=None,
               help="CSV with an 'id' column: one sheet and key per student in OUT/<id>/, seeds from the ids")
-def exercises(topic, seed, out, roster):
+@click.option("--format", "fmt", type=click.Choice(["md", "otter"]), default="md", show_default=True,
+              help="md: sheet and key (Markdown, HTML, JSON); otter: an otter-grader master notebook")
+def exercises(topic, seed, out, roster, fmt):
     """Write an exercise sheet (sheet.md, sheet.json) and its answer key (key.md).
 
     With --roster: one sheet and key per student (OUT/<id>/), each with a seed derived from the
-    student id (SHA-256), so the same roster always gives the same sheets."""
+    student id (SHA-256), so the same roster always gives the same sheets.  With --format otter:
+    OUT/optmath-exercises.ipynb for `otter assign`, whose autograded cells call optmath's graders."""
     _output_dir(out, "--out")
     from pathlib import Path
 
+    if fmt == "otter":
+        if roster is not None:
+            raise click.UsageError("--format otter writes one assignment; it does not take --roster")
+        from .teach.exercises import make_sheet
+        from .teach.otter import NAME, write_otter
+
+        for name in (f"{NAME}.ipynb", "sheet.json"):
+            _output_file(Path(out) / name, "--out")
+        for path in write_otter(make_sheet(seed, topic), out):
+            click.echo(f"wrote {path}")
+        click.echo(f"next: otter assign {Path(out) / (NAME + '.ipynb')} dist; "
+                   "otter run -a dist/autograder/<zip> SUBMISSION.ipynb -o results")
+        return
     if roster is not None:
         from .teach.roster import read_roster, write_roster_sheets
 

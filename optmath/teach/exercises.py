@@ -129,7 +129,8 @@ def run_snippet(code: str, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-8):
     xs = [0.0]
     for t, g in enumerate(grads, start=1):
         env.update(g=float(g), t=t)
-        exec(compile(code, "<snippet>", "exec"), env)  # noqa: S102 - SNIPPETS are ours, not user input
+        with np.errstate(all="ignore"):  # a buggy snippet may take the root of a negative number
+            exec(compile(code, "<snippet>", "exec"), env)  # noqa: S102 - SNIPPETS are ours, not user input
         xs.append(float(env["p"]))
     return np.array(xs)
 
@@ -678,13 +679,46 @@ def code_feedback(rep: dict, text: str) -> str:
     return "; ".join(parts) or "no reason given"
 
 
+def grade_item(item: dict, answer, base: Path = Path("."), limits=None, inside=None, where: str = "sheet"):
+    """``(correct, feedback)`` for one exercise of a checked sheet (``item``: its id, kind and
+    params) and one answer; code answers are paths relative to ``base``, run contained.  The
+    expected answer is recomputed by optmath.  Used by :func:`grade` and by the otter export."""
+    from ..errors import OptmathError
+
+    kind = KINDS[item["kind"]]
+    try:
+        expected = kind.answer(item["params"])
+    except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
+        raise GradeError(f"{where}: exercise {item['id']} has bad parameters ({exc})") from None
+    a = answer
+    try:
+        if kind.form == "number":
+            got = _number(a)
+            ok = _close(got, float(expected))
+            fb = f"{got:.10g}" + ("" if ok else f" is not {float(expected):.10g} (to {NUMBER_RTOL:g})")
+        elif kind.form == "integer":
+            got = _number(a)
+            ok = got == int(expected)
+            fb = f"{got:g}" + ("" if ok else f" is not the smallest such t (t = {got:g} gives the wrong side of the bound)")
+        elif kind.form == "choice":
+            ok = isinstance(a, str) and a.strip().upper() == expected
+            fb = f"{str(a).strip()[:10]}" + ("" if ok else ": that snippet does not match the Adam spec on a test stream")
+        elif kind.form == "formula":
+            ok, fb = _grade_formula(a, expected)
+        elif kind.form == "params":
+            ok, fb = _grade_params(a)
+        else:
+            ok, fb = _grade_code(a, Path(base), limits, inside)
+    except (OptmathError, ValueError, TypeError, OverflowError) as exc:
+        ok, fb = False, f"answer not accepted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    return bool(ok), fb
+
+
 def grade(sheet_path, answers_path, limits=None, inside=None, sheet: dict | None = None) -> GradeReport:
     """Grade an answers file against a sheet; every expected answer is recomputed by optmath.
 
     Code answers run contained (:mod:`optmath.teach.sandbox`, ``limits``); ``inside``: the folder
     a code answer must lie in; ``sheet``: the sheet already loaded (batch grading)."""
-    from ..errors import OptmathError
-
     sheet = sheet if sheet is not None else load_sheet(sheet_path)
     answers = load_answers(answers_path)
     notes = []
@@ -695,36 +729,14 @@ def grade(sheet_path, answers_path, limits=None, inside=None, sheet: dict | None
         if item["id"] not in answers:
             marks.append(Mark(item["id"], kind.key, False, "no answer"))
             continue
-        a = answers[item["id"]]
-        try:
-            expected = kind.answer(item["params"])
-        except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
-            raise GradeError(f"sheet {str(sheet_path)!r}: exercise {item['id']} has bad parameters ({exc})") from None
-        try:
-            if kind.form == "number":
-                got = _number(a)
-                ok = _close(got, float(expected))
-                fb = f"{got:.10g}" + ("" if ok else f" is not {float(expected):.10g} (to {NUMBER_RTOL:g})")
-            elif kind.form == "integer":
-                got = _number(a)
-                ok = got == int(expected)
-                fb = f"{got:g}" + ("" if ok else f" is not the smallest such t (t = {got:g} gives the wrong side of the bound)")
-            elif kind.form == "choice":
-                ok = isinstance(a, str) and a.strip().upper() == expected
-                fb = f"{str(a).strip()[:10]}" + ("" if ok else ": that snippet does not match the Adam spec on a test stream")
-            elif kind.form == "formula":
-                ok, fb = _grade_formula(a, expected)
-            elif kind.form == "params":
-                ok, fb = _grade_params(a)
-            else:
-                from .sandbox import FALLBACK_WARNING, mode
+        if kind.form == "code":
+            from .sandbox import FALLBACK_WARNING, mode
 
-                if mode() == "fallback" and FALLBACK_WARNING not in notes:
-                    notes.append(FALLBACK_WARNING)
-                ok, fb = _grade_code(a, Path(answers_path).parent, limits, inside)
-        except (OptmathError, ValueError, TypeError, OverflowError) as exc:
-            ok, fb = False, f"answer not accepted: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        marks.append(Mark(item["id"], kind.key, bool(ok), fb))
+            if mode() == "fallback" and FALLBACK_WARNING not in notes:
+                notes.append(FALLBACK_WARNING)
+        ok, fb = grade_item(item, answers[item["id"]], Path(answers_path).parent, limits, inside,
+                            where=f"sheet {str(sheet_path)!r}")
+        marks.append(Mark(item["id"], kind.key, ok, fb))
     for extra in sorted(set(answers) - known):
         marks.append(Mark(extra[:60], "unknown", False, "not a question of this sheet"))
     return GradeReport(marks, notes)
