@@ -114,3 +114,31 @@ def test_batch_grading_goes_on_after_a_hostile_submission(tmp_path, capsys):
     q = summary["questions"]["implement_adam"]
     assert q["graded"] == 2 and q["success_rate"] == 0.5 and "PermissionError" in q["frequent_bugs"][0][0]
     assert "| implement_adam | 50% |" in paths[1].read_text()
+
+
+def test_check_sandbox_flag_gives_the_same_verdicts(tmp_path, capsys):
+    target = TARGETS / "d2l_numpy_impl.py"
+    args = ["check", str(target), "--as", "adam", "--style", "d2l-numpy", "--step", "adam", "--init",
+            "init_adam_states", "--examples", "5", "--sandbox"]
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    assert e.value.code == 0 and out.out.startswith("CONFORMS"), out
+    hostile = tmp_path / "hostile.py"
+    hostile.write_text("import socket\nsocket.socket()\n" + target.read_text())
+    with pytest.raises(SystemExit) as e:
+        main([args[0], str(hostile), *args[2:]])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and "socket.__new__ refused" in err[-1], err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch", "."], "either one SHEET or --sheets FOLDER"),
+    (["--batch", ".", "a.json", "--sheets", "."], "either one SHEET or --sheets FOLDER"),
+    (["sheet.json"], "give SHEET and ANSWERS"),
+])
+def test_grade_usage_errors_are_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["grade", *args])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and err.count("\n") == 1, err

@@ -43,7 +43,7 @@ HOSTILE = {
     "allocates_10_gib": ("x = bytearray(10 * 2**30)", "MemoryError"),
     "prints_1_gb": ("import sys\nfor _ in range(1 << 20):\n    sys.stdout.write('x' * 1023 + '\\n')", "output limit"),
 }
-LIMITS = Limits(cpu=2, wall=40, call=10, memory=1 << 30, output=1 << 20)
+LIMITS = Limits(cpu=1, wall=40, call=10, memory=1 << 30, output=1 << 20)
 FALLBACK_DEFAULT = ("writes_outside", "reads_home", "spawns_shell", "infinite_loop")
 
 

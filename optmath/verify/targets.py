@@ -329,6 +329,10 @@ class TargetProcess:
         timer.start()
         try:
             data = self._in.recv_bytes(REPLY_BYTES)
+        except OSError:  # a length header beyond REPLY_BYTES: bytes the target wrote into the pipe
+            self.close()
+            raise TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing} "
+                                "(bad length)") from None
         finally:
             timer.cancel()
         try:
