@@ -160,3 +160,31 @@ def correct_cases():
     for opt, per_style in CORRECT.items():
         for style, (names, profile) in per_style.items():
             yield (f"{style}-{opt}", style, opt, names, profile)
+
+
+# --- the default tier's covering sample ------------------------------------------------------------
+# The whole matrix (32 correct cases, 51 mutants: about 5 minutes of checks on two cores) runs under
+# ``pytest -m slow``.  The default run checks a fixed sample that still covers every optimizer, every
+# style and every bug class: the i-th optimizer of CORRECT in the (i mod 4)-th style, the i-th mutant
+# of MUTANTS in the (i mod 3)-th of its styles (tests/test_conformance.py checks the coverage).
+def default_correct_ids() -> set[str]:
+    out = set()
+    for i, (opt, per_style) in enumerate(CORRECT.items()):
+        styles = list(per_style)
+        out.add(f"{styles[i % len(styles)]}-{opt}")
+    return out
+
+
+def default_mutant_ids() -> set[str]:
+    out = set()
+    for i, (opt, bug, _profile, per_style) in enumerate(MUTANTS):
+        styles = list(per_style)
+        out.add(f"{styles[i % len(styles)]}-{opt}-{bug}")
+    return out
+
+
+def tiered(cases, default_ids: set[str]) -> list:
+    """``cases`` as pytest params: those in ``default_ids`` in the default run, the rest ``slow``."""
+    import pytest
+
+    return [pytest.param(*c, id=c[0], marks=() if c[0] in default_ids else pytest.mark.slow) for c in cases]

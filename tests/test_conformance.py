@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from conformance_cases import CORRECT, FRAMEWORK_OWN, FILES, TARGETS, correct_cases, mutant_cases, mutate
+from conformance_cases import (CORRECT, FRAMEWORK_OWN, FILES, MUTANTS, TARGETS, correct_cases, default_correct_ids,
+                               default_mutant_ids, mutant_cases, mutate, tiered)
 from optmath import get_spec
 from optmath.errors import OptmathError
 from optmath.verify.bugs import CATALOGUE, SCALING_CLASSES, describe_effect, factor_holds, mutants
@@ -28,7 +29,7 @@ def _run(style, optimizer, file, names, **kw):
     return check(f"{file}:{names[0]}", optimizer, **kw)
 
 
-@pytest.mark.parametrize("cid,style,optimizer,names,profile", list(correct_cases()), ids=[c[0] for c in correct_cases()])
+@pytest.mark.parametrize("cid,style,optimizer,names,profile", tiered(correct_cases(), default_correct_ids()))
 def test_correct_implementation_conforms_with_its_profile(cid, style, optimizer, names, profile):
     r = _run(style, optimizer, TARGETS / FILES[style], names, examples=20)
     assert r.conforms and r.exit_code == 0, str(r)
@@ -46,7 +47,7 @@ def test_the_frameworks_own_optimizers_conform(style, name, optimizer, profile):
     assert profile in r.matched[0] or any(profile in m for m in r.matched)
 
 
-@pytest.mark.parametrize("cid,style,optimizer,bug,profile,reps", list(mutant_cases()), ids=[c[0] for c in mutant_cases()])
+@pytest.mark.parametrize("cid,style,optimizer,bug,profile,reps", tiered(mutant_cases(), default_mutant_ids()))
 def test_planted_bug_is_caught_and_named(tmp_path, cid, style, optimizer, bug, profile, reps):
     file = tmp_path / f"{cid.replace('-', '_').replace(':', '_')}.py"
     file.write_text(mutate(style, optimizer, reps))
@@ -61,6 +62,15 @@ def test_planted_bug_is_caught_and_named(tmp_path, cid, style, optimizer, bug, p
     assert r.stream.T <= 60 and "first difference: step" in str(r)
     if bug == "t_never_incremented":
         assert "sqrt(1 - b2)" in r.diagnosis.effect and "0.3162" in r.diagnosis.effect
+
+
+def test_the_default_sample_covers_every_optimizer_style_and_bug_class():
+    correct = [c for c in correct_cases() if c[0] in default_correct_ids()]
+    assert {c[2] for c in correct} == set(CORRECT)
+    assert {c[1] for c in correct} == {s for per in CORRECT.values() for s in per}
+    planted = [c for c in mutant_cases() if c[0] in default_mutant_ids()]
+    assert len(planted) == len(MUTANTS) and {c[3] for c in planted} == {c[3] for c in mutant_cases()}
+    assert {c[1] for c in planted} == {c[1] for c in mutant_cases()}
 
 
 def test_catalogue_covers_every_bug_class_of_the_references():
