@@ -17,7 +17,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -68,6 +71,24 @@ def one_process_at_a_time(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@pytest.fixture(scope="session")
+def evidence(tmp_path_factory):
+    """``optmath prove --json`` run once for the whole test run: the per-claim tests of
+    test_proofs.py and the proof-suite report check of test_reports.py read their claims from its
+    output (the suite runs once here, not once per claim, again through the CLI and again for the
+    report).  pytest-xdist workers share it through a file beside their temporary directories."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # this run's, for all its workers
+    out = shared / "prove-evidence.json"
+    with one_process_at_a_time(f"prove-{shared.name}"):
+        if not out.exists():
+            r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
+                               capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+            (shared / "prove-evidence.log").write_text(json.dumps([r.returncode, r.stderr[-2000:]]))
+        code, stderr = json.loads((shared / "prove-evidence.log").read_text())
+    return code, stderr, (json.loads(out.read_text()) if out.exists() else None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -91,7 +112,45 @@ def pytest_report_header(config):
             f"exploration seed of this source tree: {tree_seed()}"]
 
 
+# --- the budget of compiled kernels ------------------------------------------------------------
+#: Most generated-kernel specialisations (module x function x signature, counted in the test
+#: processes with optmath.kernels.generate.specialisations) that the default tier may compile or
+#: load: every program costs about a second of Numba compilation on a clean clone (a sweep kernel
+#: several).  README ("Test suite") documents this number; a run of the default tier over it fails.
+SPECIALISATION_LIMIT = 150
+_SPECS: set = set()
+
+
+def _default_tier(config) -> bool:
+    return config.getoption("markexpr") == "not slow" and not config.getoption("keyword")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from optmath.kernels.generate import specialisations
+
+    own = {"|".join(s) for s in specialisations()}
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: hand them to the controller
+        session.config.workeroutput["specialisations"] = sorted(own)
+        return
+    _SPECS.update(own)
+    if _default_tier(session.config) and len(_SPECS) > SPECIALISATION_LIMIT and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _SPECS.update(getattr(node, "workeroutput", {}).get("specialisations", ()))
+
+
 def pytest_terminal_summary(terminalreporter):
+    if _SPECS:
+        line = (f"{len(_SPECS)} generated-kernel specialisations compiled or loaded "
+                f"({len({s.split('|')[0] for s in _SPECS})} programs); the default tier's limit is "
+                f"{SPECIALISATION_LIMIT}")
+        if _default_tier(terminalreporter.config) and len(_SPECS) > SPECIALISATION_LIMIT:
+            terminalreporter.write_sep("=", "over the kernel budget: " + line, red=True)
+        else:
+            terminalreporter.write_line(line)
     if not _TIMES:
         return
     tr = terminalreporter

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import one_process_at_a_time
 
 from optmath.errors import DomainError
 from optmath.proof import KINDS, STATUSES, ProofResult, discover, run_proofs, verdict
@@ -24,23 +23,6 @@ def test_at_least_thirty_claims_covering_every_topic_and_three_refutations():
     assert len(PROOFS) >= 30
     assert {name.split("/")[0] for name in PROOFS} == set(TOPICS)
     assert sum(e.expected == "refuted" for e in PROOFS.values()) >= 3
-
-
-@pytest.fixture(scope="session")
-def evidence(tmp_path_factory):
-    """``optmath prove --json`` run once for the whole test run: the per-claim tests read their
-    claim from its output (the suite runs once here, not once per claim and again through the
-    CLI).  pytest-xdist workers share it through a file beside their temporary directories."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # this run's, for all its workers
-    out = shared / "prove-evidence.json"
-    with one_process_at_a_time(f"prove-{shared.name}"):
-        if not out.exists():
-            r = subprocess.run([sys.executable, "-m", "optmath.cli", "prove", "--json", str(out)],
-                               capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
-            (shared / "prove-evidence.log").write_text(json.dumps([r.returncode, r.stderr[-2000:]]))
-        code, stderr = json.loads((shared / "prove-evidence.log").read_text())
-    return code, stderr, (json.loads(out.read_text()) if out.exists() else None)
 
 
 @pytest.mark.parametrize("name", sorted(PROOFS))

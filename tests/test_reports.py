@@ -59,9 +59,44 @@ def test_every_topic_exists_in_markdown_and_html_with_provenance_and_notation():
             assert blob.startswith(b"\x89PNG") and b"tIME" not in blob and b"Software" not in blob
 
 
-@pytest.mark.parametrize("topic", ["ema", "momentum", "adam-bounds", "proofs"])
+@pytest.mark.parametrize("topic", ["ema", "momentum", "adam-bounds"])
 def test_stored_results_are_what_the_code_computes_now(topic):
     assert _without_provenance(compute(topic, 0)) == _without_provenance(load(topic, REPORTS))
+
+
+RESULT_FIELDS = ("claim", "symbolic", "numeric", "status", "expected", "kind", "ok", "data", "value", "reference",
+                 "error", "tolerance", "numbers_agree")
+
+
+def test_stored_proof_summary_is_what_the_proof_suite_gives_now(evidence):
+    """The proofs topic against this run's ``optmath prove --json`` (the conftest fixture runs the
+    suite once for test_proofs.py and for this test): every claim's checks, status and numbers, and
+    the text the report takes from the proof files.  The full recomputation through ``compute``
+    is the slow test below."""
+    import ast
+
+    from optmath.proof import discover
+    from optmath.report.common import proof_sections
+
+    code, stderr, fresh = evidence
+    assert fresh is not None, stderr
+    stored = load("proofs", REPORTS)
+    claims = {c["name"]: c for c in fresh["claims"]}
+    assert [p["name"] for p in stored["proofs"]] == list(claims)
+    assert stored["count"] == len(claims) and stored["reached"] == sum(c["ok"] for c in claims.values())
+    entries = discover()
+    for p in stored["proofs"]:
+        assert {k: p[k] for k in RESULT_FIELDS} == {k: claims[p["name"]][k] for k in RESULT_FIELDS}, p["name"]
+        doc = (ast.get_docstring(ast.parse(entries[p["name"]].path.read_text())) or "").strip()
+        sections = proof_sections(doc)
+        assert p["title"] == " ".join(doc.split("\n\n")[0].split())
+        assert (p["assumptions"], p["steps"], p["references"]) == \
+            (sections.get("Assumptions", ""), sections.get("Derivation", ""), sections.get("References", ""))
+
+
+@pytest.mark.slow
+def test_stored_proof_summary_is_what_compute_gives_now():
+    assert _without_provenance(compute("proofs", 0)) == _without_provenance(load("proofs", REPORTS))
 
 
 def test_stored_framework_verdicts_are_recomputed_for_a_sample():
