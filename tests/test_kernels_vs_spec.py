@@ -36,7 +36,7 @@ def _compare(alg, G):
 
 
 @pytest.mark.parametrize("name,profile", CASES)
-@settings(max_examples=budget(6), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(G=streams)
 @example(G=build_stream("zeros", 0, 0))
 @example(G=build_stream("mixed_magnitudes", 0, 1))

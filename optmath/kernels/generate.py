@@ -656,6 +656,20 @@ def _memo(kind: str, alg: Algorithm, anchor: int, make):
     return mod
 
 
+def specialisations() -> list[tuple[str, str, str]]:
+    """The kernel specialisations this process compiled or loaded from Numba's disk cache:
+    ``(module key, function, signature)`` for every generated module imported here (a test
+    suite's budget of compiled programs is counted with this)."""
+    from numba.core.registry import CPUDispatcher
+
+    out = []
+    for k, mod in list(_MODULES.items()):
+        for name, fn in sorted(vars(mod).items()):
+            if isinstance(fn, CPUDispatcher) and fn.__module__ == mod.__name__:
+                out += [(k, name, str(sig)) for sig in fn.signatures]
+    return out
+
+
 def load_run(alg: Algorithm, anchor: int = ANCHOR):
     """The generated run module of ``alg`` (see :func:`run_source`)."""
     return _memo("run", alg, anchor, run_source)
@@ -666,4 +680,4 @@ def load_sweep(alg: Algorithm, anchor: int = ANCHOR):
     return _memo("sweep", alg, anchor, sweep_source)
 
 
-__all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "module_path", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]
+__all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "specialisations", "module_path", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]
