@@ -673,7 +673,7 @@ def _check_sweep_size(axes, steps, chunk, where) -> None:
 def report(topics, out, fmt, compute, seed, list_topics):
     """Render derivation reports (Markdown and standalone HTML) from stored results.
 
-    TOPIC: ema, momentum, adam-bounds, frameworks, counterexamples, proofs.  Without a TOPIC:
+    TOPIC: ema, momentum, adam-bounds, frameworks, counterexamples, proofs, literature.  Without a TOPIC:
     all of them plus OUT/demo and OUT/exercises, so `optmath report --compute` regenerates the
     whole folder.  Rendering reads the stored JSON only; --compute first recomputes and stores it.
     """

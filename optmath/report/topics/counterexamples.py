@@ -187,7 +187,7 @@ def render(d: dict) -> tuple[str, dict]:
     edge_c = [[fnum(e["b2"], 3), fnum(e["C_star"], 6) if e["C_star"] is not None else "none found by the doubling search"]
               for e in d["edge_C"]]
     edge_b = [[fnum(e["C"], 3), fnum(e["b2_star"], 6) if e["b2_star"] is not None
-               else "no sign change found by the scan of `adam_failure_b2` (it does not look past its last grid point)"]
+               else "no sign change found by the scan of `adam_failure_b2`"]
               for e in d["edge_b2"]]
     es = d["edge_sweep"]
     ep = d["edge_problem"]
