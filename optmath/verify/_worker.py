@@ -331,7 +331,8 @@ def _child(sock: socket.socket, msg: dict, fds: list[int]) -> None:
         if msg.get("confine"):  # contained code (optmath.teach.sandbox): confined before it is imported
             import importlib
 
-            importlib.import_module(msg["confine"]["module"]).confine(msg["confine"], keep_fds=(rd, wr))
+            importlib.import_module(msg["confine"]["module"]).confine(msg["confine"], keep_fds=(rd, wr),
+                                                                      style=msg["style"])
         serve(rd, wr, msg["style"], msg["file"], msg["names"])
         code = 0
     finally:
