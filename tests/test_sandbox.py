@@ -97,13 +97,15 @@ def test_hostile_submission_is_stopped_by_the_fallback(name, outside, tmp_path, 
     _run_hostile(name, outside, tmp_path, monkeypatch, "fallback")
 
 
-def test_seccomp_filter_alone_refuses_processes_and_writes(tmp_path):
-    """The second layer without the audit hook: a process with only the seccomp filter cannot
-    fork, exec, open a socket or open a file for writing, and still computes."""
+def test_seccomp_and_no_capabilities_alone_refuse_processes_and_writes(tmp_path):
+    """The second layer without the audit hook: a process with no capabilities and the seccomp
+    filter cannot fork, exec, open a socket or open a file for writing, and still computes."""
     code = textwrap.dedent(f"""
         import os, socket, numpy as np
-        from optmath.teach.sandbox import install_seccomp
-        assert install_seccomp() == ""
+        from optmath.teach.sandbox import drop_capabilities, install_seccomp
+        assert drop_capabilities() == "" and install_seccomp() == ""
+        caps = [ln.split()[1] for ln in open("/proc/self/status") if ln.startswith(("CapEff", "CapPrm", "CapBnd"))]
+        assert caps == ["0000000000000000"] * 3, caps
         out = []
         for name, fn in [("fork", os.fork), ("exec", lambda: os.execv("/bin/true", ["true"])),
                          ("socket", socket.socket),

