@@ -151,3 +151,18 @@ def test_check_sandbox_runs_torch_and_optax_targets(target, how, monkeypatch):
            "examples": 10, "seed": 0, "timeout": 60.0, "memory": 2 << 30}
     r = contain(req, Limits(call=60, wall=300, memory=2 << 30), read_only=[path.parent.parent])
     assert r.report is not None and r.report["conforms"], (r.reason, r.text)
+
+
+def test_watchdog_stops_a_tree_by_resident_size(tmp_path):
+    """The caller's watch (the backstop behind RLIMIT_DATA): a process whose resident size passes
+    the limit is killed with its tree, with a one-line reason, long before it gets far."""
+    import time
+
+    code = "import time\nx = []\nfor _ in range(40):\n    x.append(bytearray(64 << 20))\n    time.sleep(0.02)\ntime.sleep(30)"
+    out = tmp_path / "out"
+    out.write_bytes(b"")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    t0 = time.monotonic()
+    reason, peak = sandbox._watch(proc, Limits(memory=64 << 20, wall=30), out, t0)
+    assert proc.returncode is not None and "resident memory" in reason and "\n" not in reason, reason
+    assert peak < 1 << 30 and time.monotonic() - t0 < 10
