@@ -163,6 +163,27 @@ def unique_keys(what: str):
     return hook
 
 
+def read_small_text(path, what: str, limit: int, error=None, encoding: str = "utf-8") -> str:
+    """The text of a small file people hand in (answers, a roster): ``error`` (an exception class
+    of the project's hierarchy, :class:`LimitError` by default) with one line when it is missing,
+    unreadable, over ``limit`` bytes or not ``encoding`` text; ``what`` names it in the message."""
+    from pathlib import Path
+
+    error = error or LimitError
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} does not exist") from None
+    except OSError as exc:
+        raise error(f"{what} cannot be read: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise error(f"{what} is {len(raw):,} bytes (limit {limit:,})")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text") from None
+
+
 def read_json(path, what: str):
     """The JSON file ``path`` (a record, a sheet) through :func:`load_json`: its size checked
     before it is read, its depth before it is parsed, and a key given twice in one object

@@ -169,7 +169,7 @@ def test_grading_accepts_equivalent_forms(sheet_dir, tmp_path):
 @pytest.mark.parametrize("content,message", [
     (b"\xff\xfe\x00", "not UTF-8"), (b"[1, 2]", "must hold an object"), (b"{1: 2", "not valid JSON"), (b'{"a": {"b": 1}}', "must be text or a number"),
     (b"no colon here", "expected 'ID: answer'"), (b'{"x": "' + b"1" * 3000 + b'"}', "limit 2000"),
-    (b"x" * 1_000_001, "limit 1000000")])
+    (b"x" * 1_000_001, "limit 1,000,000")])
 def test_hostile_answer_files_are_refused(sheet_dir, tmp_path, content, message):
     f = tmp_path / "answers"
     f.write_bytes(content)

@@ -507,21 +507,10 @@ def load_sheet(path) -> dict:
 
 def load_answers(path) -> dict:
     """``{id: answer}`` from JSON (an object) or from lines ``ID: answer``; size and type limits."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise GradeError(f"answers file {str(path)!r} does not exist") from None
-    except OSError as exc:
-        raise GradeError(f"answers file {str(path)!r} cannot be read: {exc.strerror}") from None
-    if len(raw) > MAX_ANSWERS_BYTES:
-        raise GradeError(f"answers file {str(path)!r} is {len(raw)} bytes (limit {MAX_ANSWERS_BYTES})")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise GradeError(f"answers file {str(path)!r} is not UTF-8 text") from None
+    from .. import limits
+
+    text = limits.read_small_text(path, f"answers file {str(path)!r}", MAX_ANSWERS_BYTES, GradeError)
     if text.lstrip()[:1] in ("{", "["):
-        from .. import limits
         from ..errors import OptmathValueError
 
         try:

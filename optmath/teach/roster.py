@@ -16,6 +16,7 @@ import json
 import re
 from pathlib import Path
 
+from .. import limits
 from .exercises import GradeError, make_sheet, write_sheet
 
 SEED_PREFIX = b"optmath-roster-v1:"
@@ -36,19 +37,7 @@ def student_seed(student_id: str) -> int:
 def read_roster(path) -> list[dict]:
     """The rows of a roster CSV, each with a valid, unique ``id``; one RosterError otherwise."""
     where = f"roster {str(path)!r}"
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise RosterError(f"{where} does not exist") from None
-    except OSError as exc:
-        raise RosterError(f"{where} cannot be read: {exc.strerror}") from None
-    if len(raw) > MAX_ROSTER_BYTES:
-        raise RosterError(f"{where} is {len(raw):,} bytes (limit {MAX_ROSTER_BYTES:,})")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RosterError(f"{where} is not UTF-8 text") from None
+    text = limits.read_small_text(path, where, MAX_ROSTER_BYTES, RosterError, encoding="utf-8-sig")
     try:
         rows = list(csv.DictReader(io.StringIO(text)))
         header = csv.DictReader(io.StringIO(text)).fieldnames
