@@ -5,7 +5,6 @@ the reviewed table, perturbed numbers change the verdicts and the prose, and a f
 recomputed, by optmath and independently of it, against the stored results."""
 from __future__ import annotations
 
-import ast
 import copy
 import math
 from fractions import Fraction
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 from optmath.report.build import load, render
-from optmath.report.prose import MATH_CONSTANTS, numerals, report_untraceable, traceable
+from optmath.report.prose import report_untraceable
 from optmath.report.topics import TOPICS, module
 
 ROOT = Path(__file__).parent.parent
@@ -146,22 +145,8 @@ def test_every_numeral_of_the_report_is_traceable_and_a_typed_one_is_not(data, m
     assert report_untraceable(typed, data, lit.INPUTS) == {"body": ["4242"]}
 
 
-def test_the_topic_module_types_no_number_into_its_prose():
-    """String constants outside the module-level UPPER_CASE tables (PUBLISHED, INPUTS) and
-    docstrings hold no numeral but the formula constants."""
-    path = Path(lit.__file__)
-    tree = ast.parse(path.read_text())
-    skip = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node, clean=False):
-            skip.add(id(node.body[0].value))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets):
-            skip.update(id(n) for n in ast.walk(node.value))
-    texts = [(n.lineno, n.value) for n in ast.walk(tree)
-             if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skip]
-    bad = [(line, x) for line, t in texts for x in numerals(t) if not traceable(x, list(MATH_CONSTANTS))]
-    assert not bad, f"numbers typed into prose: {bad}"
+# test_prose_numbers.py::test_topic_modules_type_no_number_into_their_prose covers this module too
+# (it runs over every topic).
 
 
 # --- mutations: a changed number changes the verdict and the prose -------------------------------

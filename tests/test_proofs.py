@@ -2,8 +2,6 @@
 refutations print a counterexample, and ``optmath prove`` writes the evidence as JSON."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path

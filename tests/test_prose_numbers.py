@@ -71,7 +71,7 @@ def _prose_strings(path: Path) -> list[tuple[int, str]]:
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skip]
 
 
-@pytest.mark.parametrize("topic", ["adam-bounds", "momentum", "ema", "frameworks", "counterexamples", "proofs"])
+@pytest.mark.parametrize("topic", list(TOPICS))
 def test_topic_modules_type_no_number_into_their_prose(topic):
     mod = module(topic)
     path = Path(mod.__file__)
