@@ -32,6 +32,25 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from optmath.optimizers import REGISTRY
 
 CASES = [(name, profile) for name, spec in REGISTRY.items() for profile in spec.profiles]
+#: every optimizer of the registry in its first profile
+ONE_PER_SPEC = [next((n, p) for n, p in CASES if n == name) for name in REGISTRY]
+#: programs covering every construct the generator prints (running products, a scalar state,
+#: Piecewise thresholds, max, sign, abs, a gradient point, reductions, lr-dependent step values,
+#: an initial state from a hyperparameter)
+REPRESENTATIVE = [("adam", "pytorch"), ("adam", "keras"), ("amsgrad", "optax"), ("yogi", "optax"),
+                  ("nadam", "pytorch"), ("radam", "optax"), ("nesterov", "paper"), ("adagrad", "pytorch"),
+                  ("adamax", "keras"), ("lion", "paper"), ("adamp", "paper"), ("rmsprop_nesterov", "paper")]
+#: the profiles whose kernels the default tier compiles for its registry-wide kernel tests: every
+#: paper, PyTorch and optax profile (the parity tests compile most of those anyway) and every
+#: optimizer at least once; each further program costs one to four seconds of Numba compilation
+#: on a clean clone.  ``pytest -m slow`` runs those tests on every profile of CASES (Keras and d2l too)
+KERNEL_CASES = [c for c in CASES if c[1] in ("paper", "pytorch", "optax") or c in ONE_PER_SPEC]
+
+
+def kernel_tiered(cases=CASES) -> list:
+    """``cases`` (name, profile) as pytest params: KERNEL_CASES in the default run, the rest ``slow``."""
+    return [pytest.param(*c, id=f"{c[0]}-{c[1]}", marks=() if c in KERNEL_CASES else pytest.mark.slow)
+            for c in cases]
 ROOT = Path(__file__).resolve().parents[1]
 
 settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)

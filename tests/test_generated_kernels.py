@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_name("data") / "kernels_before_generator.npz"
 sys.path.insert(0, str(DATA.parent))
 import record_kernels as REC  # noqa: E402
+from conftest import ONE_PER_SPEC  # noqa: E402
 
 CASES = list(REC.cases())
 #: the programs whose sweeps the default tier compares with the recording (one blocked kernel
@@ -62,8 +63,7 @@ def _ulps(a: float, b: float) -> float:
     return abs(a - b) / max(np.spacing(abs(a)), np.spacing(abs(b)), np.finfo(float).tiny)
 
 
-#: the default tier: every optimizer of the registry in one profile (the slow tier: every profile)
-ONE_PER_SPEC = [next((n, p) for n, p in CASES if n == name) for name in REGISTRY]
+# the default tier: ONE_PER_SPEC (conftest), every optimizer in one profile; the slow tier: every profile
 
 
 def _check_run(before, name, profile):

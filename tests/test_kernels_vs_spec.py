@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from conftest import CASES, budget
+from conftest import budget, kernel_tiered
 from optmath import get_spec, run
 from optmath.verify.conditioning import assert_accurate, compare_trajectories
 from optmath.verify.reference import reference_run
@@ -35,7 +35,7 @@ def _compare(alg, G):
     return cmp
 
 
-@pytest.mark.parametrize("name,profile", CASES)
+@pytest.mark.parametrize("name,profile", kernel_tiered())
 @settings(max_examples=budget(3), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(G=streams)
 @example(G=build_stream("zeros", 0, 0))

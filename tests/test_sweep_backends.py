@@ -18,15 +18,12 @@ from optmath.kernels.runner import learning_rates
 from optmath.optimizers import REGISTRY
 from optmath.grid import Batch, Grid, parse_axis, run_batch, sweep_grid
 
+from conftest import REPRESENTATIVE
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [(name, prof) for name in REGISTRY for prof in get_spec(name).profiles]
-#: programs covering every construct the generator prints (running products, a scalar state,
-#: Piecewise thresholds, max, sign, abs, a gradient point, reductions, lr-dependent step values,
-#: an initial state from a hyperparameter): the default tier compiles these; the registry-wide
-#: test is slow (one blocked and one scalar kernel per profile)
-REPRESENTATIVE = [("adam", "pytorch"), ("adam", "keras"), ("amsgrad", "optax"), ("yogi", "optax"),
-                  ("nadam", "pytorch"), ("radam", "optax"), ("nesterov", "paper"), ("adagrad", "pytorch"),
-                  ("adamax", "keras"), ("lion", "paper"), ("adamp", "paper"), ("rmsprop_nesterov", "paper")]
+# REPRESENTATIVE (conftest): the programs the default tier compiles sweep kernels for; the
+# registry-wide test is slow (one blocked and one scalar kernel per profile)
 PROBLEMS = ["reddi:C=3", "stochastic:C=3,p=0.3", "quadratic:h=2,c=0.5", "finite_sum:n=5,order=reshuffle",
             "sparse", "heavy_tail:alpha=1.5", "periodic:C=5,n=4,phase=2"]
 

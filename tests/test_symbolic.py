@@ -10,7 +10,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import budget
+from conftest import budget, kernel_tiered
 from optmath import get_spec, run
 from optmath.errors import DomainError, OptmathError, UnknownNameError
 from optmath.optimizers import REGISTRY
@@ -171,7 +171,7 @@ CANCEL = {"rmsprop_centered", "adabelief"}  # the limit divides by a difference 
 FAST = {"adadelta": {"eps": 0.09}, "nadam": {"psi": 1.0}}
 
 
-@pytest.mark.parametrize("name,profile", [(n, p) for n, s in REGISTRY.items() for p in s.profiles])
+@pytest.mark.parametrize("name,profile", kernel_tiered())
 def test_steady_state_matches_kernel(name, profile):
     if name in CANCEL:
         pytest.xfail("the limiting step divides by s - a^2 (or (g - m)^2), which cancels below "
