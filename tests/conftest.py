@@ -1,4 +1,4 @@
-"""Shared fixtures, the Hypothesis profiles, the CI rule (parity and browser tests must run, never
+"""Shared fixtures, the Hypothesis profiles, the CI rule (parity, browser and external tests must run, never
 skip, when CI=true) and the time ledger printed at the end of every run.
 
 Hypothesis profiles
@@ -112,7 +112,7 @@ def evidence(tmp_path_factory):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    marker = item.get_closest_marker("parity") or item.get_closest_marker("browser")
+    marker = next((m for m in map(item.get_closest_marker, ("parity", "browser", "external")) if m), None)
     if os.environ.get("CI") == "true" and rep.skipped and marker:
         rep.outcome = "failed"
         rep.longrepr = f"{marker.name} test {item.nodeid} was skipped, which CI forbids: {rep.longrepr}"

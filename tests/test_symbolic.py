@@ -10,7 +10,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import budget, kernel_tiered
+from conftest import KERNEL_CASES, budget, kernel_tiered
 from optmath import get_spec, run
 from optmath.errors import DomainError, OptmathError, UnknownNameError
 from optmath.optimizers import REGISTRY
@@ -91,7 +91,9 @@ def test_registry_has_linear_states_everywhere_expected():
     assert {"adam", "rmsprop", "adagrad", "momentum", "yogi", "adadelta", "nadam", "lion"} <= names
 
 
-@pytest.mark.parametrize("name,profile,state", sorted({(n, p, s) for n, p, s, _ in LINEAR}))
+@pytest.mark.parametrize("name,profile,state", [
+    pytest.param(n, p, s, id=f"{n}-{p}-{s}", marks=() if (n, p) in KERNEL_CASES else pytest.mark.slow)
+    for n, p, s in sorted({(n, p, s) for n, p, s, _ in LINEAR})])
 def test_closed_form_satisfies_recurrence_and_matches_kernel(name, profile, state):
     alg = get_spec(name).resolve(profile)
     f = _analysis(name, profile, state)
