@@ -131,14 +131,6 @@ def pytest_report_header(config):
             f"exploration seed of this source tree: {tree_seed()}"]
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker more than the machine has cores.  Measured on two cores, the two
-    workers of ``-n 2`` kept the CPUs about 90% busy (a worker waits while another compiles the
-    kernel it needs, or while a target, a notebook kernel or Chromium starts); a third fills those waits."""
-    return (os.cpu_count() or 1) + 1
-
-
 # --- the budget of compiled kernels ------------------------------------------------------------
 #: Most generated-kernel specialisations (module x function x signature, counted in the test
 #: processes with optmath.kernels.generate.specialisations) that the default tier may compile or
