@@ -239,16 +239,20 @@ def adam_drift_b1_zero_mp(C, b2, n: int = 3, D=1, eps=0, dps: int = 30):
     ``b2`` may be given as ``(r,)``, a one-tuple holding ``r = 1 - b2``, so that ``b2`` close to 1
     keeps its digits (``1 - b2^n`` is then ``-expm1(n log1p(-r))``).  Equal to
     :func:`adam_drift_b1_zero` (the SymPy sum of :func:`geometric_form`), without building it."""
+    def exact(x):  # the number x stands for (nsimplify), at the working precision
+        if isinstance(x, mpmath.mpf):
+            return x
+        q = sp.Rational(sp.nsimplify(x))
+        return mpmath.mpf(q.p) / q.q
+
     with mpmath.workdps(dps):
-        C, D, eps = (mpmath.mpf(sp.Rational(sp.nsimplify(x)).p) / sp.Rational(sp.nsimplify(x)).q
-                     if not isinstance(x, mpmath.mpf) else x for x in (C, D, eps))
+        C, D, eps = exact(C), exact(D), exact(eps)
         if isinstance(b2, tuple):
             r = b2[0] if isinstance(b2[0], mpmath.mpf) else mpmath.mpf(b2[0])
             b = 1 - r
             log_b = mpmath.log1p(-r)
         else:
-            b = b2 if isinstance(b2, mpmath.mpf) else mpmath.mpf(sp.Rational(sp.nsimplify(b2)).p) / \
-                sp.Rational(sp.nsimplify(b2)).q
+            b = exact(b2)
             r = 1 - b
             log_b = mpmath.log(b)
         scale = (C**2 - D**2) * r / -mpmath.expm1(n * log_b)

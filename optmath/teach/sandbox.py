@@ -516,7 +516,7 @@ def _main(request_path: str) -> int:
     if req.get("style") in (None, "d2l", "torch") and req.get("step"):
         # the d2l torch style (graded code answers): the fork server imports torch while the
         # checker imports itself
-        threading.Thread(target=targets._fork_server, args=("d2l",), daemon=True).start()
+        threading.Thread(target=targets.start_fork_server, args=("d2l",), daemon=True).start()
     from ..verify.conformance import check
     try:
         r = check(req["file"], req["optimizer"], profile=req["profile"], style=req["style"], step=req["step"],

@@ -26,7 +26,9 @@ while being imported are those of the first check in the process.
 from __future__ import annotations
 
 import atexit
+import io
 import os
+import pickle
 import re
 import signal
 import socket
@@ -186,6 +188,12 @@ class _ForkServer:
 _SERVERS: dict = {}
 
 
+def start_fork_server(style: str) -> None:
+    """Start ``style``'s fork server now (it imports torch or JAX), e.g. in a thread while the
+    caller imports the checker; later targets of that framework are forked from it."""
+    _fork_server(style)
+
+
 def _fork_server(style: str) -> _ForkServer:
     """The live fork server for ``style``'s framework (started on first use in this process)."""
     key = FRAMEWORKS[style]
@@ -238,7 +246,7 @@ class _Forked:
 REPLY_BYTES = 1 << 28  # the largest reply read from a contained worker
 
 
-class _ArraysOnly:
+class _ArraysOnly(pickle.Unpickler):
     """An unpickler that rebuilds builtins and numpy arrays only."""
 
     ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
@@ -246,15 +254,10 @@ class _ArraysOnly:
                ("numpy._core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"),
                ("numpy._core.numeric", "_frombuffer")}
 
-    def __new__(cls, fh):
-        import pickle
-
-        class Unpickler(pickle.Unpickler):
-            def find_class(self, module, name):
-                if (module, name) not in cls.ALLOWED:
-                    raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a reply")
-                return super().find_class(module, name)
-        return Unpickler(fh)
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a reply")
+        return super().find_class(module, name)
 
 
 @dataclass
@@ -322,28 +325,25 @@ class TargetProcess:
         """A reply of contained code: complete within ``timeout`` (a target that writes part of a
         message into its reply pipe is killed, not waited for) and unpickled with numpy arrays as
         the only classes (a crafted pickle cannot run code in the checker)."""
-        import io
-        import pickle
+        def not_ours(why: str = ""):
+            self.close()
+            return TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing}"
+                                 + (f" ({why})" if why else ""))
 
         timer = threading.Timer(timeout, self._proc.kill)
         timer.start()
         try:
             data = self._in.recv_bytes(REPLY_BYTES)
         except OSError:  # a length header beyond REPLY_BYTES: bytes the target wrote into the pipe
-            self.close()
-            raise TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing} "
-                                "(bad length)") from None
+            raise not_ours("bad length") from None
         finally:
             timer.cancel()
         try:
             msg = _ArraysOnly(io.BytesIO(data)).load()
         except Exception as exc:  # noqa: BLE001 - anything a garbled or hostile reply raises
-            self.close()
-            raise TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing} "
-                                f"({type(exc).__name__})") from None
+            raise not_ours(type(exc).__name__) from None
         if not isinstance(msg, dict):
-            self.close()
-            raise TargetCrashed(f"the target's process sent a reply that is not the worker's while {doing}")
+            raise not_ours()
         return msg
 
     def call(self, request: dict, doing: str = "running a stream") -> dict:
