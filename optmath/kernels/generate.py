@@ -14,6 +14,10 @@ products, reductions), and every kernel is a template around the same printed st
 ``sweep_blocked(...)``         the same in blocks of ``W`` SIMD lanes (run from threads);
 ``sweep_cuda`` (on demand)     the same, one configuration per CUDA thread.
 
+Kernels copy arrays element by element: a slice copy or an array expression costs Numba
+several times the compile time of the loop it replaces (a run kernel compiled in 7.5 s with
+``xs[k + 1, :] = x`` against 1.0 s with the loop, first compile in a process), with the same bits.
+
 Switch values are compile-time constants (a program is already specialised to them);
 hyperparameters are run-time inputs (the vector ``hv`` in the order of :data:`INPUTS`), so a new
 ``lr`` or ``b2`` never recompiles.  The printed statements are the same in every kernel, which
@@ -43,7 +47,7 @@ from . import oracle
 from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 
 #: bump when the templates change: part of every cache key
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 
 class KernelPrinter(PythonCodePrinter):
@@ -258,6 +262,13 @@ def _finite_expr(names) -> str:
     return " + ".join(f"({n} - {n})" for n in names) + " == 0.0"
 
 
+def _record(ind: str, row: str) -> list[str]:
+    """``xs[row] = x`` and, when recording, ``srec[row] = st``, element by element."""
+    return [f"{ind}for i in range(n):", f"{ind}    xs[{row}, i] = x[i]", f"{ind}if record:",
+            f"{ind}    for r in range(st.shape[0]):", f"{ind}        for i in range(n):",
+            f"{ind}            srec[{row}, r, i] = st[r, i]"]
+
+
 def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
     """``run_grads`` and ``run_oracle`` over ``d`` coordinates (phased when there are reductions)."""
     out = []
@@ -278,9 +289,9 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
         out += _assign(prog.const, ind)
         for c in prog.carried:
             out.append(f"{ind}{c.name} = st[{rows[c.state]}, 0]" if c.state else f"{ind}{c.name} = 1.0")
-        out += [f"{ind}n = x.shape[0]", f"{ind}xs[0, :] = x", f"{ind}if record:", f"{ind}    srec[0] = st"]
+        out += [f"{ind}n = x.shape[0]"] + _record(ind, "0")
         if oracle:
-            out += [f"{ind}xopt[:] = xstar"]
+            out += [f"{ind}for i in range(n):", f"{ind}    xopt[i] = xstar"]
         out += [f"{ind}for k in range(lrs.shape[0]):",
                 f"{ind}    tf = float(k + 1)",
                 f"{ind}    anchor = k % ANCHOR == 0",
@@ -296,7 +307,7 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
                 out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
                 out += [f"{ind2}    xe[i] = {expr_source(prog.point.expr)}"]
             else:
-                out += [f"{ind2}xe[:] = x"]
+                out += [f"{ind2}for i in range(n):", f"{ind2}    xe[i] = x[i]"]
             out += [f"{ind2}P.grad(prob, pp, xe, k + 1, draws[k], gbuf)",
                     f"{ind2}losses[k] = P.loss(prob, pp, x, k + 1, draws[k])",
                     f"{ind2}regrets[k] = losses[k] - P.loss(prob, pp, xopt, k + 1, draws[k])",
@@ -328,9 +339,7 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
         out += [f"{ind2}if project:",
                 f"{ind2}    for i in range(n):",
                 f"{ind2}        x[i] = lo if x[i] < lo else (hi if x[i] > hi else x[i])",
-                f"{ind2}xs[k + 1, :] = x",
-                f"{ind2}if record:",
-                f"{ind2}    srec[k + 1] = st",
+                *_record(ind2, "k + 1"),
                 f"{ind2}for i in range(n):",
                 f"{ind2}    if not math.isfinite(x[i]):",
                 f"{ind2}        return k + 1",
@@ -409,14 +418,17 @@ def _gradient(indent: str) -> list[str]:
 def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str) -> list[str]:
     """The per-step statements of a block for lane ``lane`` (``"0"``: once for lanes that share
     their inputs, the values stored to every lane; ``"j"``: lane ``j``)."""
-    store = "[:]" if lane == "0" else f"[{lane}]"
     out = [f"{indent}{n} = I_{n}[{lane}]" for n in names["step_inputs"]]
     out += [f"{indent}{n} = K_{n}[{lane}]" for n in names["step_consts"]]
     out += [f"{indent}{c.name} = C_{c.name}[{lane}]" for c in prog.carried]
     out += _products(prog, indent)
     out += _assign(prog.step, indent)
     out += [f"{indent}C_{c.name}[{lane}] = {c.new}" for c in prog.carried]
-    out += [f"{indent}U_{n}{store} = {n}" for n in names["step_used"]]
+    if lane == "0":
+        if names["step_used"]:
+            out += [f"{indent}for jj in range(W):"] + [f"{indent}    U_{n}[jj] = {n}" for n in names["step_used"]]
+    else:
+        out += [f"{indent}U_{n}[{lane}] = {n}" for n in names["step_used"]]
     return out + [f"{indent}pass"]
 
 
@@ -431,15 +443,18 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
            "    for b in range(first, last):",
            "        s = uint64(b * W)"]
     i2 = "        "
-    out += [f"{i2}I_{n} = HT[{k}, s:s + W].copy()" for k, n in enumerate(names["inputs"])]
-    out += [f"{i2}LR0 = lr0[s:s + W].copy()", f"{i2}PP = ppT[:, s:s + W].copy()", f"{i2}XS = xstar[s:s + W].copy()",
-            f"{i2}X = x0[s:s + W].copy()", f"{i2}CTR = ctr0[s:s + W].copy()", f"{i2}G = np.empty(W)",
-            f"{i2}REG = np.zeros(W)", f"{i2}XMAX = np.abs(X)", f"{i2}BAD = np.zeros(W)"]
-    out += [f"{i2}S_{s} = ST0[{rows[s]}, s:s + W].copy()" for s in prog.lane_states]
-    out += [f"{i2}C_{c.name} = ST0[{rows[c.state]}, s:s + W].copy()" if c.state else f"{i2}C_{c.name} = np.ones(W)"
-            for c in carried]
-    out += [f"{i2}K_{n} = np.empty(W)" for n in names["const"]]
-    out += [f"{i2}U_{n} = np.empty(W)" for n in names["step_used"]]
+    # the block's columns copied element by element (see the module's note on slice copies)
+    blocks = ([f"I_{n}" for n in names["inputs"]] + ["LR0", "XS", "X", "CTR", "G", "REG", "XMAX", "BAD"]
+              + [f"S_{s}" for s in prog.lane_states] + [f"C_{c.name}" for c in carried]
+              + [f"K_{n}" for n in names["const"]] + [f"U_{n}" for n in names["step_used"]])
+    out += [f"{i2}{a} = np.empty(W)" for a in blocks] + [f"{i2}PP = np.empty((ppT.shape[0], W))"]
+    fill = [f"I_{n}[j] = HT[{k}, s + j]" for k, n in enumerate(names["inputs"])]
+    fill += ["LR0[j] = lr0[s + j]", "XS[j] = xstar[s + j]", "X[j] = x0[s + j]", "CTR[j] = ctr0[s + j]",
+             "REG[j] = 0.0", "XMAX[j] = abs(X[j])", "BAD[j] = 0.0"]
+    fill += [f"S_{s}[j] = ST0[{rows[s]}, s + j]" for s in prog.lane_states]
+    fill += [f"C_{c.name}[j] = ST0[{rows[c.state]}, s + j]" if c.state else f"C_{c.name}[j] = 1.0" for c in carried]
+    fill += ["for r in range(ppT.shape[0]):", "    PP[r, j] = ppT[r, s + j]"]
+    out += [f"{i2}for jj in range(W):", f"{i2}    j = uint64(jj)"] + [f"{i2}    {ln}" for ln in fill]
     out += [f"{i2}for j in range(W):"]
     out += [f"{i2}    {n} = I_{n}[j]" for n in names["inputs"]]
     out += _assign(prog.const, i2 + "    ")
