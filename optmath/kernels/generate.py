@@ -47,7 +47,7 @@ from . import oracle
 from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 
 #: bump when the templates change: part of every cache key
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 
 class KernelPrinter(PythonCodePrinter):
@@ -276,8 +276,8 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
     kept = prog.kept
     kept_row = {n: i for i, n in enumerate(kept)}
     last = prog.phases - 1
-    for oracle in (False, True):
-        if oracle:
+    for with_oracle in (False, True):
+        if with_oracle:
             out += ["@njit(cache=True, error_model=\"numpy\")",
                     "def run_oracle(x, st, hv, prob, pp, draws, lrs, lo, hi, project, xstar, xs, srec, record, "
                     "losses, regrets, work, gbuf, xe, xopt):"]
@@ -290,7 +290,7 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
         for c in prog.carried:
             out.append(f"{ind}{c.name} = st[{rows[c.state]}, 0]" if c.state else f"{ind}{c.name} = 1.0")
         out += [f"{ind}n = x.shape[0]"] + _record(ind, "0")
-        if oracle:
+        if with_oracle:
             out += [f"{ind}for i in range(n):", f"{ind}    xopt[i] = xstar"]
         out += [f"{ind}for k in range(lrs.shape[0]):",
                 f"{ind}    tf = float(k + 1)",
@@ -300,8 +300,8 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
         out += _products(prog, ind2)
         out += _assign(prog.step, ind2)
         out += _assign(prog.steplr, ind2)
-        gsrc = "gbuf[i]" if oracle else "grads[k, i]"
-        if oracle:
+        gsrc = "gbuf[i]" if with_oracle else "grads[k, i]"
+        if with_oracle:
             if prog.point is not None:
                 out += [f"{ind2}for i in range(n):", f"{ind2}    x_0 = x[i]"]
                 out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
@@ -424,11 +424,10 @@ def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str) -> list
     out += _products(prog, indent)
     out += _assign(prog.step, indent)
     out += [f"{indent}C_{c.name}[{lane}] = {c.new}" for c in prog.carried]
-    if lane == "0":
-        if names["step_used"]:
-            out += [f"{indent}for jj in range(W):"] + [f"{indent}    U_{n}[jj] = {n}" for n in names["step_used"]]
-    else:
+    if lane != "0":
         out += [f"{indent}U_{n}[{lane}] = {n}" for n in names["step_used"]]
+    elif names["step_used"]:
+        out += [f"{indent}for jj in range(W):"] + [f"{indent}    U_{n}[jj] = {n}" for n in names["step_used"]]
     return out + [f"{indent}pass"]
 
 
@@ -454,9 +453,8 @@ def _blocked_kernel(prog: LaneProgram, names: dict) -> list[str]:
     fill += [f"S_{s}[j] = ST0[{rows[s]}, s + j]" for s in prog.lane_states]
     fill += [f"C_{c.name}[j] = ST0[{rows[c.state]}, s + j]" if c.state else f"C_{c.name}[j] = 1.0" for c in carried]
     fill += ["for r in range(ppT.shape[0]):", "    PP[r, j] = ppT[r, s + j]"]
+    fill += [f"{n} = I_{n}[j]" for n in names["inputs"]]
     out += [f"{i2}for jj in range(W):", f"{i2}    j = uint64(jj)"] + [f"{i2}    {ln}" for ln in fill]
-    out += [f"{i2}for j in range(W):"]
-    out += [f"{i2}    {n} = I_{n}[j]" for n in names["inputs"]]
     out += _assign(prog.const, i2 + "    ")
     out += [f"{i2}    K_{n}[j] = {n}" for n in names["const"]]
     # the lanes share their per-step values when they share every input those read
