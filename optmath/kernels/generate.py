@@ -693,4 +693,11 @@ def load_sweep(alg: Algorithm, anchor: int = ANCHOR):
     return _memo("sweep", alg, anchor, sweep_source)
 
 
-__all__ = ["run_source", "sweep_source", "load_run", "load_sweep", "specialisations", "module_path", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]
+def load_interval(alg: Algorithm):
+    """The generated interval-replay module of ``alg`` (:func:`optmath.kernels.interval.interval_source`)."""
+    from .interval import INTERVAL_VERSION, interval_source
+
+    return _memo("interval" + INTERVAL_VERSION, alg, 0, lambda a, _anchor: interval_source(a))
+
+
+__all__ = ["load_interval", "run_source", "sweep_source", "load_run", "load_sweep", "specialisations", "module_path", "load_source", "cache_dir", "expr_source", "KernelPrinter", "GENERATOR_VERSION"]

@@ -357,7 +357,9 @@ class _Analyser:
     def named_const(self, e) -> sp.Symbol:
         s = self.fresh("h")
         self.level[s], self.phase[s], self.lr_dep[s] = CONST, 0, False
-        self.add(Value(str(s), sp.Float(float(e)) if e.is_Number else e, CONST, 0, "hoisted"))
+        # the number itself: the float64 printer writes a rational as its float64 value, and the
+        # interval replay needs the exact number (24/25, not the float64 nearest to it)
+        self.add(Value(str(s), e, CONST, 0, "hoisted"))
         return s
 
     def add(self, v: Value) -> None:

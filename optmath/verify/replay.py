@@ -86,6 +86,73 @@ def replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, dps: int = 50,
     return ReplayResult(kernel, exact_f, err, bound, dps)
 
 
+@dataclass
+class Enclosure:
+    """A rigorous replay: ``lo[k] <= x_k <= hi[k]`` for the exact real recurrence at every step
+    ``k = 0 .. T`` (see :mod:`optmath.kernels.interval`), and the final states' enclosures.
+
+    ``lost_step`` is the first step whose enclosure is not finite (0: the whole stream ran); the
+    arrays stop there."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    states_lo: dict
+    states_hi: dict
+    lost_step: int
+
+    @property
+    def steps(self) -> int:
+        """The steps the enclosure covers."""
+        return len(self.lo) - 1
+
+    @property
+    def max_width(self) -> float:
+        return float(np.max(self.hi - self.lo)) if len(self.lo) else 0.0
+
+    def outside(self, xs) -> float:
+        """The largest distance of the values ``xs`` (a float64 run) from the enclosure."""
+        n = min(len(xs), len(self.lo))
+        xs = np.asarray(xs, dtype=np.float64)[:n]
+        return float(np.max(np.maximum(np.maximum(self.lo[:n] - xs, xs - self.hi[:n]), 0.0), initial=0.0))
+
+    def contains(self, xs) -> bool:
+        """Whether the values ``xs`` (e.g. a high-precision replay, as float64 nearest values) lie
+        in the enclosure, allowing the half ulp of their conversion to float64."""
+        n = min(len(xs), len(self.lo))
+        xs = np.asarray(xs, dtype=np.float64)[:n]
+        return bool(np.all((np.nextafter(self.lo[:n], -np.inf) <= xs) & (xs <= np.nextafter(self.hi[:n], np.inf))))
+
+
+def interval_replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, lo: float | None = None,
+                    hi: float | None = None) -> Enclosure:
+    """Enclose the exact real run of ``alg`` on the explicit one-dimensional stream ``grads``
+    with the generated interval kernel (:func:`optmath.kernels.generate.load_interval`): the
+    same inputs as :func:`replay` (float64 values taken exactly), outward rounding at every
+    operation.  ``lo``/``hi`` project as the kernel does.  Costs a few float64 runs' time, so it
+    covers horizons that the mpmath replay cannot."""
+    from ..kernels.generate import load_interval
+    from ..kernels.runner import learning_rates
+    from ..kernels.lanes import input_names
+
+    G = np.ascontiguousarray(np.asarray(grads, dtype=np.float64).reshape(-1))
+    lr_arr = np.ascontiguousarray(learning_rates(alg.values["lr"], "constant" if lrs is None else lrs, G.shape[0]),
+                                  dtype=np.float64)
+    mod = load_interval(alg)
+    hv = np.array([1.0 if n == "d" else float(alg.values[n]) for n in input_names(alg)], dtype=np.float64)
+    XL = np.empty(G.shape[0] + 1)
+    XH = np.empty(G.shape[0] + 1)
+    ns = len(alg.states)
+    SL, SH = np.zeros(max(ns, 1)), np.zeros(max(ns, 1))
+    project = lo is not None and hi is not None
+    lost = int(mod.enclose(hv, G, lr_arr, float(x0), -np.inf if lo is None else float(lo),
+                           np.inf if hi is None else float(hi), project, XL, XH, SL, SH))
+    if lost:
+        XL, XH = XL[:lost], XH[:lost]
+    names = [s.name for s in alg.states]
+    return Enclosure(XL, XH, {n: float(SL[i]) for i, n in enumerate(names)},
+                     {n: float(SH[i]) for i, n in enumerate(names)}, lost)
+
+
 def mpmath_vector_namespace(mp):
     """The ``F`` namespace for mpmath numbers in NumPy object arrays (one entry a coordinate).
 
