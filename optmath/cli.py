@@ -148,6 +148,36 @@ def _scheduler(dask_mode, scheduler):
     return scheduler or dask_mode
 
 
+def _per_method(items, flag, convert):
+    """``--eps 1e-6`` (every method: the value) or ``--eps adam=1e-6 --eps yogi=1e-3`` (a dict);
+    None when not given; mixing both forms, or a method twice, is one error line."""
+    if not items:
+        return None
+    plain = [i for i in items if "=" not in i]
+    if plain and len(items) > 1:
+        raise OptmathError(f"{flag} takes one value for every method or METHOD=VALUE items, not both: "
+                           f"{', '.join(map(repr, items))}")
+    try:
+        return convert(plain[0].strip()) if plain else _pairs(items, flag, convert)
+    except ValueError:
+        raise OptmathError(f"{flag} {plain[0]!r} is not a number") from None
+
+
+def _method_sets(items) -> dict:
+    """``--set yogi:acc0=1e-6`` -> ``{"yogi": {"acc0": 1e-6}}``."""
+    out: dict = {}
+    for item in items:
+        method, colon, rest = item.partition(":")
+        if not colon or not method.strip():
+            raise OptmathError(f"bad --set {item!r}; expected METHOD:NAME=VALUE")
+        vals = _pairs([rest], "--set", float)
+        for k, v in vals.items():
+            if k in out.setdefault(method.strip(), {}):
+                raise OptmathError(f"--set {method.strip()}:{k} given twice")
+            out[method.strip()][k] = v
+    return out
+
+
 def _parse_switches(items):
     return _pairs(items, "--switch", str)
 
@@ -471,20 +501,24 @@ def _check_sandboxed(target, as_, profile, style, step, init, examples, timeout,
 @click.option("--also-converges", "also", multiple=True, help="another method that must converge")
 @click.option("--b1", default=0.9, show_default=True, type=float)
 @click.option("--b2", default="0.999", show_default=True, help="a number in (0, 1), or 'reddi' for 1/(1+C^2)")
-@click.option("--eps", default=1e-8, show_default=True, type=float)
+@click.option("--eps", "eps_items", multiple=True, metavar="[METHOD=]EPS",
+              help="eps of every method (default 1e-8), or of one method: --eps adam=1e-6 --eps yogi=1e-3")
 @click.option("--family", default="periodic", show_default=True, help="periodic or stochastic")
 @click.option("--lr", default=None, type=float, help="step size scale (default: searched over a few scales)")
 @click.option("--schedule", default="inv_sqrt", show_default=True, help="inv_sqrt (lr/sqrt(t)) or constant")
 @click.option("--steps", default=200_000, show_default=True, type=int, help="horizon of every run")
 @click.option("--budget", default=200, show_default=True, type=int, help="most problems simulated")
 @click.option("--seed", default=0, show_default=True, type=SEED)
-@click.option("--profile", "-p", default=None, help="profile of every method (default: pytorch, else optax, else paper)")
+@click.option("--profile", "-p", "profile_items", multiple=True, metavar="[METHOD=]PROFILE",
+              help="profile of every method (default: pytorch, else optax, else paper), or of one: -p yogi=optax")
+@click.option("--set", "sets", multiple=True, metavar="METHOD:NAME=VALUE",
+              help="a hyperparameter of one method, e.g. its initial accumulator: --set yogi:acc0=1e-6")
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="a switch for every method")
 @click.option("--out", default="counterexample.json", show_default=True, type=click.Path(dir_okay=False),
               help="where the JSON record goes")
 @_dask_options
-def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, budget, seed, profile, switches, out,
-           dask_mode, scheduler):
+def search(fails, converges, also, b1, b2, eps_items, family, lr, schedule, steps, budget, seed, profile_items, sets,
+           switches, out, dask_mode, scheduler):
     """Find and certify a problem where --fails fails while every --converges method converges,
     with the same step sizes, start, stream, betas and eps.  Exit 0 when found and certified."""
     _output_file(out, "--out")
@@ -499,12 +533,15 @@ def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, bud
         except ValueError:
             raise SearchError(f"--b2 {b2!r} is neither a number nor 'reddi'") from None
     # a value left at its default applies to the methods that have it; one given must fit every method
-    b1, b2, eps = (v if _given(k) else None for k, v in (("b1", b1), ("b2", b2), ("eps", eps)))
+    b1, b2 = (v if _given(k) else None for k, v in (("b1", b1), ("b2", b2)))
+    eps = _per_method(eps_items, "--eps", float)
+    profile = _per_method(profile_items, "-p/--profile", str)
+    settings = _method_sets(sets)
     with Progress(transient=True) as bar:
         task = bar.add_task("simulating problems", total=budget)
         result = run_search(fails, tuple(converges) + tuple(also), b1=b1, b2=b2, eps=eps, family=family, lr=lr,
                             schedule=schedule, steps=steps, budget=budget, seed=seed, profile=profile,
-                            switches=_parse_switches(switches), scheduler=where,
+                            switches=_parse_switches(switches), scheduler=where, settings=settings,
                             progress=lambda done, total: bar.update(task, completed=done, total=total))
     click.echo(str(result))
     if result.record:
@@ -517,14 +554,18 @@ def search(fails, converges, also, b1, b2, eps, family, lr, schedule, steps, bud
 @click.argument("record", type=click.Path(dir_okay=False))
 def replay_cmd(record):
     """Re-verify a counterexample record from scratch (exit 0 when it still holds)."""
-    from .search.search import replay_record
+    from .search.search import method_certificate_lines, replay_report
 
-    holds, fresh = replay_record(record)
+    holds, fresh, problems = replay_report(record)
     for m, v in fresh["verdicts"].items():
-        rep = fresh["replay"][m]
-        click.echo(f"{m}: {v['class']} (x_T = {fresh['final_x'][m]:+.6f}); mpmath replay of {rep['steps']} steps: "
-                   f"max error {rep['max_error']:.2e}, first-order bound {'holds' if rep['bound_holds'] else 'exceeded'}")
-    click.echo("the counterexample still holds" if holds else "the counterexample does NOT hold any more")
+        click.echo(f"{m}: {v['class']} (x_T = {fresh['final_x'][m]:+.6f})")
+        for line in method_certificate_lines(fresh, m):
+            click.echo("  " + line)
+    click.echo(fresh["certification"]["summary"])
+    for p in problems:
+        click.echo(f"not reproduced: {p}")
+    click.echo("the counterexample still holds: every claim of the record is reproduced" if holds else
+               "the counterexample does NOT hold: the record's claims are not all reproduced")
     sys.exit(0 if holds else 1)
 
 

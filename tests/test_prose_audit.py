@@ -178,34 +178,37 @@ def test_5d_demo_explains_first_order_bound_exceeded_next_to_certified():
     import json
 
     from optmath import demo
-    from optmath.search.search import CERT_ERROR
 
     result = json.loads((REPORTS / "demo" / "demo.json").read_text())
     md = (REPORTS / "demo" / "demo.md").read_text()
     assert md == demo.markdown(result)  # the committed report is the rendering of its JSON
     rec = result["counterexample"]["record"]
-    exceeded = [m for m, rep in rec["replay"].items() if not rep["bound_holds"]]
+    exceeded = [m for m, rep in rec["replay"].items() if not rep["spot_check"]["bound_holds"]]
     assert exceeded, "the committed demo has no exceeded bound to explain"
     assert [n["method"] for n in result["counterexample"]["bound_notes"]] == exceeded
     for m in exceeded:
         (line,) = [ln for ln in md.splitlines() if f"first-order bound exceeded for {m} means" in ln]
-        err = rec["replay"][m]["max_error"]
-        allowed = CERT_ERROR * 2  # the periodic family lives on [-1, 1]
-        assert f"{err:.2e}" in line and f"{allowed:.2e}" in line and "'certified' stands" in line
-        assert err <= allowed and rec["replay"][m]["class"] == rec["verdicts"][m]["class"] and rec["certified"]
-    for ln in md.splitlines():  # every mention in the summary block is explained below it
-        if "first-order bound exceeded" in ln and "means" not in ln:
-            assert any(f"{m} (" in ln for m in exceeded)
-    # the words follow the numbers: an error above the allowed difference makes the note say FAILS
+        rep = rec["replay"][m]
+        assert f"{rep['spot_check']['max_error']:.2e}" in line and f"{rep['max_width']:.2e}" in line
+        assert f"over all {rec['steps']:,} steps" in line and "'certified' stands" in line
+        assert rep["full_horizon"] and rep["class"] == rec["verdicts"][m]["class"] and rec["certified"]
+    for ln in md.splitlines():  # every mention in the summary block says what it means right there
+        if "first-order rounding bound exceeded" in ln:
+            assert "informational, the certificate rests on the enclosure" in ln
+    # the words follow the numbers: a spot check outside the enclosure makes the note say FAILS
     bad = copy.deepcopy(rec)
-    bad["replay"][exceeded[0]]["max_error"] = 1e-6
+    bad["replay"][exceeded[0]]["spot_check"]["inside_enclosure"] = False
     (note,) = [n for n in demo.bound_notes(bad) if n["method"] == exceeded[0]]
     text = demo.bound_note_text(note)
-    assert "FAILS: 1.00e-06 > 2.00e-09" in text and "the certificate FAILS on this method" in text
+    assert "they do NOT" in text and "the certificate FAILS on this method" in text
     other = copy.deepcopy(rec)
     other["replay"][exceeded[0]]["class"] = "inconclusive"
     (note,) = [n for n in demo.bound_notes(other) if n["method"] == exceeded[0]]
     assert "DIFFERS from the kernel's" in demo.bound_note_text(note)
+    short = copy.deepcopy(rec)
+    short["replay"][exceeded[0]].update(full_horizon=False, steps=1000)
+    (note,) = [n for n in demo.bound_notes(short) if n["method"] == exceeded[0]]
+    assert f"over only 1,000 of {rec['steps']:,} steps" in demo.bound_note_text(note)
 
 
 # --- 6. adam_failure_b2 missed a root above its scan (it stopped at b2 = 0.999)

@@ -10,11 +10,16 @@ Each candidate is run for every method with the Numba kernels and classified
 (:mod:`optmath.search.classify`); the first counterexample is refined (neighbouring ``C`` and
 lr, keeping the one with the widest margins) and certified:
 
-* the symbolic drift of Adam and AMSGrad with its sign (periodic family);
-* a high-precision (mpmath) replay of every method over the horizon, or over its first
-  ``REPLAY_STEPS`` steps when it is longer (stated in the record): the replayed run must get the
-  same class and stay within ``CERT_ERROR`` of the float64 run (the first-order rounding bound of
-  :mod:`optmath.verify.replay` is reported beside it);
+* a rigorous replay of every method over the whole horizon: the generated interval kernel
+  (:mod:`optmath.kernels.interval`) encloses the exact real run at every step, and the
+  enclosure must decide the same class as the float64 kernel for every run inside it
+  (:func:`~optmath.search.classify.classify_enclosure`); an independent mpmath replay of the
+  first ``SPOT_STEPS`` steps must lie inside the enclosure.  ``certification`` in the record says
+  per method what is certified (which steps) and what is not; ``certified`` is true only when
+  every method is;
+* limit-cycle certificates for every method the record makes a claim about (periodic family):
+  the exact drift of Adam and AMSGrad, Yogi's sign-pattern cycles and invariant band; one that
+  contradicts the claim withdraws ``certified``;
 * a JSON record that :func:`replay_record` re-verifies from scratch.
 """
 from __future__ import annotations
@@ -35,10 +40,11 @@ from ..optimizers import get_spec
 from ..problems import gradient_scale, linear_gradients, make_problem
 from .classify import classify_trajectory
 
-REPLAY_STEPS = 200_000
+SPOT_STEPS = 1_000  # the mpmath spot check of the interval replay covers this prefix
+ENCLOSURE_BYTES_PER_STEP = 40  # gradients, learning rates and two bounds per step, and classification work
 REFINEMENTS = 4  # neighbouring problems simulated around a counterexample
 REPLAY_DPS = 30
-CERT_ERROR = 1e-9  # largest float64 - exact difference a certificate accepts, relative to the interval
+CERT_ERROR = 1e-9  # largest difference of a record's final x from the replay's, relative to the interval
 FAMILIES = ("periodic", "stochastic")
 N_GRID = (3, 5, 10, 20, 50, 100, 200, 500)
 MEAN_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)  # target mean gradients (C = n * mean + (n - 1) D)
@@ -80,16 +86,72 @@ def check_methods(methods, profile: str | None, switches: dict | None, need=(), 
 
 
 def resolve_method(name: str, lr: float, b1: float, b2: float, eps: float, profile: str | None,
-                   switches: dict | None):
+                   switches: dict | None, per: dict | None = None):
     """``name`` resolved as a search or a phase diagram runs it: ``profile`` (default: pytorch,
-    else optax, else paper), the switches it has, and lr, b1, b2, eps where it has them."""
+    else optax, else paper), the switches it has, and lr, b1, b2, eps where it has them; then the
+    method's own settings in ``per[name]`` (``{"profile": ..., "hyper": {name: value}}``, see
+    :func:`method_settings`), which take precedence."""
     spec = get_spec(name)
+    own = (per or {}).get(name, {})
+    profile = own.get("profile", profile)
     prof = profile if profile in spec.profiles else next(p for p in ("pytorch", "optax", "paper", *spec.profiles)
                                                          if p in spec.profiles)
     names = {h.name for h in spec.hypers}
     vals = {k: v for k, v in {"lr": lr, "b1": b1, "b2": b2, "eps": eps}.items() if k in names}
+    vals.update(own.get("hyper", {}))
     sw = {k: v for k, v in (switches or {}).items() if any(s.name == k for s in spec.switches)}
     return spec.resolve(prof, sw, **vals)
+
+
+def method_settings(methods, eps=None, profile=None, hyper=None) -> tuple:
+    """Split per-method settings from common ones; ``(eps, profile, per)``.
+
+    ``eps`` is a number for every method or ``{method: number}``; ``profile`` a profile name for
+    every method or ``{method: name}``; ``hyper`` ``{method: {hyperparameter: number}}`` (an initial
+    state set by a hyperparameter, such as Yogi's ``acc0``, goes here).  ``per`` is
+    ``{method: {"profile": name, "hyper": {name: number}}}`` with only what was given; a method,
+    profile or hyperparameter that does not exist, or a value that is not a finite number, is one
+    :class:`SearchError` naming it."""
+    per: dict = {}
+
+    def own(m, what):
+        if m not in methods:
+            raise SearchError(f"{what} names {m!r}, which is not one of the methods ({', '.join(methods)})")
+        return per.setdefault(m, {})
+
+    def number(m, k, v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SearchError(f"{m}: {k} = {v!r} must be a finite number")
+        names = {h.name for h in get_spec(m).hypers}
+        if k not in names:
+            raise SearchError(f"{m} has no hyperparameter {k} (its hyperparameters: {', '.join(sorted(names))})")
+        if k == "eps" and v < 0:
+            raise SearchError(f"{m}: eps = {v!r} must be >= 0")
+        return float(v)
+
+    common_eps = eps
+    if isinstance(eps, dict):
+        common_eps = None
+        for m, v in eps.items():
+            own(m, "eps").setdefault("hyper", {})["eps"] = number(m, "eps", v)
+    common_profile = profile
+    if isinstance(profile, dict):
+        common_profile = None
+        for m, p in profile.items():
+            profs = tuple(get_spec(m).profiles) if m in methods else ()
+            if not isinstance(p, str) or p not in profs:
+                own(m, "profile")
+                raise UnknownNameError(f"profile of {m}", p, profs)
+            own(m, "profile")["profile"] = p
+    for m, vals in (hyper or {}).items():
+        if not isinstance(vals, dict):
+            raise SearchError(f"settings of {m} must map hyperparameter names to numbers, not {vals!r}")
+        for k, v in vals.items():
+            h = own(m, "settings").setdefault("hyper", {})
+            if k in h:
+                raise SearchError(f"{m}: {k} given twice")
+            h[k] = number(m, k, v)
+    return common_eps, common_profile, per
 
 
 @dataclass
@@ -135,19 +197,52 @@ class SearchResult:
         r = self.record
         lines = [head, f"  problem: {r['family']} {r['params']}, x0 = {r['x0']}, {r['steps']} steps, "
                        f"lr_t = {r['lr']:g}{'/sqrt(t)' if r['schedule'] == 'inv_sqrt' else ''}, seed {r['seed']}",
-                 f"  hyperparameters (all methods): {r['hyper']}"]
+                 (f"  hyperparameters (all methods): {r['hyper']}" if not r.get("method_settings") else
+                  "  hyperparameters per method: " + "; ".join(f"{m} {h}" for m, h in r["method_hyper"].items()))]
         for m, v in r["verdicts"].items():
-            rep = r["replay"].get(m)
-            lines.append(f"  {m} ({r['profiles'][m]}): {v['class']}, x_T = {r['final_x'][m]:+.6f}; {v['reason']}"
-                         + ("" if rep is None else
-                            f"; mpmath replay of {rep['steps']} steps: max |float64 - exact| = {rep['max_error']:.2e} "
-                            f"(first-order bound {'holds' if rep['bound_holds'] else 'exceeded'}), class {rep['class']}"))
-        cert = r.get("certificate")
+            lines.append(f"  {m} ({r['profiles'][m]}): {v['class']}, x_T = {r['final_x'][m]:+.6f}; {v['reason']}")
+            lines += ["    " + ln for ln in method_certificate_lines(r, m)]
+        cert = r.get("certification")
         if cert:
-            for k, v in cert["drift_value"].items():
-                lines.append(f"  certificate: {k} per-period drift {-v:+.6g} x lr_t -> "
-                             + ("wrong end" if cert["pushes_to_wrong_end"][k] else "towards the optimum"))
+            lines.append("  " + cert["summary"])
         return "\n".join(lines)
+
+
+def cycle_summary(cyc: dict) -> str:
+    """One line for a method's limit-cycle certificate (an entry of ``record["cycles"]``)."""
+    if not cyc.get("kind"):
+        return cyc["text"]
+    if cyc["kind"].startswith("yogi"):
+        n = int(cyc["n"])
+        cycles = (f"no period-{n} cycle exists (proved from the sign patterns)" if not cyc["cycles"] else
+                  f"{len(cyc['cycles'])} period-{n} cycle famil{'y' if len(cyc['cycles']) == 1 else 'ies'} "
+                  f"(sign patterns {', '.join(c['pattern'] for c in cyc['cycles'])}, each checked)")
+        return f"Yogi: {cycles}; {cyc['reason']} -> {cyc['direction']}"
+    return f"{cyc['text']} -> {cyc['direction']}"
+
+
+def method_certificate_lines(record: dict, m: str) -> list[str]:
+    """What the record certifies about method ``m``, in words taken from its fields: the interval
+    replay (steps, class, width), the mpmath spot check, and the limit-cycle certificate."""
+    out = []
+    rep = record.get("replay", {}).get(m)
+    if rep:
+        spot = rep["spot_check"]
+        out.append(f"interval replay of {rep['steps']:,} of {record['steps']:,} steps: "
+                   + (f"the exact run {rep['class']}" if rep["decided"] else f"undecided ({rep['reason']})")
+                   + f", enclosure width at most {rep['max_width']:.2e}")
+        out.append(f"mpmath spot check ({spot['dps']} digits, first {spot['steps']:,} steps): "
+                   + ("inside the enclosure" if spot["inside_enclosure"] else "OUTSIDE the enclosure")
+                   + f"; float64 differs by at most {spot['max_error']:.2e} (first-order rounding bound "
+                   + ("holds" if spot["bound_holds"] else "exceeded: informational, the certificate rests on the enclosure")
+                   + ")")
+    cyc = record.get("cycles", {}).get(m)
+    if cyc:
+        out.append("limit cycle: " + cycle_summary(cyc))
+    why = record.get("certification", {}).get("methods", {}).get(m)
+    if why:
+        out.append(why)
+    return out
 
 
 def _b2_value(b2, params: dict) -> float:
@@ -161,14 +256,15 @@ def _problem(family: str, params: dict):
     return make_problem("stochastic", C=params["C"], p=params["p"], D=params.get("D", 1.0))
 
 
-def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, profile, switches) -> Trial:
+def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, profile, switches,
+           per=None) -> Trial:
     from ..kernels.runner import run
 
     prob = _problem(family, params)
     b2v = _b2_value(b2, params)
     verdicts, final = {}, {}
     for m in methods:
-        alg = resolve_method(m, lr, b1, b2v, eps, profile, switches)
+        alg = resolve_method(m, lr, b1, b2v, eps, profile, switches, per)
         tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
         verdicts[m] = classify_trajectory(tr, prob)
         final[m] = float(tr.xs[-1, 0])
@@ -196,13 +292,16 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
            family: str = "periodic", lr: float | None = None, schedule: str = "inv_sqrt", steps: int = 200_000,
            budget: int = 200, seed: int = 0, x0: float = 1.0, profile: str | None = None,
            switches: dict | None = None, certify: bool = True, progress=None, scheduler: str | None = None,
-           client=None) -> SearchResult:
+           client=None, settings: dict | None = None) -> SearchResult:
     r"""Find a problem of ``family`` where ``fails`` fails or diverges while every method in
     ``converges`` converges, all with identical step sizes, start, stream, betas and eps.
 
     ``b2="reddi"`` sets ``b2 = 1/(1 + C^2)`` for each problem (Reddi et al.'s Theorem 1).
     ``b1``, ``b2`` and ``eps`` left at ``None`` take :data:`DEFAULTS` in the methods that have
     them; a value given must be a hyperparameter of every method (else a :class:`SearchError`).
+    Per-method settings (:func:`method_settings`): ``eps={"adam": 1e-6, "yogi": 1e-3}``,
+    ``profile={"adam": "d2l", "yogi": "optax"}``, ``settings={"yogi": {"acc0": 1e-6}}`` (any
+    hyperparameter, an initial accumulator included); they are recorded and replayed.
     ``lr=None`` tries the scales ``LR_GRID``; ``budget`` bounds the problems simulated (at most
     ``optmath.limits.MAX_BUDGET``), and problems x methods x steps at most ``MAX_WORK``.
     ``progress(done, total)`` is called after each simulated problem.  ``scheduler``
@@ -223,6 +322,7 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise SearchError(f"{name} = {v!r} must be an integer >= {lo}")
     limits.check_count("budget", budget, limits.MAX_BUDGET)
+    eps, profile, per = method_settings(methods, eps, profile, settings)
     given = tuple(k for k, v in (("b1", b1), ("b2", b2), ("eps", eps)) if v is not None)
     b1 = DEFAULTS["b1"] if b1 is None else b1
     b2 = DEFAULTS["b2"] if b2 is None else b2
@@ -252,11 +352,11 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
 
     def simulated():
         for params, lr_k in cands:
-            if screen and not _adam_pushed_wrong(params, b1, b2, eps):
+            if screen and not _adam_pushed_wrong(params, b1, b2, eps, per):
                 passed[0] += 1
                 continue
             before.append(passed[0])
-            yield (methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches)
+            yield (methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches, per)
 
     from ..distributed import connected, task_map, worker_threads
 
@@ -297,84 +397,170 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
             if family == "periodic" and C_new <= (p["n"] - 1) * p.get("D", 1.0):
                 continue
             p["C"] = C_new
-            if screen and not _adam_pushed_wrong(p, b1, b2, eps):
+            if screen and not _adam_pushed_wrong(p, b1, b2, eps, per):
                 continue
             refine.append((methods, family, p, found.lr * factor_lr, schedule, steps, x0, seed, b1, b2, eps, profile,
-                           switches))
+                           switches, per))
         for _, t in task_map(_trial, refine, client=client, ordered=True):
             evaluated += 1
             trials.append(t)
             if t.is_counterexample(fails, converges) and t.margin(fails, converges) > best.margin(fails, converges):
                 best = t
     record = make_record(best, fails, list(converges), family, schedule, steps, x0, seed, b1, b2, eps,
-                         profile, switches, certify=certify)
+                         profile, switches, certify=certify, per=per)
     msg = ("counterexample found and certified" if record["certified"] else
            "counterexample found; certification FAILED" if certify else "counterexample found (not certified)")
     return SearchResult(record, evaluated, screened, budget, msg, trials)
 
 
-def _adam_pushed_wrong(params, b1, b2, eps) -> bool:
+def _adam_pushed_wrong(params, b1, b2, eps, per=None) -> bool:
     from .certify import periodic_certificate
 
     b2v = _b2_value(b2, params)
-    cert = periodic_certificate(params["C"], int(params["n"]), params.get("D", 1.0), b1, b2v, eps)
+    own = (per or {}).get("adam", {}).get("hyper", {})
+    cert = periodic_certificate(params["C"], int(params["n"]), params.get("D", 1.0), own.get("b1", b1),
+                                own.get("b2", b2v), own.get("eps", eps))
     return cert.pushes_to_wrong_end["adam"]
 
 
 def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, seed, b1, b2, eps,
-                profile, switches, certify: bool = True) -> dict:
+                profile, switches, certify: bool = True, per: dict | None = None) -> dict:
     """The JSON record of a counterexample with its certificates (see the module docstring)."""
     import mpmath
     import numba
     import sympy
 
-    from ..kernels.runner import learning_rates
-    from ..verify.replay import replay
-    from .certify import periodic_certificate
-    from .classify import classify
-
     methods = [fails, *converges]
     b2v = _b2_value(b2, trial.params)
-    prob = _problem(family, trial.params)
     rec = {"family": family, "params": trial.params, "lr": trial.lr, "schedule": schedule, "steps": steps,
            "x0": x0, "seed": seed, "fails": fails, "converges": converges,
            "hyper": {"b1": b1, "b2": b2v, "eps": eps}, "b2_rule": "reddi" if b2 == "reddi" else "fixed",
-           "profile": profile, "switches": switches or {},
-           "profiles": {m: resolve_method(m, trial.lr, b1, b2v, eps, profile, switches).profile for m in methods},
+           "profile": profile, "switches": switches or {}, "method_settings": per or {},
+           "profiles": {m: resolve_method(m, trial.lr, b1, b2v, eps, profile, switches, per).profile for m in methods},
+           "method_hyper": {m: _hyper_values(resolve_method(m, trial.lr, b1, b2v, eps, profile, switches, per))
+                            for m in methods},
            "verdicts": {m: v.as_dict() for m, v in trial.verdicts.items()},
-           "final_x": trial.final_x, "replay": {}, "certificate": None,
+           "final_x": trial.final_x, "replay": {}, "certificate": None, "cycles": {},
            "versions": {"optmath": __version__, "numpy": np.__version__, "numba": numba.__version__,
                         "sympy": sympy.__version__, "mpmath": mpmath.__version__,
                         "python": platform.python_version()}}
-    ok = True
     if certify:
-        n_rep = min(steps, REPLAY_STEPS)
-        G = linear_gradients(prob, n_rep, seed)
-        lrs = learning_rates(trial.lr, schedule, n_rep)
-        for m in methods:
-            alg = resolve_method(m, trial.lr, b1, b2v, eps, profile, switches)
-            r = replay(alg, G, x0=x0, lrs=lrs, dps=REPLAY_DPS, lo=prob.lo, hi=prob.hi)
-            regrets = G * (r.exact[:-1] - prob.xstar)  # linear losses: f_t(x) - f_t(x*) = g_t (x - x*)
-            v = classify(r.exact, prob.xstar, regrets, lo=prob.lo, hi=prob.hi, grad_scale=gradient_scale(prob))
-            rec["replay"][m] = {"steps": n_rep, "dps": REPLAY_DPS, "max_error": float(r.error.max()),
-                                "bound_holds": r.holds, "class": v.kind,
-                                "full_horizon": n_rep == steps}
-            # the classification's thresholds are fractions of the interval; an error far below them
-            # cannot change a class (the first-order bound can be exceeded where sign() or max()
-            # switch branch on a near-tie, which is reported but is not a failure)
-            ok &= float(r.error.max()) <= CERT_ERROR * (prob.hi - prob.lo)
-            if n_rep == steps:
-                ok &= v.kind == trial.verdicts[m].kind
-        if family == "periodic":
-            cert = periodic_certificate(trial.params["C"], int(trial.params["n"]), trial.params.get("D", 1.0),
-                                        b1, b2v, eps)
-            rec["certificate"] = cert.as_dict()
-            if fails == "adam":
-                ok &= cert.pushes_to_wrong_end["adam"]
-            if "amsgrad" in converges:
-                ok &= not cert.pushes_to_wrong_end["amsgrad"]
-    rec["certified"] = bool(ok and certify)
+        certify_record(rec, trial, b2v)
+    else:
+        rec["certification"] = {"certified": False, "summary": "not certified (certification was not asked for)",
+                                "methods": {m: "not checked" for m in methods}}
+    rec["certified"] = bool(certify and rec["certification"]["certified"])
     return rec
+
+
+def certify_record(rec: dict, trial: Trial, b2v: float) -> None:
+    """Fill ``rec["replay"]``, ``rec["cycles"]``, ``rec["certificate"]`` and ``rec["certification"]``.
+
+    A method is certified when the interval replay (:func:`optmath.verify.replay.interval_replay`)
+    encloses the exact run over the whole horizon, its enclosure decides a class
+    (:func:`~optmath.search.classify.classify_enclosure`) equal to the float64 kernel's, and the
+    independent mpmath replay of the first ``SPOT_STEPS`` steps lies inside the enclosure.  The
+    record is certified when every method is and no limit-cycle certificate contradicts a claim."""
+    from ..kernels.runner import learning_rates
+    from ..verify.replay import interval_replay, replay
+    from .classify import classify_enclosure
+
+    methods = [rec["fails"], *rec["converges"]]
+    steps, x0 = rec["steps"], rec["x0"]
+    prob = _problem(rec["family"], trial.params)
+    limits.check_memory(ENCLOSURE_BYTES_PER_STEP * steps, f"the interval replay of {steps:,} steps")
+    G = linear_gradients(prob, steps, rec["seed"])
+    lrs = learning_rates(trial.lr, rec["schedule"], steps)
+    n_spot = min(steps, SPOT_STEPS)
+    b1, eps = rec["hyper"]["b1"], rec["hyper"]["eps"]
+    why: dict = {}
+    for m in methods:
+        alg = resolve_method(m, trial.lr, b1, b2v, eps, rec["profile"], rec["switches"], rec["method_settings"])
+        enc = interval_replay(alg, G, x0=x0, lrs=lrs, lo=prob.lo, hi=prob.hi)
+        v = classify_enclosure(enc.lo, enc.hi, prob.xstar, G, lo=prob.lo, hi=prob.hi,
+                               grad_scale=gradient_scale(prob), lost_step=enc.lost_step)
+        spot = replay(alg, G[:n_spot], x0=x0, lrs=lrs[:n_spot], dps=REPLAY_DPS, lo=prob.lo, hi=prob.hi)
+        inside = enc.contains(spot.exact)
+        kernel_class = trial.verdicts[m].kind
+        full = enc.lost_step == 0 and enc.steps == steps
+        rec["replay"][m] = {
+            "method": "interval", "steps": enc.steps, "full_horizon": full, "class": v.kind, "decided": v.decided,
+            "reason": v.reason, "max_width": enc.max_width, "final_enclosure": [float(enc.lo[-1]), float(enc.hi[-1])],
+            "kernel_final_outside": float(max(enc.lo[-1] - trial.final_x[m], trial.final_x[m] - enc.hi[-1], 0.0))
+            if full else None,
+            "spot_check": {"steps": n_spot, "dps": REPLAY_DPS, "inside_enclosure": inside,
+                           "max_error": float(spot.error.max()), "bound_holds": spot.holds}}
+        if not full:
+            why[m] = (f"not certified: the enclosure was lost at step {enc.lost_step:,} of {steps:,}"
+                      if enc.lost_step else f"not certified: the enclosure covers {enc.steps:,} of {steps:,} steps")
+        elif not v.decided:
+            why[m] = f"not certified: {v.reason} (enclosure width up to {enc.max_width:.2e})"
+        elif v.kind != kernel_class:
+            why[m] = f"not certified: the exact run {v.kind}, the float64 kernel's run {kernel_class}"
+        elif not inside:
+            why[m] = f"not certified: the {REPLAY_DPS}-digit mpmath replay of the first {n_spot:,} steps leaves the enclosure"
+        else:
+            why[m] = (f"certified over all {steps:,} steps: the exact run {v.kind} "
+                      f"(enclosure width at most {enc.max_width:.2e}; mpmath spot check of {n_spot:,} steps inside)")
+    ok = all(t.startswith("certified") for t in why.values())
+    cycles_ok = True
+    if rec["family"] == "periodic":
+        cert, cycles = cycle_certificates(rec, trial.params, b2v)
+        rec["certificate"] = cert
+        rec["cycles"] = cycles
+        for m, c in cycles.items():
+            claim = "fails" if m == rec["fails"] else "converges"
+            if c.get("direction") == ("towards the optimum" if claim == "fails" else "wrong end"):
+                cycles_ok = False
+                why[m] += f"; its limit-cycle certificate contradicts the claim ({c['direction']})"
+    certified = ok and cycles_ok
+    done = [m for m in methods if why[m].startswith("certified")]
+    summary = (f"certified: every method's class holds for the exact run over all {steps:,} steps" if certified else
+               f"NOT certified: {', '.join(done) or 'no method'} certified over the horizon; "
+               + "; ".join(f"{m}: {why[m]}" for m in methods if not why[m].startswith("certified") or not cycles_ok))
+    rec["certification"] = {"certified": certified, "summary": summary, "methods": why,
+                            "spot_steps": n_spot, "steps": steps}
+
+
+def _hyper_values(alg) -> dict:
+    """The hyperparameter values a resolved method's equations read (lr excluded: the record has it)."""
+    used = alg.free_names()
+    return {k: float(v) for k, v in sorted(alg.values.items()) if k != "lr" and k in used}
+
+
+def cycle_certificates(rec: dict, params: dict, b2v: float) -> tuple[dict, dict]:
+    """The periodic certificate of Adam and AMSGrad at the failing method's settings, and, for every
+    method the record makes a claim about, its own limit-cycle certificate at its own b1, b2 and
+    eps: Adam and AMSGrad from the exact EMA cycles, Yogi from its sign patterns and invariant band
+    (:func:`~optmath.search.certify.yogi_certificate`, from its own initial v); a method with no
+    derivation says so."""
+    from .certify import periodic_certificate, yogi_certificate
+
+    C, n, D = params["C"], int(params["n"]), params.get("D", 1.0)
+    out, first = {}, None
+    for m in [rec["fails"], *rec["converges"]]:
+        alg = resolve_method(m, rec["lr"], rec["hyper"]["b1"], b2v, rec["hyper"]["eps"], rec["profile"],
+                             rec["switches"], rec.get("method_settings"))
+        vals = alg.values
+        b1, b2, eps = (float(vals.get(k, d)) for k, d in (("b1", 0.0), ("b2", b2v), ("eps", 0.0)))
+        kind = get_spec(m).name
+        if kind in ("adam", "amsgrad"):
+            cert = periodic_certificate(C, n, D, b1, b2, eps)
+            first = first or cert
+            d = cert.drift_value[kind]
+            out[m] = {"kind": "ema limit cycle", "drift": d, "b1": b1, "b2": b2, "eps": eps,
+                      "direction": "wrong end" if cert.pushes_to_wrong_end[kind] else "towards the optimum",
+                      "text": f"per-period drift {-d:+.6g} x lr_t from the exact limit cycles of m and v"}
+        elif kind == "yogi":
+            v0 = alg.initial_value(next(s for s in alg.states if s.name == "v"))
+            y = yogi_certificate(C, n, D, b1, b2, eps, v0=v0)
+            out[m] = {"kind": "yogi sign patterns and invariant band", **y.as_dict(), "text": y.text()}
+        else:
+            out[m] = {"kind": None, "direction": None,
+                      "text": f"no limit-cycle derivation for {m}: only the {rec['steps']:,} replayed steps are certified"}
+    if first is None:
+        first = periodic_certificate(C, n, D, rec["hyper"]["b1"], b2v, rec["hyper"]["eps"])
+    return first.as_dict(), out
 
 
 def write_record(record: dict, path) -> Path:
@@ -387,8 +573,8 @@ def write_record(record: dict, path) -> Path:
 #: the fields of a record: those replay needs, and those it recomputes (checked for type only)
 RECORD_NEEDS = ("family", "params", "lr", "schedule", "steps", "x0", "seed", "fails", "converges", "hyper",
                 "verdicts")
-RECORD_MAY = ("b2_rule", "profile", "switches", "profiles", "final_x", "replay", "certificate", "versions",
-              "certified")
+RECORD_MAY = ("b2_rule", "profile", "switches", "method_settings", "method_hyper", "profiles", "final_x", "replay",
+              "certificate", "cycles", "certification", "versions", "certified")
 PARAMS = {"periodic": (("C", "n"), ("D",)), "stochastic": (("C", "p"), ("D",))}
 
 
@@ -471,19 +657,36 @@ def check_record(rec) -> dict:
     for m, v in verdicts.items():
         if not isinstance(v, dict) or v.get("class") not in CLASSES:
             raise bad(f"verdicts.{m} must be an object whose class is one of {', '.join(CLASSES)}")
-    for k, kind in (("profiles", dict), ("final_x", dict), ("replay", dict), ("versions", dict),
+    for k, kind in (("profiles", dict), ("final_x", dict), ("replay", dict), ("versions", dict), ("cycles", dict),
+                    ("certification", dict), ("method_hyper", dict),
                     ("certificate", (dict, type(None))), ("certified", bool)):
         if k in rec and not isinstance(rec[k], kind):
             raise bad(f"{k} = {str(rec[k])[:60]!r} has the wrong type")
+    settings = rec.get("method_settings") or {}
+    if not isinstance(settings, dict) or not all(isinstance(v, dict) and set(v) <= {"profile", "hyper"}
+                                                 for v in settings.values()):
+        raise bad(f"method_settings = {str(settings)[:60]!r} must map methods to {{'profile': name, 'hyper': {{...}}}}")
+    try:
+        _, _, per = method_settings(methods, None, {m: v["profile"] for m, v in settings.items() if "profile" in v},
+                                    {m: v.get("hyper", {}) for m, v in settings.items()})
+    except OptmathValueError as exc:
+        raise bad(f"method_settings: {exc}") from None
     check_methods(methods, profile, switches)
     b2 = "reddi" if rule == "reddi" else b2v
     return {"methods": methods, "args": (family, params, lr, rec["schedule"], steps, x0, seed, b1, b2, eps, profile,
-                                         switches)}
+                                         switches, per)}
 
 
 def replay_record(path, certify: bool = True) -> tuple[bool, dict]:
     """Re-run a record from scratch; ``(still_holds, fresh_record)``.  The record is validated
     first (:func:`check_record`); every bad field is one :class:`SearchError` naming it."""
+    holds, fresh, _ = replay_report(path, certify)
+    return holds, fresh
+
+
+def replay_report(path, certify: bool = True) -> tuple[bool, dict, list[str]]:
+    """:func:`replay_record` with the claims that the replay does not reproduce, in words
+    (:func:`compare_records`): empty exactly when it holds."""
     where = f"record {str(path)!r}"
     try:
         rec = limits.read_json(path, where)
@@ -512,7 +715,31 @@ def replay_record(path, certify: bool = True) -> tuple[bool, dict]:
     except (DomainError, UnknownNameError) as exc:
         raise SearchError(f"{where}: {exc}") from None
     fresh = make_record(trial, fails, converges, family, args[3], steps, args[5], seed, args[7], b2, args[9],
-                        args[10], args[11], certify=certify)
-    same = all(fresh["verdicts"][m]["class"] == rec["verdicts"][m]["class"] for m in methods)
-    holds = same and trial.is_counterexample(fails, converges) and (fresh["certified"] or not certify)
-    return holds, fresh
+                        args[10], args[11], certify=certify, per=args[12])
+    holds, problems = compare_records(rec, fresh, trial.is_counterexample(fails, converges), certify)
+    return holds, fresh, problems
+
+
+def compare_records(rec: dict, fresh: dict, counterexample: bool, certify: bool = True) -> tuple[bool, list[str]]:
+    """Whether a fresh run reproduces every claim of the record ``rec``, and each claim that it does
+    not, in words: the classes, the final iterates (within ``CERT_ERROR`` of the interval width,
+    and inside the fresh enclosure when there is one), the counterexample itself, and a
+    ``certified: true`` that the fresh certification must also reach."""
+    problems = []
+    prob = _problem(fresh["family"], fresh["params"])
+    tol = CERT_ERROR * (prob.hi - prob.lo)
+    for m in [fresh["fails"], *fresh["converges"]]:
+        old, new = rec["verdicts"][m]["class"], fresh["verdicts"][m]["class"]
+        if old != new:
+            problems.append(f"{m}: the record says {old}, the replay gives {new}")
+        fx = rec.get("final_x", {}).get(m)
+        if fx is not None:
+            if not (_is_number(fx) and math.isfinite(fx)) or abs(fx - fresh["final_x"][m]) > tol:
+                problems.append(f"{m}: the record's final x {fx!r} is not the replay's {fresh['final_x'][m]!r}")
+    if not counterexample:
+        problems.append("the replayed runs are not a counterexample")
+    if certify and not fresh["certified"]:
+        problems.append(fresh.get("certification", {}).get("summary", "the replay is not certified"))
+    if rec.get("certified") and not fresh["certified"]:
+        problems.append("the record says certified, the replay does not certify it")
+    return not problems, problems

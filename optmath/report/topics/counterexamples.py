@@ -108,12 +108,20 @@ def _record_markdown(i: int, f: dict, digits: dict) -> str:
     rec = f["record"]
     if not rec:
         return f"### {i}. {f['label']}\n\n`{f['command']}` found no counterexample:\n\n```\n{f['summary']}\n```\n"
+    from ...search.search import cycle_summary
+
     rows = []
     for m, v in rec["verdicts"].items():
         rep = rec["replay"].get(m, {})
+        spot = rep.get("spot_check", {})
         rows.append([m, rec["profiles"][m], v["class"], f"{rec['final_x'][m]:+.6f}", v["reason"],
-                     f"{rep.get('steps', 0):,} steps, {rep.get('dps', '-')} digits" if rep else "-",
-                     f"{rep['max_error']:.2e}" if rep else "-", rep.get("class", "-") if rep else "-"])
+                     f"{rep['steps']:,} of {rec['steps']:,} steps, width {rep['max_width']:.1e}" if rep else "-",
+                     (rep["class"] or "undecided") if rep else "-",
+                     (f"{spot['steps']:,} steps at {spot['dps']} digits: "
+                      + ("inside" if spot["inside_enclosure"] else "OUTSIDE")) if spot else "-"])
+    cyc_rows = [[m, c.get("kind") or "none", c.get("direction") or "-", cycle_summary(c).rpartition(" -> ")[0]
+                 if c.get("kind") else c["text"]] for m, c in rec.get("cycles", {}).items()]
+    why = rec.get("certification", {})
     cert = rec.get("certificate") or {}
     own = (f.get("trajectories") or {}).get("classes", {})
     crows = [[k, f"{-v:+.6g}", "wrong end (fails)" if cert["pushes_to_wrong_end"][k] else "towards the optimum",
@@ -133,9 +141,14 @@ $C = {fnum(p['C'], 6)}$, $n = {int(p['n'])}$, $D = {fnum(p.get('D', 1.0), 4)}$ o
 $-1$), $x_0 = {rec['x0']}$, $\\eta_t = {fnum(rec['lr'], 6)}/\\sqrt{{t}}$, {rec['steps']:,} steps, $\\beta_1 = {rec['hyper']['b1']:g}$,
 $\\beta_2 = {fnum(rec['hyper']['b2'], 8)}$, $\\epsilon = {tex_num(rec['hyper']['eps'])}$ for every method.
 
-{table(['method', 'profile', 'class', 'x_T', 'why', 'mpmath replay', 'max error', 'replay class'], rows)}
-Certificate: the exact limit cycle of the EMAs over one period (SymPy, checked by substitution and at
-{digits['cycle']} digits) gives the drift of each method per period, in units of $\\eta_t$:
+{table(['method', 'profile', 'class', 'x_T', 'why', 'interval replay', 'exact run', 'mpmath spot check'], rows)}
+{why.get('summary', '')}.
+
+Limit-cycle certificate of each method the record makes a claim about:
+
+{table(['method', 'certificate', 'direction', 'what it rests on'], cyc_rows)}
+The exact limit cycle of the EMAs over one period (SymPy, checked by substitution and at
+{digits['cycle']} digits) gives the drift of Adam and AMSGrad per period, in units of $\\eta_t$:
 
 {table(['method', 'drift per period', 'direction', "the method's own run"], crows)}
 {''.join(g + '.' + chr(10) + chr(10) for g in gaps)}![Trajectories](traj_{i}.png)
@@ -210,8 +223,10 @@ and eps; every cell is one kernel run classified by the rule in `optmath.search.
 
 Each search simulates candidate problems with the Numba kernels and keeps one where the first
 method fails while the others converge with identical step sizes, start, gradient stream, betas
-and eps. The record is then certified: an mpmath replay at {d['digits']['replay']} digits must reproduce every class,
-and the symbolic limit cycle must push Adam to the wrong end.
+and eps. The record is certified only when, for every method, the interval replay printed from the spec
+(outward rounding at every operation) encloses the exact run over the whole horizon and decides the
+kernel's class, and an independent mpmath replay at {d['digits']['replay']} digits of the first steps lies inside the
+enclosure; a limit-cycle certificate that contradicts a claim withdraws it.
 
 {chr(10).join(parts)}
 {phase_md}
