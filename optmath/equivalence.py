@@ -297,7 +297,7 @@ def _try_map(res, xa, xb, gs, x0, hb, identity, steps):
 def _single_solves(res, xa, xb, hb, identity, steps):
     """Solve step 1 for one hyperparameter at a time (B's: a map; A's: a condition), within a
     time limit, and keep a solution only if it makes every checked step agree."""
-    from .symbolic.claims import _time_limit, _Timeout
+    from .limits import TimeLimitExceeded, time_limit
 
     d1 = sp.expand(xa[1] - xb[1].subs(identity))
     cands = [(bs, "map") for bs in sorted(set(hb.values()) & xb[1].free_symbols, key=str)]
@@ -306,9 +306,9 @@ def _single_solves(res, xa, xb, hb, identity, steps):
     for s_, role in cands:
         expr = sp.expand(xa[1] - xb[1].subs({k: v for k, v in identity.items() if k != s_}))
         try:
-            with _time_limit(3.0):
+            with time_limit(3.0):
                 sols = sp.solve(expr, s_)
-        except (_Timeout, NotImplementedError, ValueError, TypeError):
+        except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
             continue
         for v in sols:
             if v.free_symbols & set(sp.symbols(f"g_1:{steps + 1}", real=True)) or v.has(sp.Symbol("x_0", real=True)):
@@ -392,12 +392,12 @@ def _time_varying_relation(A, B):
         hb = sp.Symbol(h.name + "_B", positive=True)
         db = increment(B, {sym(h.name): hb})
         if db.has(hb):
-            from .symbolic.claims import _time_limit, _Timeout
+            from .limits import TimeLimitExceeded, time_limit
 
             try:
-                with _time_limit(3.0):
+                with time_limit(3.0):
                     sol = sp.solve(sp.Eq(da, db), hb)
-            except (_Timeout, NotImplementedError, ValueError):
+            except (TimeLimitExceeded, NotImplementedError, ValueError):
                 continue
             if len(sol) == 1 and sol[0].has(t):
                 # propose a simple form (forcing sqrt(a) sqrt(b) = sqrt(ab)); the caller verifies

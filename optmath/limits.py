@@ -32,9 +32,14 @@ take 480 bytes.
 """
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
 
 from .errors import LimitError, OptmathValueError
 
@@ -196,3 +201,73 @@ def read_json(path, what: str):
     if nbytes > MAX_RECORD_BYTES:
         raise LimitError(f"{what} is {nbytes:,} bytes (limit {MAX_RECORD_BYTES:,}, optmath.limits)")
     return load_json(p.read_text(encoding="utf-8"), what, hook=unique_keys(what))
+
+
+# -- time limits on a computation (SymPy solves, claims) ----------------------------------------
+class TimeLimitExceeded(Exception):
+    """The time of a :func:`time_limit` ran out (raised inside its body; not an input error)."""
+
+
+class Clock:
+    """The deadline of one :func:`time_limit`; :meth:`check` raises :class:`TimeLimitExceeded` once it
+    has passed (the cooperative half of the limit, which also works off the main thread)."""
+
+    def __init__(self, seconds: float | None):
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise TimeLimitExceeded()
+
+
+def _in_swallowing_code(frame) -> bool:
+    """Whether ``frame`` (or a caller of it) is a garbage-collection callback or a ``__del__``:
+    Python prints and drops an exception raised there (Hypothesis and JAX install gc callbacks),
+    so the alarm must wait until the work itself runs again."""
+    codes = set()
+    for cb in list(gc.callbacks):
+        code = getattr(getattr(cb, "__func__", cb), "__code__", None)
+        if code is not None:
+            codes.add(code)
+    while frame is not None:
+        if frame.f_code in codes or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise :class:`TimeLimitExceeded` in the body after ``seconds``; yields a :class:`Clock`.
+
+    On the main thread a ``SIGALRM`` interrupts long SymPy calls; an alarm that arrives inside a
+    gc callback or a finalizer is postponed by 10 ms instead of being raised there, and one that
+    is raised and swallowed anyway fires again 0.2 s later.  The handler and the timer of an
+    enclosing limit are restored on exit, with the time that is left of it.  Elsewhere (other
+    threads, no ``setitimer``) only the clock's cooperative checks apply.
+    """
+    clock = Clock(seconds)
+    if seconds is None or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield clock
+        return
+
+    def handler(signum, frame):
+        if _in_swallowing_code(frame):
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        raise TimeLimitExceeded()
+
+    start = time.monotonic()
+    old = signal.signal(signal.SIGALRM, handler)
+    outer, outer_interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.setitimer(signal.ITIMER_REAL, max(1e-6, min(seconds, outer) if outer else seconds))
+    try:
+        yield clock
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        if outer:
+            left = outer - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_interval)

@@ -369,7 +369,7 @@ def test_cli_in_a_fresh_process():
 def test_alarm_is_not_raised_inside_a_gc_callback():
     """Hypothesis installs a gc callback; an alarm raised there would be printed and dropped
     ("Exception ignored in ..."), so it is postponed to the work itself."""
-    from optmath.symbolic.claims import _time_limit, _Timeout
+    from optmath.limits import TimeLimitExceeded, time_limit
 
     dropped = []
     old_hook = sys.unraisablehook
@@ -383,8 +383,8 @@ def test_alarm_is_not_raised_inside_a_gc_callback():
     gc.callbacks.append(busy)
     t0 = time.perf_counter()
     try:
-        with pytest.raises(_Timeout):
-            with _time_limit(0.05):
+        with pytest.raises(TimeLimitExceeded):
+            with time_limit(0.05):
                 while time.perf_counter() - t0 < 10:
                     gc.collect(0)
                     t = time.perf_counter()
@@ -397,12 +397,12 @@ def test_alarm_is_not_raised_inside_a_gc_callback():
 
 
 def test_an_inner_limit_restores_the_outer_one():
-    from optmath.symbolic.claims import _time_limit, _Timeout
+    from optmath.limits import TimeLimitExceeded, time_limit
 
     t0 = time.perf_counter()
-    with pytest.raises(_Timeout):
-        with _time_limit(0.3):
-            with _time_limit(5.0):
+    with pytest.raises(TimeLimitExceeded):
+        with time_limit(0.3):
+            with time_limit(5.0):
                 pass
             while time.perf_counter() - t0 < 5:
                 pass

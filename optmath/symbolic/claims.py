@@ -87,13 +87,10 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import math
 import re
-import signal
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -101,6 +98,7 @@ import sympy as sp
 from mpmath import iv, mp
 
 from ..errors import OptmathValueError
+from ..limits import TimeLimitExceeded, time_limit as within
 from .assume import (Interval, bounded_symbol, default_domain, exact_text, parametrize, probe,
                      symbol)
 from .checks import simplifies_to_zero
@@ -430,73 +428,6 @@ class ClaimResult:
         return s
 
 
-class _Timeout(Exception):
-    pass
-
-
-class _Clock:
-    """The deadline of one :func:`_time_limit`; :meth:`check` raises :class:`_Timeout` once it
-    has passed (the cooperative half of the limit, which also works off the main thread)."""
-
-    def __init__(self, seconds: float | None):
-        self.at = None if seconds is None else time.monotonic() + seconds
-
-    def check(self) -> None:
-        if self.at is not None and time.monotonic() > self.at:
-            raise _Timeout()
-
-
-def _in_swallowing_code(frame) -> bool:
-    """Whether ``frame`` (or a caller of it) is a garbage-collection callback or a ``__del__``:
-    Python prints and drops an exception raised there (Hypothesis and JAX install gc callbacks),
-    so the alarm must wait until the work itself runs again."""
-    codes = set()
-    for cb in list(gc.callbacks):
-        code = getattr(getattr(cb, "__func__", cb), "__code__", None)
-        if code is not None:
-            codes.add(code)
-    while frame is not None:
-        if frame.f_code in codes or frame.f_code.co_name == "__del__":
-            return True
-        frame = frame.f_back
-    return False
-
-
-@contextmanager
-def _time_limit(seconds: float | None):
-    """Raise :class:`_Timeout` in the body after ``seconds``; yields a :class:`_Clock`.
-
-    On the main thread a ``SIGALRM`` interrupts long SymPy calls; an alarm that arrives inside a
-    gc callback or a finalizer is postponed by 10 ms instead of being raised there, and one that
-    is raised and swallowed anyway fires again 0.2 s later.  The handler and the timer of an
-    enclosing limit are restored on exit, with the time that is left of it.  Elsewhere (other
-    threads, no ``setitimer``) only the clock's cooperative checks apply.
-    """
-    clock = _Clock(seconds)
-    if seconds is None or threading.current_thread() is not threading.main_thread() \
-            or not hasattr(signal, "setitimer"):
-        yield clock
-        return
-
-    def handler(signum, frame):
-        if _in_swallowing_code(frame):
-            signal.setitimer(signal.ITIMER_REAL, 0.01)
-            return
-        signal.setitimer(signal.ITIMER_REAL, 0.2)
-        raise _Timeout()
-
-    start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, handler)
-    outer, outer_interval = signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.setitimer(signal.ITIMER_REAL, max(1e-6, min(seconds, outer) if outer else seconds))
-    try:
-        yield clock
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        if outer:
-            left = outer - (time.monotonic() - start)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_interval)
 
 
 def parse_expression(text: str, what: str = "formula") -> sp.Expr:
@@ -1161,7 +1092,6 @@ def _irrational_zero(d, kind, s, dom, guards, real, clock):
     is none or SymPy cannot tell quickly."""
     if dom.integer:
         return None
-    inside = []
     def roots(e):
         num = sp.fraction(sp.cancel(sp.together(e)))[0]
         try:
@@ -1215,7 +1145,7 @@ def _root_points(exprs, free, domains, bases, kind, scales, time_limit,
     start = time.monotonic()
     done: set = set()
     try:
-        with _time_limit(seconds) as clock:
+        with within(seconds) as clock:
             for e in exprs:
                 for s in free:
                     if s not in e.free_symbols:
@@ -1239,7 +1169,7 @@ def _root_points(exprs, free, domains, bases, kind, scales, time_limit,
                                 if dom.contains(v):
                                     out.append({**fixed, s: sp.Rational(v.numerator,
                                                                         v.denominator)})
-    except _Timeout:
+    except TimeLimitExceeded:
         if time_limit is not None and time.monotonic() - start < seconds * 0.5:
             raise  # the enclosing limit, not this one
     return out
@@ -1251,9 +1181,9 @@ def _bounded(fn, time_limit):
     seconds = ROOT_SECONDS if time_limit is None else min(ROOT_SECONDS, time_limit / 5)
     start = time.monotonic()
     try:
-        with _time_limit(seconds):
+        with within(seconds):
             return fn()
-    except _Timeout:
+    except TimeLimitExceeded:
         if time_limit is not None and time.monotonic() - start < seconds * 0.5:
             raise  # the enclosing limit, not this one
     except (*SYMPY_FAILURES, sp.PolynomialError):
@@ -1309,9 +1239,9 @@ def decide(text: str, assume=(), points: int = 40, seed: int = 0,
     dom_text = {n: dom.text() + ("" if n in c.domains else " (default)")
                 for n, dom in domains.items()}
     try:
-        with _time_limit(time_limit) as clock:
+        with within(time_limit) as clock:
             return _decide(text, c, free, domains, dom_text, points, seed, clock, time_limit)
-    except _Timeout:
+    except TimeLimitExceeded:
         return ClaimResult(text, "inconclusive", f"stopped at the time limit ({time_limit} s)",
                            "not finished", None, dom_text)
 

@@ -386,12 +386,12 @@ def describe_effect(mutant: Mutant, base: Algorithm, P: int = 2) -> Effect:
         return Effect("the buffer keeps each step's lr, so after a change of lr the old steps still move "
                       "with the old lr; identical for a constant lr (REFERENCES §3 witness: g = 1, mu = 0.9, "
                       "lr 0.1 then 0.01 gives p_2 = -0.119 instead of -0.200)")
-    from ..symbolic.claims import _time_limit, _Timeout
+    from ..limits import TimeLimitExceeded, time_limit
 
     try:
-        with _time_limit(10.0):
+        with time_limit(10.0):
             factor = scaling_factor(mutant, base)
-    except _Timeout:
+    except TimeLimitExceeded:
         factor = None
     if factor is not None and not factor_holds(factor, mutant, base):
         factor = None
@@ -428,18 +428,18 @@ def describe_effect(mutant: Mutant, base: Algorithm, P: int = 2) -> Effect:
 def limit_ratio(mutant: Mutant, base: Algorithm, seconds: float = 10.0):
     r"""``lim step_mutant / lim step_correct`` under a constant gradient ``G > 0`` with eps = 0
     (SymPy, :func:`optmath.symbolic.limits.steady_state` on both programs), or ``None``."""
-    from ..symbolic.claims import _time_limit, _Timeout
+    from ..limits import TimeLimitExceeded, time_limit
     from ..symbolic.limits import GRAD, steady_state
 
     zero = {"eps": 0, "eps_root": 0}
     try:
-        with _time_limit(seconds):
+        with time_limit(seconds):
             a = steady_state(mutant.alg, **zero).step
             b = steady_state(base, **zero).step
             if a is None or b is None or b == 0:
                 return None
             ratio = sp.simplify(a / b)
-    except (_Timeout, Exception):  # noqa: BLE001 - no closed form is an answer too
+    except (TimeLimitExceeded, Exception):  # noqa: BLE001 - no closed form is an answer too
         return None
     if ratio.has(GRAD) or ratio.has(x) or ratio == 1 or ratio.has(sp.zoo, sp.oo, sp.nan):
         return None
