@@ -30,12 +30,16 @@ import numpy as np
 import sympy as sp
 
 from .errors import DomainError, OptmathTypeError, UnknownNameError
+from .limits import TimeLimitExceeded, time_limit
 from .optimizers import get_spec
 from .spec import Algorithm, g, lr, sym, t, x
 from .symbolic.assume import default_domain, sample, symbol
 from .symbolic.checks import DIGITS, simplifies_to_zero, subs_by_name
 
 KINDS = ("identical", "shift", "reparameterisation", "conditional", "different")
+#: the time one SymPy solve of a single hyperparameter may take (a solve that needs longer is
+#: skipped: its candidate is neither a map nor a condition, and the verdict says so no more strongly)
+SOLVE_SECONDS = 1.0
 NEUTRAL = {"eps": 0, "eps_root": 0, "wd": 0, "damp": 0, "acc0": 0, "lr_decay": 0, "s0": 0}
 
 
@@ -297,8 +301,6 @@ def _try_map(res, xa, xb, gs, x0, hb, identity, steps):
 def _single_solves(res, xa, xb, hb, identity, steps):
     """Solve step 1 for one hyperparameter at a time (B's: a map; A's: a condition), within a
     time limit, and keep a solution only if it makes every checked step agree."""
-    from .limits import TimeLimitExceeded, time_limit
-
     d1 = sp.expand(xa[1] - xb[1].subs(identity))
     cands = [(bs, "map") for bs in sorted(set(hb.values()) & xb[1].free_symbols, key=str)]
     cands += [(s_, "condition") for s_ in sorted(d1.free_symbols, key=str)
@@ -306,7 +308,7 @@ def _single_solves(res, xa, xb, hb, identity, steps):
     for s_, role in cands:
         expr = sp.expand(xa[1] - xb[1].subs({k: v for k, v in identity.items() if k != s_}))
         try:
-            with time_limit(3.0):
+            with time_limit(SOLVE_SECONDS):
                 sols = sp.solve(expr, s_)
         except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
             continue
@@ -383,7 +385,12 @@ def _time_varying_relation(A, B):
         for a in alg.updates:
             e = a.expr.subs(override or {})
             local[sym(a.target)] = e.subs({k: v for k, v in local.items() if k != sym(a.target) or a.target != "x"})
-        return sp.simplify(local[x] - x)
+        inc = local[x] - x
+        try:  # a simpler form helps the solve below; without it the solve sees the raw increment
+            with time_limit(SOLVE_SECONDS):
+                return sp.simplify(inc)
+        except TimeLimitExceeded:
+            return inc
 
     da = increment(A)
     for h in B.spec.hypers:
@@ -392,17 +399,20 @@ def _time_varying_relation(A, B):
         hb = sp.Symbol(h.name + "_B", positive=True)
         db = increment(B, {sym(h.name): hb})
         if db.has(hb):
-            from .limits import TimeLimitExceeded, time_limit
-
             try:
-                with time_limit(3.0):
+                with time_limit(SOLVE_SECONDS):
                     sol = sp.solve(sp.Eq(da, db), hb)
             except (TimeLimitExceeded, NotImplementedError, ValueError):
                 continue
             if len(sol) == 1 and sol[0].has(t):
                 # propose a simple form (forcing sqrt(a) sqrt(b) = sqrt(ab)); the caller verifies
                 # it on the trajectories, so forcing cannot produce a wrong verdict
-                f = sp.simplify(sp.powsimp(sp.powdenest(sp.expand(sol[0]), force=True), force=True))
+                f = sp.powsimp(sp.powdenest(sp.expand(sol[0]), force=True), force=True)
+                try:
+                    with time_limit(SOLVE_SECONDS):
+                        f = sp.simplify(f)
+                except TimeLimitExceeded:
+                    pass
                 return h.name, f
     return None
 
