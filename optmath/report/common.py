@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 
 from ..errors import OptmathValueError
 
@@ -73,22 +74,58 @@ def proof_sections(doc: str) -> dict:
     return {k: " ".join(x for x in v if x) for k, v in out.items()}
 
 
-def run_proof_group(pattern: str) -> list[dict]:
+#: the fields of a proof's result that a report keeps (its checks, status and numbers; no timings)
+RESULT_FIELDS = ("claim", "symbolic", "numeric", "status", "expected", "kind", "ok", "data", "value", "reference",
+                 "error", "tolerance", "numbers_agree")
+
+
+_REUSED: list = []
+
+
+@contextmanager
+def reusing_proof_results(results: list[dict]):
+    """Within the block, :func:`run_proof_group` takes its claims from ``results`` (the ``"claims"``
+    of an ``optmath prove --json`` run) instead of running the proofs: a test suite that has run
+    the proof suite once checks a topic's other computations without running its proofs again."""
+    _REUSED.append(results)
+    try:
+        yield
+    finally:
+        _REUSED.pop()
+
+
+def run_proof_group(pattern: str, results: list[dict] | None = None) -> list[dict]:
     """Run the proofs matching ``pattern`` and keep what a report shows: the claim, its
-    assumptions and steps (from the proof file), both checks and the status (no timings)."""
+    assumptions and steps (from the proof file), both checks and the status (no timings).
+
+    ``results``: the claims of an ``optmath prove --json`` run (its ``"claims"`` list), used
+    instead of running the proofs again (a test that already ran the suite); they must hold
+    every claim the pattern matches."""
+    import fnmatch
+
     from ..proof import discover, jsonable, run_proofs
 
     entries = discover()
+    if results is None and _REUSED:
+        results = _REUSED[-1]
+    if results is None:
+        runs = [{"name": r.name, "claim": r.result.claim, "symbolic": r.result.symbolic, "numeric": r.result.numeric,
+                 "status": r.result.status, "expected": r.expected, "kind": r.result.kind, "ok": r.ok,
+                 "data": jsonable(r.result.data), **r.result.numbers()} for r in run_proofs(pattern)]
+    else:
+        names = [n for n in entries if fnmatch.fnmatch(n, pattern)]
+        by_name = {c["name"]: c for c in results}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise KeyError(f"the given proof results lack {', '.join(missing)}")
+        runs = [{"name": n, **{k: by_name[n].get(k) for k in RESULT_FIELDS}} for n in names]
     out = []
-    for r in run_proofs(pattern):
-        doc = _module_doc(entries[r.name].path).strip()
+    for r in runs:
+        doc = _module_doc(entries[r["name"]].path).strip()
         sections = proof_sections(doc)
-        out.append({"name": r.name, "title": " ".join(doc.split("\n\n")[0].split()),
+        out.append({"name": r["name"], "title": " ".join(doc.split("\n\n")[0].split()),
                     "assumptions": sections.get("Assumptions", ""), "steps": sections.get("Derivation", ""),
-                    "references": sections.get("References", ""), "claim": r.result.claim,
-                    "symbolic": r.result.symbolic, "numeric": r.result.numeric, "status": r.result.status,
-                    "expected": r.expected, "kind": r.result.kind, "ok": r.ok,
-                    "data": jsonable(r.result.data), **r.result.numbers()})
+                    "references": sections.get("References", ""), **{k: r[k] for k in RESULT_FIELDS}})
     return out
 
 
