@@ -138,11 +138,11 @@ def method_settings(methods, eps=None, profile=None, hyper=None) -> tuple:
     if isinstance(profile, dict):
         common_profile = None
         for m, p in profile.items():
-            profs = tuple(get_spec(m).profiles) if m in methods else ()
+            entry = own(m, "profile")  # refuses a method that is not searched
+            profs = tuple(get_spec(m).profiles)
             if not isinstance(p, str) or p not in profs:
-                own(m, "profile")
                 raise UnknownNameError(f"profile of {m}", p, profs)
-            own(m, "profile")["profile"] = p
+            entry["profile"] = p
     for m, vals in (hyper or {}).items():
         if not isinstance(vals, dict):
             raise SearchError(f"settings of {m} must map hyperparameter names to numbers, not {vals!r}")
