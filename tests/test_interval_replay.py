@@ -12,7 +12,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 from optmath.kernels import interval_ops as iv
-from optmath.kernels.interval import interval_source, single_use
+from optmath.kernels.interval import interval_source, rational_bounds, single_use
 from optmath.optimizers import get_spec
 from optmath.problems import linear_gradients, make_problem
 from optmath.search.classify import classify, classify_enclosure
@@ -66,6 +66,15 @@ def test_interval_operations_enclose_the_exact_results(a, b, c, d):
         assert math.isnan(iv._sqrt(al, ah)[0])
 
 
+@given(st.integers(-10**30, 10**30), st.integers(1, 10**30))
+def test_a_rational_constant_is_enclosed_exactly(p, q):
+    """Rationals of a spec (NAdam's 24/25) are bounded when the source is printed, exactly:
+    the float itself when it is p/q, else its two neighbours (the review's case: 1/3, whose
+    float64 times 3 rounds back to 1, is not a float64)."""
+    lo, hi = (float(v) for v in rational_bounds(p, q))
+    assert Fraction(lo) <= Fraction(p, q) <= Fraction(hi) and (lo == hi) == (Fraction(lo) == Fraction(p, q))
+
+
 def test_a_product_that_underflows_keeps_its_sign():
     """1e-200 * 1e-200 rounds to 0: the exact product is positive, so the lower bound is 0 (a
     state that is a sum of squares keeps a lower bound >= 0 and its root stays defined)."""
@@ -90,6 +99,8 @@ def test_single_use_rewrite_removes_the_dependency_of_the_lerp_form():
     out = single_use(e, {x})
     assert sum(1 for s in sp.preorder_traversal(out) if s == x) == 1 and sp.expand(out - e) == 0
     e = sp.sqrt(m) + m  # not linear in m: left alone (wider, still an enclosure)
+    assert single_use(e, {m}) == e
+    e = sp.Float(0.3) * (m + sp.Float(0.1) * (g - m))  # SymPy would round 0.3 * 0.9 when distributing
     assert single_use(e, {m}) == e
 
 

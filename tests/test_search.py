@@ -188,6 +188,27 @@ def test_d2l_search_is_certified_over_its_whole_horizon(tmp_path):
     assert not replay_record(tmp_path / "t2.json")[0]
 
 
+def test_the_certificate_replays_the_run_each_method_made():
+    """A per-method learning rate (review finding): the interval replay and the spot check use the
+    method's own step sizes, so the float64 run lies in the enclosure of the exact run; and a
+    record whose stated settings were edited no longer replays as holding."""
+    from optmath.search.search import _trial, compare_records, make_record
+
+    per = {"yogi": {"hyper": {"lr": 0.002}}}
+    args = ("periodic", {"C": 3.0, "n": 3.0, "D": 1.0}, 0.1, "inv_sqrt", 2000, 1.0, 0, 0.9, 0.999, 1e-8, None, None)
+    t = _trial(["adam", "yogi"], *args, per)
+    rec = make_record(t, "adam", ["yogi"], "periodic", "inv_sqrt", 2000, 1.0, 0, 0.9, 0.999, 1e-8, None, None,
+                      per=per)
+    assert rec["replay"]["yogi"]["kernel_final_outside"] <= 1e-12
+    assert rec["replay"]["yogi"]["class"] == rec["verdicts"]["yogi"]["class"]
+    assert compare_records(rec, rec, True, certify=False)[0]
+    for key, edit in (("profiles", "d2l"), ("method_hyper", {"eps": 1e-3})):
+        bad = json.loads(json.dumps(rec))
+        bad[key]["yogi"] = edit
+        ok, problems = compare_records(bad, rec, True, certify=False)
+        assert not ok and any(f"yogi: the record's {key}" in p for p in problems)
+
+
 @pytest.mark.slow
 def test_d2l_search_of_a_million_steps_is_certified_over_all_of_them():
     rec = _d2l_search(1_000_000, lr=0.01, schedule="constant").record

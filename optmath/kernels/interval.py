@@ -38,6 +38,9 @@ depends on ``x``) would grow by the dependency effect and are not offered: the s
 """
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
@@ -46,10 +49,10 @@ from ..spec import Algorithm
 from .lanes import LaneProgram, Plus0, analyse
 
 #: bump when the template or the interval rules change: part of the cache key
-INTERVAL_VERSION = "3"
+INTERVAL_VERSION = "4"
 
 #: the operations the generated kernels call (:mod:`optmath.kernels.interval_ops`)
-_OPS = ('_nan2', '_mn', '_mx', '_down', '_upv', '_dsum', '_usum', '_dprod', '_uprod', '_add', '_sub', '_neg', '_mul', '_div', '_sq', '_sqrt', '_out2', '_pow', '_exp', '_log', '_abs', '_sgn', '_max', '_min', '_gt', '_ge', '_eq', '_not', '_and', '_or', '_pick', '_rat')
+_OPS = ('_nan2', '_mn', '_mx', '_down', '_upv', '_dsum', '_usum', '_dprod', '_uprod', '_add', '_sub', '_neg', '_mul', '_div', '_sq', '_sqrt', '_out2', '_pow', '_exp', '_log', '_abs', '_sgn', '_max', '_min', '_gt', '_ge', '_eq', '_not', '_and', '_or', '_pick')
 
 
 def _substitute_all(e, subs: dict):
@@ -81,9 +84,7 @@ class _Emitter:
             v = repr(float(int(e)))
             return v, v
         if e.is_Rational:
-            n = self.fresh()
-            self.emit(f"L{n}, H{n} = _rat({float(e.p)!r}, {float(e.q)!r})")
-            return f"L{n}", f"H{n}"
+            return rational_bounds(int(e.p), int(e.q))
         if isinstance(e, sp.Float):
             v = repr(float(e))  # a Float of the spec is its float64 value, as in the float64 kernels
             return v, v
@@ -246,6 +247,19 @@ class _Emitter:
         return [indent + ln for ln in body]
 
 
+def rational_bounds(p: int, q: int) -> tuple[str, str]:
+    """The float64 literals enclosing ``p/q``, decided exactly when the source is printed: the
+    value itself when it is a float64, else its two neighbours (Python's ``p / q`` is correctly
+    rounded for integers of any size, and ``Fraction`` compares it with ``p/q`` exactly)."""
+    exact = Fraction(p, q)
+    f = p / q
+    if Fraction(f) == exact:
+        return repr(f), repr(f)
+    lo = f if Fraction(f) < exact else math.nextafter(f, -math.inf)
+    hi = f if Fraction(f) > exact else math.nextafter(f, math.inf)
+    return repr(lo), repr(hi)
+
+
 def _uses(e, s) -> int:
     return sum(1 for a in sp.preorder_traversal(e) if a == s)
 
@@ -257,6 +271,8 @@ def single_use(e, uncertain) -> sp.Expr:
     enclosure by ``1 + a`` per step instead of shrinking it by ``1 - a``.  The rewrite is an
     identity of real numbers (checked: the difference expands to zero), so the enclosure is still
     one of the exact recurrence; only the float64 kernels need the spec's order of operations."""
+    if e.atoms(sp.Float):  # SymPy rounds Float coefficients when it distributes them: no rewrite
+        return e
     for s in sorted(uncertain, key=str):
         if _uses(e, s) < 2:
             continue

@@ -255,12 +255,5 @@ def _pick(c, al, ah, bl, bh):
     return _mn(al, bl), _mx(ah, bh)
 
 
-@njit(cache=True, error_model="numpy")
-def _rat(p, q):
-    r = p / q
-    if r * q == p:
-        return r, r
-    return _down(r), _upv(r)
 
-
-__all__ = ['_nan2', '_mn', '_mx', '_down', '_upv', '_dsum', '_usum', '_dprod', '_uprod', '_add', '_sub', '_neg', '_mul', '_div', '_sq', '_sqrt', '_out2', '_pow', '_exp', '_log', '_abs', '_sgn', '_max', '_min', '_gt', '_ge', '_eq', '_not', '_and', '_or', '_pick', '_rat']
+__all__ = ['_nan2', '_mn', '_mx', '_down', '_upv', '_dsum', '_usum', '_dprod', '_uprod', '_add', '_sub', '_neg', '_mul', '_div', '_sq', '_sqrt', '_out2', '_pow', '_exp', '_log', '_abs', '_sgn', '_max', '_min', '_gt', '_ge', '_eq', '_not', '_and', '_or', '_pick']

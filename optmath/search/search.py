@@ -470,12 +470,14 @@ def certify_record(rec: dict, trial: Trial, b2v: float) -> None:
     prob = _problem(rec["family"], trial.params)
     limits.check_memory(ENCLOSURE_BYTES_PER_STEP * steps, f"the interval replay of {steps:,} steps")
     G = linear_gradients(prob, steps, rec["seed"])
-    lrs = learning_rates(trial.lr, rec["schedule"], steps)
     n_spot = min(steps, SPOT_STEPS)
     b1, eps = rec["hyper"]["b1"], rec["hyper"]["eps"]
+    tol = CERT_ERROR * (prob.hi - prob.lo)
     why: dict = {}
     for m in methods:
         alg = resolve_method(m, trial.lr, b1, b2v, eps, rec["profile"], rec["switches"], rec["method_settings"])
+        # the step sizes the kernel ran with: the method's own lr (a per-method setting may change it)
+        lrs = learning_rates(alg.values["lr"], rec["schedule"], steps)
         enc = interval_replay(alg, G, x0=x0, lrs=lrs, lo=prob.lo, hi=prob.hi)
         v = classify_enclosure(enc.lo, enc.hi, prob.xstar, G, lo=prob.lo, hi=prob.hi,
                                grad_scale=gradient_scale(prob), lost_step=enc.lost_step)
@@ -499,6 +501,9 @@ def certify_record(rec: dict, trial: Trial, b2v: float) -> None:
             why[m] = f"not certified: the exact run {v.kind}, the float64 kernel's run {kernel_class}"
         elif not inside:
             why[m] = f"not certified: the {REPLAY_DPS}-digit mpmath replay of the first {n_spot:,} steps leaves the enclosure"
+        elif rec["replay"][m]["kernel_final_outside"] > tol:
+            why[m] = (f"not certified: the float64 kernel's final x lies {rec['replay'][m]['kernel_final_outside']:.2e} "
+                      f"outside the enclosure of the exact run (more than {tol:.1e}): they are not the same run")
         else:
             why[m] = (f"certified over all {steps:,} steps: the exact run {v.kind} "
                       f"(enclosure width at most {enc.max_width:.2e}; mpmath spot check of {n_spot:,} steps inside)")
@@ -722,8 +727,9 @@ def replay_report(path, certify: bool = True) -> tuple[bool, dict, list[str]]:
 
 def compare_records(rec: dict, fresh: dict, counterexample: bool, certify: bool = True) -> tuple[bool, list[str]]:
     """Whether a fresh run reproduces every claim of the record ``rec``, and each claim that it does
-    not, in words: the classes, the final iterates (within ``CERT_ERROR`` of the interval width,
-    and inside the fresh enclosure when there is one), the counterexample itself, and a
+    not, in words: the classes, the final iterates (within ``CERT_ERROR`` of the interval width
+    of the replay's, and inside the fresh enclosure when there is one), the profiles and
+    hyperparameter values each method is said to have run with, the counterexample itself, and a
     ``certified: true`` that the fresh certification must also reach."""
     problems = []
     prob = _problem(fresh["family"], fresh["params"])
@@ -736,6 +742,13 @@ def compare_records(rec: dict, fresh: dict, counterexample: bool, certify: bool 
         if fx is not None:
             if not (_is_number(fx) and math.isfinite(fx)) or abs(fx - fresh["final_x"][m]) > tol:
                 problems.append(f"{m}: the record's final x {fx!r} is not the replay's {fresh['final_x'][m]!r}")
+            else:
+                enc = (fresh.get("replay", {}).get(m) or {}).get("final_enclosure")
+                if enc and not enc[0] - tol <= fx <= enc[1] + tol:
+                    problems.append(f"{m}: the record's final x {fx!r} lies outside the enclosure {enc} of the exact run")
+        for key in ("profiles", "method_hyper"):  # the settings a reader takes the record to have used
+            if key in rec and rec[key].get(m) != fresh[key][m]:
+                problems.append(f"{m}: the record's {key} {rec[key].get(m)!r} are not the replay's {fresh[key][m]!r}")
     if not counterexample:
         problems.append("the replayed runs are not a counterexample")
     if certify and not fresh["certified"]:
