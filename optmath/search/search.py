@@ -432,20 +432,20 @@ def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, see
 
     methods = [fails, *converges]
     b2v = _b2_value(b2, trial.params)
+    algs = {m: resolve_method(m, trial.lr, b1, b2v, eps, profile, switches, per) for m in methods}
     rec = {"family": family, "params": trial.params, "lr": trial.lr, "schedule": schedule, "steps": steps,
            "x0": x0, "seed": seed, "fails": fails, "converges": converges,
            "hyper": {"b1": b1, "b2": b2v, "eps": eps}, "b2_rule": "reddi" if b2 == "reddi" else "fixed",
            "profile": profile, "switches": switches or {}, "method_settings": per or {},
-           "profiles": {m: resolve_method(m, trial.lr, b1, b2v, eps, profile, switches, per).profile for m in methods},
-           "method_hyper": {m: _hyper_values(resolve_method(m, trial.lr, b1, b2v, eps, profile, switches, per))
-                            for m in methods},
+           "profiles": {m: a.profile for m, a in algs.items()},
+           "method_hyper": {m: _hyper_values(a) for m, a in algs.items()},
            "verdicts": {m: v.as_dict() for m, v in trial.verdicts.items()},
            "final_x": trial.final_x, "replay": {}, "certificate": None, "cycles": {},
            "versions": {"optmath": __version__, "numpy": np.__version__, "numba": numba.__version__,
                         "sympy": sympy.__version__, "mpmath": mpmath.__version__,
                         "python": platform.python_version()}}
     if certify:
-        certify_record(rec, trial, b2v)
+        certify_record(rec, trial, b2v, algs)
     else:
         rec["certification"] = {"certified": False, "summary": "not certified (certification was not asked for)",
                                 "methods": {m: "not checked" for m in methods}}
@@ -453,14 +453,15 @@ def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, see
     return rec
 
 
-def certify_record(rec: dict, trial: Trial, b2v: float) -> None:
+def certify_record(rec: dict, trial: Trial, b2v: float, algs: dict) -> None:
     """Fill ``rec["replay"]``, ``rec["cycles"]``, ``rec["certificate"]`` and ``rec["certification"]``.
 
     A method is certified when the interval replay (:func:`optmath.verify.replay.interval_replay`)
     encloses the exact run over the whole horizon, its enclosure decides a class
     (:func:`~optmath.search.classify.classify_enclosure`) equal to the float64 kernel's, and the
     independent mpmath replay of the first ``SPOT_STEPS`` steps lies inside the enclosure.  The
-    record is certified when every method is and no limit-cycle certificate contradicts a claim."""
+    record is certified when every method is and no limit-cycle certificate contradicts a claim.
+    ``algs``: each method resolved as it ran (by :func:`make_record`)."""
     from ..kernels.runner import learning_rates
     from ..verify.replay import interval_replay, replay
     from .classify import classify_enclosure
@@ -471,11 +472,10 @@ def certify_record(rec: dict, trial: Trial, b2v: float) -> None:
     limits.check_memory(ENCLOSURE_BYTES_PER_STEP * steps, f"the interval replay of {steps:,} steps")
     G = linear_gradients(prob, steps, rec["seed"])
     n_spot = min(steps, SPOT_STEPS)
-    b1, eps = rec["hyper"]["b1"], rec["hyper"]["eps"]
     tol = CERT_ERROR * (prob.hi - prob.lo)
     why: dict = {}
     for m in methods:
-        alg = resolve_method(m, trial.lr, b1, b2v, eps, rec["profile"], rec["switches"], rec["method_settings"])
+        alg = algs[m]
         # the step sizes the kernel ran with: the method's own lr (a per-method setting may change it)
         lrs = learning_rates(alg.values["lr"], rec["schedule"], steps)
         enc = interval_replay(alg, G, x0=x0, lrs=lrs, lo=prob.lo, hi=prob.hi)
@@ -510,7 +510,7 @@ def certify_record(rec: dict, trial: Trial, b2v: float) -> None:
     ok = all(t.startswith("certified") for t in why.values())
     cycles_ok = True
     if rec["family"] == "periodic":
-        cert, cycles = cycle_certificates(rec, trial.params, b2v)
+        cert, cycles = cycle_certificates(rec, trial.params, b2v, algs)
         rec["certificate"] = cert
         rec["cycles"] = cycles
         for m, c in cycles.items():
@@ -533,7 +533,7 @@ def _hyper_values(alg) -> dict:
     return {k: float(v) for k, v in sorted(alg.values.items()) if k != "lr" and k in used}
 
 
-def cycle_certificates(rec: dict, params: dict, b2v: float) -> tuple[dict, dict]:
+def cycle_certificates(rec: dict, params: dict, b2v: float, algs: dict) -> tuple[dict, dict]:
     """The periodic certificate of Adam and AMSGrad at the failing method's settings, and, for every
     method the record makes a claim about, its own limit-cycle certificate at its own b1, b2 and
     eps: Adam and AMSGrad from the exact EMA cycles, Yogi from its sign patterns and invariant band
@@ -544,8 +544,7 @@ def cycle_certificates(rec: dict, params: dict, b2v: float) -> tuple[dict, dict]
     C, n, D = params["C"], int(params["n"]), params.get("D", 1.0)
     out, first = {}, None
     for m in [rec["fails"], *rec["converges"]]:
-        alg = resolve_method(m, rec["lr"], rec["hyper"]["b1"], b2v, rec["hyper"]["eps"], rec["profile"],
-                             rec["switches"], rec.get("method_settings"))
+        alg = algs[m]  # the method as it ran (make_record resolved it)
         vals = alg.values
         b1, b2, eps = (float(vals.get(k, d)) for k, d in (("b1", 0.0), ("b2", b2v), ("eps", 0.0)))
         kind = get_spec(m).name
