@@ -410,7 +410,7 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
     """Are A and B (NAME[:PROFILE]) the same optimizer? identical, shift, map, conditions or a witness."""
     import json
 
-    from .equivalence import equivalence
+    from .verify.equivalence import equivalence
 
     r = equivalence(a, b, steps=steps, varying_lr=varying_lr, keep=tuple(keep),
                     a_switches=_parse_switches(a_switches), b_switches=_parse_switches(b_switches),

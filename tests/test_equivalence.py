@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from optmath.equivalence import equivalence
+from optmath.verify.equivalence import equivalence
 from optmath.errors import DomainError, OptmathError, OptmathTypeError, UnknownNameError
 
 AGREE = 1e-12  # scaled difference of two kernels that must be the same method

@@ -113,7 +113,7 @@ def test_stored_proof_summary_is_what_compute_gives_now():
 
 
 def test_stored_framework_verdicts_are_recomputed_for_a_sample():
-    from optmath.equivalence import equivalence
+    from optmath.verify.equivalence import equivalence
     from optmath.proof import jsonable
 
     stored = load("frameworks", REPORTS)

@@ -377,7 +377,7 @@ def test_hyperparameters_left_at_their_defaults_apply_where_a_method_has_them():
 
 
 def test_keep_is_refused_where_it_changes_nothing_and_honoured_where_it_does():
-    from optmath.equivalence import equivalence
+    from optmath.verify.equivalence import equivalence
     from optmath.errors import DomainError
 
     with pytest.raises(DomainError, match="keeping b1 makes no difference: b1 is always kept symbolic; only "

@@ -28,7 +28,7 @@ INPUTS = {"golden_g": GOLDEN_G, "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits
 
 
 def compute(seed: int) -> dict:
-    from ...equivalence import equivalence
+    from ...verify.equivalence import equivalence
     from ...kernels.runner import run
     from ...optimizers import get_spec
     from ...proof import jsonable
@@ -80,7 +80,7 @@ def _check_steps() -> int:
     """The kernel steps :func:`optmath.equivalence.equivalence` checks each verdict over (its default)."""
     import inspect
 
-    from ...equivalence import equivalence
+    from ...verify.equivalence import equivalence
 
     return int(inspect.signature(equivalence).parameters["check_steps"].default)
 

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .errors import DomainError, OptmathTypeError, UnknownNameError
-from .limits import TimeLimitExceeded, time_limit
-from .optimizers import get_spec
-from .spec import Algorithm, g, lr, sym, t, x
-from .symbolic.assume import default_domain, sample, symbol
-from .symbolic.checks import DIGITS, simplifies_to_zero, subs_by_name
+from ..errors import DomainError, OptmathTypeError, UnknownNameError
+from ..limits import TimeLimitExceeded, time_limit
+from ..optimizers import get_spec
+from ..spec import Algorithm, g, lr, sym, t, x
+from ..symbolic.assume import default_domain, sample, symbol
+from ..symbolic.checks import DIGITS, simplifies_to_zero, subs_by_name
 
 KINDS = ("identical", "shift", "reparameterisation", "conditional", "different")
 #: the time one SymPy solve of a single hyperparameter may take (a solve that needs longer is
@@ -88,7 +88,7 @@ def _switch_off(alg: Algorithm, names, pinned=None) -> Algorithm:
     explicitly in ``pinned`` by their exact values, in its equations."""
     from dataclasses import replace as dc_replace
 
-    from .spec import Assign, StateVar
+    from ..spec import Assign, StateVar
 
     zero = {sym(n): 0 for n in names}
     zero.update({sym(k): sp.nsimplify(repr(float(v)), rational=True) for k, v in (pinned or {}).items()})
@@ -445,8 +445,8 @@ def _witness(res, A, B, steps):
 def _confirm(res, A, B, T, seed, varying_lr):
     """Kernel runs on random streams: with the map or conditions applied the two agree; for a
     condition, also a run with it violated, to show that it matters."""
-    from .kernels.runner import run
-    from .verify.tolerances import scaled_difference
+    from ..kernels.runner import run
+    from .tolerances import scaled_difference
 
     if res.kind == "shift":
         res.numeric = {"note": "kernels record iterates, not gradient points; checked symbolically"}
