@@ -64,3 +64,12 @@ def assert_lower_bound(value, bound, rtol: float = 0.0, what: str = "") -> None:
 #: lerp vs blend, eps-hat algebra) plus k * u * max_j<=k |x_j| (the rounding of x itself at every
 #: step); the d2l style keeps float32 tensors.
 CONFORMANCE = {"float64": (1e-9, 2.0**-53), "float32": (2e-5, 2.0**-24)}
+
+#: equivalence verdicts (optmath.verify.equivalence): a kernel scaled difference at most
+#: EQUIV_AGREE agrees and one of at least EQUIV_DIFFER differs; in between, or against the
+#: claim, both sides are replayed at 60 digits, whose float64 copies agree up to EQUIV_HP_AGREE
+#: (a few roundings of the final conversion) and differ from EQUIV_HP_DIFFER
+EQUIV_AGREE = 1e-10
+EQUIV_DIFFER = 1e-8
+EQUIV_HP_AGREE = 1e-15
+EQUIV_HP_DIFFER = 1e-13
