@@ -405,16 +405,19 @@ def claim(formula, assume, points, seed, as_json):
 @click.option("--b-switch", "b_switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--a-set", "a_sets", multiple=True, metavar="NAME=VALUE", help="pin a hyperparameter of A")
 @click.option("--b-set", "b_sets", multiple=True, metavar="NAME=VALUE", help="pin a hyperparameter of B")
+@click.option("--rules-only", is_flag=True, help="answer only (b), the update rules with shared hyperparameters")
 @click.option("--json", "as_json", is_flag=True)
-def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets, as_json):
-    """Are A and B (NAME[:PROFILE]) the same optimizer? identical, shift, map, conditions or a witness."""
+def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets, rules_only, as_json):
+    """Are A and B (NAME[:PROFILE]) the same optimizer?  (a) the profiles as shipped, each with its
+    own defaults and the same lr, and (b) the update rules with shared hyperparameters: identical,
+    shift, map, conditions, or different from step N, each with a witness."""
     import json
 
     from .verify.equivalence import equivalence
 
     r = equivalence(a, b, steps=steps, varying_lr=varying_lr, keep=tuple(keep),
                     a_switches=_parse_switches(a_switches), b_switches=_parse_switches(b_switches),
-                    a_values=_parse_sets(a_sets), b_values=_parse_sets(b_sets))
+                    a_values=_parse_sets(a_sets), b_values=_parse_sets(b_sets), shipped_too=not rules_only)
     click.echo(json.dumps(r.as_dict(), indent=2, default=str) if as_json else str(r))
 
 

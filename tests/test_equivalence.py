@@ -2,8 +2,15 @@
 and the kernel confirmation (agreement with the map or condition applied, disagreement without)."""
 from __future__ import annotations
 
-import pytest
+import json
 
+import numpy as np
+import pytest
+import sympy as sp
+
+from optmath.kernels.runner import run
+from optmath.optimizers import get_spec
+from optmath.verify import equivalence as E
 from optmath.verify.equivalence import equivalence
 from optmath.errors import DomainError, OptmathError, OptmathTypeError, UnknownNameError
 
@@ -121,3 +128,86 @@ def test_bad_input():
         equivalence(3, "adam")
     with pytest.raises(OptmathError):
         equivalence("adam", "adam", b_values={"b1": 2.0})
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 19: the profiles as shipped, witnesses, and verdicts that never contradict their numbers
+
+def test_radam_paper_vs_pytorch_as_shipped_differ_from_step_5_with_an_exact_witness():
+    # rho_5 = 4.996 with b2 = 0.999: above the paper's threshold 4, below PyTorch's 5
+    r = equivalence("radam:paper", "radam:pytorch")
+    s = r.shipped
+    assert s.kind == "different" and s.constant_lr["first_difference"] == 5
+    assert s.changing_lr["first_difference"] == 5
+    w = s.constant_lr["witness"]
+    assert w["step"] == 5 and w["exact"] and w["stream"] == [1] * 5 and w["x_A"] != w["x_B"]
+    assert s.defaults_differ == {"eps": ["0", "1e-08"], "threshold": ["4", "5"]}
+    # (b): the update rules with shared hyperparameters are the same (lerp and blend EMA agree)
+    assert r.kind == "identical" and r.numeric["max_scaled_difference"] < AGREE
+    assert "as shipped DIFFERENT from step 5" in str(r) and "update rules IDENTICAL" in str(r)
+    # independently: the SMA length at step 5 lies between the two thresholds ...
+    b2 = sp.Rational(999, 1000)
+    rho5 = 2 / (1 - b2) - 1 - 2 * 5 * b2**5 / (1 - b2**5)
+    assert 4 < rho5 < 5
+    # ... and the kernels with each profile's own defaults agree to step 4 and split at step 5
+    xa = run(get_spec("radam").resolve("paper"), np.ones((6, 1))).xs[:, 0]
+    xb = run(get_spec("radam").resolve("pytorch"), np.ones((6, 1))).xs[:, 0]
+    assert np.allclose(xa[:5], xb[:5], rtol=1e-14, atol=0) and abs(xa[5] - xb[5]) > 1e-4
+    # the witness's PyTorch value is the unrectified step: five steps of lr * m_hat = lr
+    assert sp.Float(w["x_B"], 25) == sp.Float("-0.005", 25)
+
+
+def test_pinned_thresholds_differ_at_step_5_and_the_kernel_line_shows_it():
+    r = equivalence("radam:paper", "radam:pytorch", a_values={"threshold": 4.0}, b_values={"threshold": 5.0},
+                    shipped_too=False)
+    assert r.kind == "different" and r.first_difference == 5 and r.witness["exact"]
+    assert r.witness["hyperparameters (B)"]["threshold"] == "5"
+    assert r.numeric["max_scaled_difference"] > DISAGREE
+
+
+def test_gt_against_ge_is_identical_except_on_the_threshold_itself():
+    # PyTorch's rule against the same rule with >=, at eps = 1e-3 (the issue's case)
+    r = equivalence("radam:pytorch", "radam:pytorch", b_switches={"threshold_rule": "ge"},
+                    a_values={"eps": 1e-3}, b_values={"eps": 1e-3})
+    assert r.kind == "identical" and r.except_where == ["rho_t = threshold"] and not r.conditions
+    w = r.exception_witness
+    assert w["exact"] and w["x_A"] != w["x_B"] and w["on"].startswith("threshold = rho_t at step")
+    assert all(c["ok"] for c in r.checks) and r.numeric["max_scaled_difference"] < AGREE
+    assert r.shipped.kind == "identical"
+    assert "IDENTICAL except where rho_t = threshold" in str(r)
+
+
+def test_a_changing_lr_is_named_as_an_assumption_with_a_witness():
+    r = equivalence("momentum:pytorch", "momentum:keras")
+    assert r.kind == "identical" and r.assumptions == ["constant lr"]
+    w = r.lr_witness
+    # by hand, g = (1, 1), lr_k = 1/(1000 k): PyTorch v = mu v + g, x -= lr_k v gives
+    # x_2 = -0.001 - 0.0005 * 1.9; Keras v = mu v - lr_k g, x += v gives x_2 = -0.001 - 0.0014
+    assert w["lrs"] == "lr/k" and w["step"] == 2 and w["exact"]
+    assert sp.Float(w["x_A"], 20) == sp.Float("-0.00195", 20) and sp.Float(w["x_B"], 20) == sp.Float("-0.0024", 20)
+    v = equivalence("momentum:pytorch", "momentum:keras", varying_lr=True, shipped_too=False)
+    assert v.kind == "conditional" and v.first_difference == 2 and v.witness == w
+    assert json.loads(json.dumps(v.as_dict(), default=str))["witness"]["step"] == 2
+    assert r.shipped.kind == "conditional" and r.shipped.conditions == ["constant lr"]
+
+
+def test_a_verdict_its_numbers_contradict_is_inconclusive(monkeypatch):
+    # a symbolic side that (wrongly) finds every difference zero: the kernels must overrule it
+    monkeypatch.setattr(E, "_zero", lambda *args, **kw: True)
+    r = equivalence("amsgrad:pytorch", "amsgrad:optax", steps=2, shipped_too=False)
+    assert r.kind == "inconclusive" and r.claimed == "identical"
+    assert "expected to agree, found differ" in r.reason and "INCONCLUSIVE" in str(r)
+
+
+def test_the_pair_set_holds_the_frameworks_report():
+    from optmath.report.topics.frameworks import OPTIMIZERS, PROFILE_ORDER
+
+    pairs = set(E.profile_pairs())
+    for name in OPTIMIZERS:
+        spec = get_spec(name)
+        profiles = [p for p in PROFILE_ORDER if p in spec.profiles]
+        base = "pytorch" if "pytorch" in profiles else "paper"
+        for p in profiles:
+            if p != base:
+                assert (f"{name}:{base}", f"{name}:{p}") in pairs
+    assert len(pairs) == len(E.profile_pairs())
