@@ -713,7 +713,7 @@ def _pinned(alg: Algorithm, values: dict, keep_lr: bool) -> Algorithm:
     return _switch_off(alg, [], {n: values[n] for n in names})
 
 
-def _exact_iterates(Av, Bv, stream, k, lr_mode, exact_a=None, exact_b=None):
+def _exact_iterates(Av, Bv, stream, k, lr_mode, exact_a=None, exact_b=None, x0=0):
     """The exact SymPy iterates at step ``k`` (hyperparameters as the rationals of their
     decimal values, or ``exact_*`` where given), or None past :data:`EXACT_SECONDS`."""
     va = {n: _rational(v) for n, v in Av.values.items()}
@@ -729,8 +729,8 @@ def _exact_iterates(Av, Bv, stream, k, lr_mode, exact_a=None, exact_b=None):
                 lrs_b = [lrb / j for j in range(1, k + 1)]
             else:
                 lrs_a, lrs_b = [lra] * k, [lrb] * k
-            ea = trajectory(_pinned(Av, va, True), k, gs, sp.Integer(0), lrs=lrs_a)[0][k]
-            eb = trajectory(_pinned(Bv, vb, True), k, gs, sp.Integer(0), lrs=lrs_b)[0][k]
+            ea = trajectory(_pinned(Av, va, True), k, gs, sp.Integer(x0), lrs=lrs_a)[0][k]
+            eb = trajectory(_pinned(Bv, vb, True), k, gs, sp.Integer(x0), lrs=lrs_b)[0][k]
             diff = sp.N(ea - eb, 2 * WITNESS_DIGITS)
             va_n, vb_n = sp.N(ea, WITNESS_DIGITS), sp.N(eb, WITNESS_DIGITS)
     except (TimeLimitExceeded, TypeError, ValueError, ZeroDivisionError):
@@ -740,13 +740,13 @@ def _exact_iterates(Av, Bv, stream, k, lr_mode, exact_a=None, exact_b=None):
     return va_n, vb_n, diff, va, vb
 
 
-def _witness_dict(Av, Bv, stream, k, lr_mode, xa_s, xb_s, exact, va=None, vb=None) -> dict:
+def _witness_dict(Av, Bv, stream, k, lr_mode, xa_s, xb_s, exact, va=None, vb=None, x0=0) -> dict:
     va = va or {n: _rational(v) for n, v in Av.values.items()}
     vb = vb or {n: _rational(v) for n, v in Bv.values.items()}
     used_a = {h.name for h in Av.hypers}
     used_b = {h.name for h in Bv.hypers}
     return {"step": k, "stream": [int(v) if float(v).is_integer() else repr(float(v)) for v in stream[:k]],
-            "x_0": 0, "lrs": ("lr/k" if lr_mode == "changing" else None),
+            "x_0": int(x0), "lrs": ("lr/k" if lr_mode == "changing" else None),
             "hyperparameters (A)": {n: str(va[n]) for n in sorted(used_a | {"lr"}) if n in va},
             "hyperparameters (B)": {n: str(vb[n]) for n in sorted(used_b | {"lr"}) if n in vb},
             "x_A": str(xa_s), "x_B": str(xb_s), "exact": bool(exact)}
@@ -759,24 +759,27 @@ def find_witness(Av: Algorithm, Bv: Algorithm, lr_mode: str = "constant", horizo
     evaluates them within :data:`EXACT_SECONDS`, else from the 60-digit replay.  Streams of
     small integers up to ``horizon`` steps first, then the check streams over
     :data:`SHIPPED_STEPS` steps; None when no stream shows a difference."""
+    from .replay import high_precision_run
+
     for K, streams in ((horizon, None), (SHIPPED_STEPS, check_streams(SHIPPED_STEPS, seed))):
         G = np.array(_candidate_streams(K)).T if streams is None else streams
+        n = G.shape[1]
+        G = np.concatenate([G, G], axis=1)  # every stream from x_0 = 0 and from x_0 = 1 (weight decay)
+        x0 = np.repeat([0.0, 1.0], n)
         lrs = _changing_lrs(Av.values.get("lr", 1.0), G.shape[0]) if lr_mode == "changing" else None
-        x0 = 0.0
-        from .replay import high_precision_run
-
         xa = high_precision_run(Av, G, x0, lrs, dps=HP_DPS).xs
         xb = high_precision_run(Bv, G, x0, lrs, dps=HP_DPS).xs
         first = _first_differences(xa, xb, EQUIV_HP_DIFFER)
         if not first.any():
             continue
         lane = min(np.flatnonzero(first), key=lambda j: (first[j], j))
-        k = int(first[lane])
+        k, x0_l = int(first[lane]), int(x0[lane])
         stream = [float(v) for v in G[:k, lane]]
-        ex = _exact_iterates(Av, Bv, stream, k, lr_mode) if k <= 12 else None
+        ex = _exact_iterates(Av, Bv, stream, k, lr_mode, x0=x0_l) if k <= 12 else None
         if ex is not None and ex[2] != 0:
-            return _witness_dict(Av, Bv, stream, k, lr_mode, ex[0], ex[1], True, ex[3], ex[4])
-        return _witness_dict(Av, Bv, stream, k, lr_mode, f"{xa[k, lane]:.17g}", f"{xb[k, lane]:.17g}", False)
+            return _witness_dict(Av, Bv, stream, k, lr_mode, ex[0], ex[1], True, ex[3], ex[4], x0=x0_l)
+        return _witness_dict(Av, Bv, stream, k, lr_mode, f"{xa[k, lane]:.17g}", f"{xb[k, lane]:.17g}", False,
+                             x0=x0_l)
     return None
 
 

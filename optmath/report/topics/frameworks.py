@@ -28,8 +28,8 @@ INPUTS = {"golden_g": GOLDEN_G, "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits
 
 
 def compute(seed: int) -> dict:
-    from ...verify.equivalence import equivalence
     from ...kernels.runner import run
+    from ...verify.equivalence import HP_DPS, SHIPPED_STEPS, check_streams, equivalence
     from ...optimizers import get_spec
     from ...proof import jsonable
 
@@ -71,7 +71,10 @@ def compute(seed: int) -> dict:
                          ["A, B", "A, B", "the two profiles compared (B's hyperparameters carry a suffix _B)", ""]],
             "verdicts": verdicts, "switches": switches, "golden": golden, "keras_parts": keras_parts,
             "verdict_counts": {k: sum(v["kind"] == k for v in verdicts) for k in sorted({v["kind"] for v in verdicts})},
+            "shipped_counts": {k: sum(v["shipped"]["kind"] == k for v in verdicts)
+                               for k in sorted({v["shipped"]["kind"] for v in verdicts})},
             "settings": {"equiv_steps": EQUIV_STEPS, "check_steps": _check_steps(), "golden_g": list(GOLDEN_G),
+                         "shipped_steps": SHIPPED_STEPS, "hp_dps": HP_DPS, "streams": int(check_streams(1).shape[1]),
                          "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits": GOLDEN_DIGITS,
                          "golden_rounding": 0.5 * 10.0 ** (1 - GOLDEN_DIGITS)}}
 
@@ -96,7 +99,22 @@ def _verdict_cell(v: dict) -> str:
         extra.append("only when " + "; ".join(f"`{c}`" for c in v["conditions"]))
     if v.get("first_difference"):
         extra.append(f"first differs at step {v['first_difference']}")
+    if v.get("except_where"):
+        extra.append("except where " + " or ".join(f"`{c}`" for c in v["except_where"]))
+    if v.get("assumptions"):
+        extra.append("assumes " + ", ".join(v["assumptions"]))
     return f"**{kind}**" + (" (" + "; ".join(extra) + ")" if extra else "")
+
+
+def _shipped_cell(v: dict) -> str:
+    s = v.get("shipped") or {}
+    if not s:
+        return "-"
+    if s["kind"] == "different":
+        return f"**different** from step {s['constant_lr']['first_difference']}"
+    if s["kind"] == "conditional":
+        return "**identical** only with a constant lr"
+    return f"**{s['kind']}**"
 
 
 def _keras_sentence(k: dict) -> str:
@@ -114,8 +132,9 @@ def _keras_sentence(k: dict) -> str:
 
 
 def render(d: dict) -> tuple[str, dict]:
-    rows = [[f"`{v['optimizer']}`", v["a"], v["b"], _verdict_cell(v)] for v in d["verdicts"]]
+    rows = [[f"`{v['optimizer']}`", v["a"], v["b"], _shipped_cell(v), _verdict_cell(v)] for v in d["verdicts"]]
     kinds = d["verdict_counts"]
+    shipped_kinds = d["shipped_counts"]
     evidence = []
     for v in d["verdicts"]:
         num = ", ".join(f"{k} = {fnum(x, 3) if isinstance(x, float) else x}" for k, x in (v.get("numeric") or {}).items())
@@ -128,20 +147,38 @@ def render(d: dict) -> tuple[str, dict]:
     g_rows = [[x["profile"], ", ".join(f"{v:.6e}" for v in x["kernel"]), ", ".join(f"{v:.6e}" for v in x["reference"]),
                f"{x['max_relative_difference']:.1e}"] for x in d["golden"]]
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    shipped_summary = ", ".join(f"{n} {k}" for k, n in sorted(shipped_kinds.items()))
     st = d["settings"]
+    const_lr = [f"{v['a']} vs {v['b']}" for v in d["verdicts"] if "constant lr" in (v.get("assumptions") or [])]
+    needing = [v for v in d["verdicts"] if v["kind"] in ("conditional", "different")]
+    with_w = [v for v in needing if v.get("witness")]
+    exact_w = [v for v in with_w if v["witness"].get("exact")]
     md = f"""## Equivalence verdicts
 
 Each profile is compared with PyTorch's (the paper's where PyTorch has none) by
-`optmath equiv NAME:A NAME:B --steps {st['equiv_steps']}`: the iterates of both are written as SymPy expressions of
-symbolic gradients and hyperparameters and their difference is simplified. The verdict is one of
-**identical**; **shift** (the same iterates, indexed differently); **reparameterisation** (a
-map between the hyperparameters makes them identical); **conditional** (identical exactly when the
-listed conditions hold); or **different**, with a witness. Every verdict is then checked with the
-Numba kernels over {st['check_steps']:,} steps (the evidence below). The verdicts are for a constant learning
-rate; some change under a schedule (`optmath equiv ... --varying-lr`: PyTorch's and Keras's
-momentum, for one, agree only for a constant one). Verdicts: {summary}.
+`optmath equiv NAME:A NAME:B --steps {st['equiv_steps']}`, which answers two questions.
 
-{table(['optimizer', 'A', 'B', 'verdict'], rows)}
+**As shipped**: each profile with its own default hyperparameters, rules and thresholds, the same
+learning rate given to both, under a constant and under a changing learning rate ($\\eta_k = \\eta/k$).
+Both are unrolled symbolically for {st['equiv_steps']} steps (gradients, $x_0$ and the learning rate symbolic,
+every other value exact) and replayed at {st['hp_dps']} digits over {st['shipped_steps']} steps on
+{st['streams']} random and adversarial streams; a difference comes with its first step and an exact witness.
+Verdicts as shipped: {shipped_summary}.
+
+**Update rules** with shared hyperparameters: the iterates of both are written as SymPy expressions of
+symbolic gradients and hyperparameters and their difference is evaluated at random rational points
+(60 digits). The verdict is one of **identical**; **shift** (the same iterates, indexed differently);
+**reparameterisation** (a map between the hyperparameters makes them identical); **conditional**
+(identical exactly when the listed conditions hold); **different**; or **inconclusive** (the symbolic
+verdict and its numeric check disagree: {kinds.get('inconclusive', 0)} here). Of the {len(needing)} conditional and
+different verdicts, {len(with_w)} carry their first differing step and a witness stream ({len(exact_w)} with exact
+values, the others from the {st['hp_dps']}-digit replay). Every claim of a verdict (agree
+with the map or under the conditions, differ where they fail) is checked with the Numba kernels over
+{st['check_steps']:,} steps on the same {st['streams']} streams, with a {st['hp_dps']}-digit replay where the kernels'
+difference is too small to decide (the evidence below). A verdict that holds only for a constant
+learning rate says so: {'; '.join(const_lr) if const_lr else 'none'}. Verdicts on the update rules: {summary}.
+
+{table(['optimizer', 'A', 'B', 'as shipped', 'update rules'], rows)}
 ## The conventions behind them
 
 Switch settings and default hyperparameters of each profile, from the one spec of each optimizer:
