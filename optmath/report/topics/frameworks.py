@@ -71,12 +71,20 @@ def compute(seed: int) -> dict:
                          ["A, B", "A, B", "the two profiles compared (B's hyperparameters carry a suffix _B)", ""]],
             "verdicts": verdicts, "switches": switches, "golden": golden, "keras_parts": keras_parts,
             "verdict_counts": {k: sum(v["kind"] == k for v in verdicts) for k in sorted({v["kind"] for v in verdicts})},
+            "witness_counts": _witness_counts(verdicts),
             "shipped_counts": {k: sum(v["shipped"]["kind"] == k for v in verdicts)
                                for k in sorted({v["shipped"]["kind"] for v in verdicts})},
             "settings": {"equiv_steps": EQUIV_STEPS, "check_steps": _check_steps(), "golden_g": list(GOLDEN_G),
                          "shipped_steps": SHIPPED_STEPS, "hp_dps": HP_DPS, "streams": int(check_streams(1).shape[1]),
                          "golden_lr_log2": GOLDEN_LR_LOG2, "golden_digits": GOLDEN_DIGITS,
                          "golden_rounding": 0.5 * 10.0 ** (1 - GOLDEN_DIGITS)}}
+
+
+def _witness_counts(verdicts) -> dict:
+    needing = [v for v in verdicts if v["kind"] in ("conditional", "different")]
+    with_w = [v for v in needing if v.get("witness")]
+    return {"needing": len(needing), "with_witness": len(with_w),
+            "exact": sum(bool(v["witness"].get("exact")) for v in with_w)}
 
 
 def _check_steps() -> int:
@@ -150,9 +158,7 @@ def render(d: dict) -> tuple[str, dict]:
     shipped_summary = ", ".join(f"{n} {k}" for k, n in sorted(shipped_kinds.items()))
     st = d["settings"]
     const_lr = [f"{v['a']} vs {v['b']}" for v in d["verdicts"] if "constant lr" in (v.get("assumptions") or [])]
-    needing = [v for v in d["verdicts"] if v["kind"] in ("conditional", "different")]
-    with_w = [v for v in needing if v.get("witness")]
-    exact_w = [v for v in with_w if v["witness"].get("exact")]
+    wc = d["witness_counts"]
     md = f"""## Equivalence verdicts
 
 Each profile is compared with PyTorch's (the paper's where PyTorch has none) by
@@ -167,11 +173,11 @@ Verdicts as shipped: {shipped_summary}.
 
 **Update rules** with shared hyperparameters: the iterates of both are written as SymPy expressions of
 symbolic gradients and hyperparameters and their difference is evaluated at random rational points
-(60 digits). The verdict is one of **identical**; **shift** (the same iterates, indexed differently);
+({st['hp_dps']} digits). The verdict is one of **identical**; **shift** (the same iterates, indexed differently);
 **reparameterisation** (a map between the hyperparameters makes them identical); **conditional**
 (identical exactly when the listed conditions hold); **different**; or **inconclusive** (the symbolic
-verdict and its numeric check disagree: {kinds.get('inconclusive', 0)} here). Of the {len(needing)} conditional and
-different verdicts, {len(with_w)} carry their first differing step and a witness stream ({len(exact_w)} with exact
+verdict and its numeric check disagree: {kinds.get('inconclusive', 0)} here). Of the {wc['needing']} conditional and
+different verdicts, {wc['with_witness']} carry their first differing step and a witness stream ({wc['exact']} with exact
 values, the others from the {st['hp_dps']}-digit replay). Every claim of a verdict (agree
 with the map or under the conditions, differ where they fail) is checked with the Numba kernels over
 {st['check_steps']:,} steps on the same {st['streams']} streams, with a {st['hp_dps']}-digit replay where the kernels'
