@@ -63,6 +63,21 @@ MUTANTS = [
         "torch": [(T_LINE, ""), ('p.sub_(group["lr"] / bc1 * m / denom)', 'p.sub_(group["lr"] / bc1 * m / denom)\n        self.t += 1')],
         "optax": [("t = state.count + 1", "t = state.count"), ("AdamState(t, state.step + 1", "AdamState(t + 1, state.step + 1")],
         "d2l": [("t = hyperparams['t']", "t = hyperparams['t'] - 1")]}),
+    ("adam", "t_one_ahead", None, {
+        "torch": [("self.t = 0", "self.t = 1")],
+        "optax": [("AdamState(jnp.zeros([], jnp.int32), jnp", "AdamState(jnp.ones([], jnp.int32), jnp")],
+        "d2l": [("t = hyperparams['t']", "t = hyperparams['t'] + 1")]}),
+    ("adam", "first_step_without_one_minus_b", None, {
+        "torch": [("                m.mul_(b1).add_((1 - b1) * g)\n                v.mul_(b2).add_((1 - b2) * g * g)\n",
+                   "                if self.t == 1:\n                    m.copy_(g)\n                    v.copy_(g * g)\n"
+                   "                else:\n                    m.mul_(b1).add_((1 - b1) * g)\n"
+                   "                    v.mul_(b2).add_((1 - b2) * g * g)\n")],
+        "optax": [("m = b1 * m + (1 - b1) * g\n            v = b2 * v + (1 - b2) * g * g",
+                   "m = jnp.where(t == 1, g, b1 * m + (1 - b1) * g)\n"
+                   "            v = jnp.where(t == 1, g * g, b2 * v + (1 - b2) * g * g)")],
+        "d2l": [("v[:] = beta1 * v + (1 - beta1) * p.grad\n            s[:] = beta2 * s + (1 - beta2) * torch.square(p.grad)",
+                 "v[:] = p.grad if t == 1 else beta1 * v + (1 - beta1) * p.grad\n"
+                 "            s[:] = torch.square(p.grad) if t == 1 else beta2 * s + (1 - beta2) * torch.square(p.grad)")]}),
     ("adam", "exponent_minus_one", None, {
         "torch": [("bc2 = 1 - b2 ** self.t", "bc2 = 1 - b2 ** (self.t - 1)")],
         "optax": [("v_hat = v / (1 - b2 ** t)", "v_hat = v / (1 - b2 ** (t - 1))")],

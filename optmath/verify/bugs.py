@@ -103,6 +103,39 @@ def _t_starts_at_0(alg):
     return [Mutant("t_starts_at_0", "t = 0, 1, 2, ...", alg, lambda k, i, P: k - 1, t - 1)]
 
 
+def _t_one_ahead(alg):
+    if not _uses_t(alg):
+        return []
+    return [Mutant("t_one_ahead", "t = 2, 3, ... (the counter incremented before its first use and "
+                   "started at 1)", alg, lambda k, i, P: k + 1, t + 1)]
+
+
+def _first_step_without_one_minus_b(alg):
+    """At t = 1 the moments are set to the raw gradient terms (``m = g``, ``v = g^2``), without
+    their ``(1 - b)`` factors: code that special-cases the first step."""
+    states = _state_names(alg)
+    changed = []
+    for i, a in enumerate(alg.updates):
+        if a.target not in states:
+            continue
+        for name in DECAY_NAMES:
+            b = sym(name)
+            if a.expr.has(1 - b):
+                first = a.expr.subs(1 - b, 1).subs(sym(a.target), 0)
+                if first != a.expr.subs(sym(a.target), 0):
+                    changed.append((i, a, first))
+                    break
+    out = []
+    for chosen in ([changed] if len(changed) > 1 else []) + [[c] for c in changed]:
+        ups = list(alg.updates)
+        for i, a, first in chosen:
+            ups[i] = Assign(a.target, sp.Piecewise((first, sp.Eq(t, 1)), (a.expr, True)), a.note)
+        names = " and ".join(a.target for _, a, _ in chosen)
+        out.append(Mutant("first_step_without_one_minus_b", f"{names} set to the raw term at t = 1",
+                          _with_updates(alg, ups)))
+    return out
+
+
 def _decays_with_power(alg) -> list[sp.Symbol]:
     out = []
     for name in DECAY_NAMES:
@@ -236,6 +269,9 @@ CATALOGUE: dict[str, BugClass] = {b.key: b for b in (
              "incremented once per parameter instead of once per step", _t_per_parameter),
     BugClass("t_starts_at_0", "step counter starting at 0 (division by zero)",
              "counter starting at 0 (division by zero)", _t_starts_at_0),
+    BugClass("t_one_ahead", "step counter one ahead (the first step uses t = 2)", "extra", _t_one_ahead),
+    BugClass("first_step_without_one_minus_b", "first-step moments set to g and g^2 without the (1 - b) factors",
+             "extra", _first_step_without_one_minus_b),
     BugClass("cumulative_correction", "bias correction applied cumulatively in place",
              "bias correction applied cumulatively in place", _cumulative_correction),
     BugClass("exponent_minus_one", "a duplicated -1 in a bias exponent",
@@ -277,7 +313,8 @@ def step_expression(alg: Algorithm) -> sp.Expr:
     return cur - x
 
 
-SCALING_CLASSES = ("t_never_incremented", "t_per_parameter", "exponent_minus_one", "sqrt_one_minus_bc2")
+SCALING_CLASSES = ("t_never_incremented", "t_per_parameter", "t_one_ahead", "exponent_minus_one",
+                   "sqrt_one_minus_bc2")
 
 
 @dataclass
