@@ -261,3 +261,60 @@ def test_targets_share_a_fork_server_but_not_their_state(tmp_path):
             if name == "Probe":
                 assert proc.describe[0]["defaults"]["lr"] == 32.0  # float32: the default dtype did not leak
     assert len(set(pids)) == 3 and len(set(map(id, servers))) == 1 and servers[0] in _SERVERS.values()
+
+
+# --- issue 18: working precision -------------------------------------------------------------------
+
+def test_working_precision_is_read_from_the_iterates():
+    from optmath.verify.conformance import working_precision
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.normal(size=(50, 3)) * 0.1, axis=0)
+    assert working_precision([x])[0] == "float64"
+    for p in ("float32", "float16"):
+        assert working_precision([x.astype(p).astype(np.float64)])[0] == p
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    assert working_precision([x.astype(ml_dtypes.bfloat16).astype(np.float64)])[0] == "bfloat16"
+    precision, why = working_precision([np.zeros((5, 2))])  # nothing to infer from: the strict one
+    assert precision == "float64" and "too few" in why
+
+
+def test_a_float32_radam_conforms_and_the_report_says_float32():
+    r = check(f"{TARGETS / 'torch_precision.py'}:RAdamFloat32", "radam", examples=10)
+    assert r.conforms, str(r)
+    assert r.precision == "float32" and "precision: float32 (every iterate" in str(r)
+    assert r.as_dict()["precision"] == "float32"
+
+
+def test_a_float64_radam_with_a_float32_sized_error_does_not_conform():
+    r = check(f"{TARGETS / 'torch_precision.py'}:RAdamRoundedBeta2", "radam", examples=10)
+    assert not r.conforms and r.exit_code == 1, str(r)
+    assert r.precision == "float64" and r.difference is not None
+
+
+def test_torch_nadam_under_the_default_dtype_conforms_with_the_weight_decay_probe():
+    # torch keeps NAdam's step and mu_product in the default dtype; the worker sets it to the
+    # parameters' float64, so they no longer round at float32 (issue 18)
+    r = check(f"{TARGETS / 'torch_precision.py'}:NAdam", "nadam", examples=10)
+    assert r.conforms, str(r)
+    assert r.kwargs.get("weight_decay", 0) > 0 and r.precision == "float64"
+
+
+# --- issue 18: compound diagnoses and the new bug classes -----------------------------------------
+
+def _planted(tmp_path, style, optimizer, *bugs):
+    reps = [r for bug in bugs for (opt, key, _p, per_style) in MUTANTS if opt == optimizer and key == bug
+            for r in per_style[style]]
+    file = tmp_path / f"{style}_{optimizer}_{'_'.join(bugs)}.py"
+    file.write_text(mutate(style, optimizer, reps))
+    return _run(style, optimizer, file, CORRECT[optimizer][style][0], examples=0)
+
+
+def test_two_bugs_at_once_are_both_named(tmp_path):
+    # the d2l TensorFlow tab's Adam: eps added to the parameter and the counter never incremented
+    r = _planted(tmp_path, "d2l", "adam", "eps_precedence", "t_never_incremented")
+    assert not r.conforms and r.exit_code == 1, str(r)
+    assert r.diagnosis is not None and set(r.diagnosis.key.split("+")) == {"eps_precedence", "t_never_incremented"}, str(r)
+    assert "2 bugs together" in str(r) and "fresh ones included" in r.diagnosis.effect
+    assert {p["bug_class"] for p in r.as_dict()["diagnosis"]["numbers"]["parts"]} == {"eps_precedence",
+                                                                                      "t_never_incremented"}

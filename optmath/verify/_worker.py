@@ -108,6 +108,10 @@ def run_torch(objs, req, out):
 
     cls, = objs
     dtype = torch.float64
+    # the default dtype is the parameters' dtype, as a user of float64 parameters would set it:
+    # torch.optim keeps scalars such as NAdam's step and mu_product in the default dtype, and
+    # with float32 there they would round at float32 beside float64 parameters
+    torch.set_default_dtype(dtype)
     params = [torch.nn.Parameter(torch.tensor(x, dtype=dtype)) for x in req["x0"]]
     try:
         opt = cls(params, **req["kwargs"])

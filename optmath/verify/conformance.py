@@ -60,6 +60,44 @@ D2L_WITHOUT_LR = ("adadelta",)  # d2l.ai's Adadelta has no learning rate
 PROBE_WD, PROBE_DAMP, PROBE_LR = 0.05, 0.25, 0.1
 MAX_TIMEOUT = 3600.0  # seconds per call into a target
 GRADUAL = 1e3  # a first difference within this factor of the bound may be amplified rounding
+MAX_COMPOUND = 3  # bugs in one compound diagnosis
+COMPOUND_BEAM = 40  # partial combinations (the smallest residual first) extended at each depth
+COMPOUND_PER_CLASS = 3  # of them at most this many per combination of bug classes
+FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
+
+
+#: the precisions a target may compute in, tried in this order (bfloat16 through ml_dtypes): a
+#: bfloat16 number in float16's range is a float16 number too, so bfloat16 comes first
+PRECISIONS = ("bfloat16", "float16", "float32", "float64")
+PRECISION_MIN_VALUES = 4  # distinct nonzero iterates needed before a narrower precision is inferred
+
+
+def numpy_dtype(precision: str) -> np.dtype:
+    """The NumPy dtype of ``precision`` (``bfloat16`` from ml_dtypes, which JAX installs)."""
+    if precision == "bfloat16":
+        try:
+            import ml_dtypes
+        except ImportError as exc:  # pragma: no cover - ml_dtypes comes with jax
+            raise DomainError("bfloat16 needs the ml_dtypes package (pip install ml_dtypes)") from exc
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(precision)
+
+
+def working_precision(xs: list) -> tuple[str, str]:
+    """The narrowest precision in which every iterate a target returned (steps 1..T, finite) is
+    exactly representable, and why.  A float64 computation on a probe with non-dyadic values
+    (lr = 0.1) practically never lands on float32 numbers only; a target that stores its
+    iterate in float32 (or narrower) always does, whatever it returns it as."""
+    vals = np.concatenate([np.asarray(x, dtype=np.float64)[1:].reshape(-1) for x in xs]) if xs else np.empty(0)
+    vals = vals[np.isfinite(vals)]
+    if np.unique(vals[vals != 0]).size < PRECISION_MIN_VALUES:
+        return "float64", "too few distinct iterates to infer a narrower precision"
+    for p in PRECISIONS[:-1]:
+        dt = numpy_dtype(p)
+        with np.errstate(all="ignore"):
+            if np.array_equal(vals.astype(dt).astype(np.float64), vals):
+                return p, f"every iterate the target returned on the probe is a {p} number"
+    return "float64", "its iterates are not all float32 numbers"
 
 
 # --- streams ---------------------------------------------------------------------------------------
@@ -437,6 +475,8 @@ class ConformanceReport:
     kwargs: dict = field(default_factory=dict)
     seed: int = 0
     conditioning: list = field(default_factory=list)  # ill-conditioned or unresolved streams of the match
+    precision: str = "float64"  # the target's working precision, as inferred (working_precision)
+    precision_reason: str = ""
 
     @property
     def verdict(self) -> str:
@@ -457,6 +497,10 @@ class ConformanceReport:
                 ev["verdict"], "ill-conditioned")
             more = f" (the least conclusive of {ev['tensors']} tensors)" if ev["tensors"] > 1 else ""
             lines.append(f"  {head}{more}: {ev['text']}")
+        if self.exit_code != 2:
+            lines.append(f"  precision: {self.precision}" + (f" ({self.precision_reason}; the spec runs and is "
+                                                             f"judged in {self.precision})" if self.precision != "float64"
+                                                             else ""))
         if self.kwargs:
             lines.append("  called with: " + ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items()))
         if self.probes or self.examples:
@@ -481,7 +525,8 @@ class ConformanceReport:
     def as_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("target", "style", "optimizer", "profile", "conforms", "exit_code",
                                           "matched", "conventions", "probes", "examples", "reason",
-                                          "expected_from", "other_algorithm", "lr", "seed", "conditioning")}
+                                          "expected_from", "other_algorithm", "lr", "seed", "conditioning",
+                                          "precision", "precision_reason")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -508,10 +553,15 @@ class _Checker:
         self.seen: list[tuple[Stream, Outcome]] = []
         self.conditioning: dict = {}  # (id(candidate), id(stream)) -> (stream, (label, [Comparison]) or None)
 
+    precision = "float64"
+
     def prepare(self, s: Stream) -> Stream:
-        if self.style == "d2l":  # float32 tensors: the spec sees the same rounded numbers
-            s = Stream([G.astype(np.float32).astype(np.float64) for G in s.grads],
-                       [x.astype(np.float32).astype(np.float64) for x in s.x0], s.lrs, s.label, "float32")
+        """``s`` as a target in :attr:`precision` sees it (gradients and starts rounded); the spec
+        then runs in that precision too (:func:`simulate`)."""
+        if self.precision != "float64":
+            dt = numpy_dtype(self.precision)
+            s = Stream([G.astype(dt).astype(np.float64) for G in s.grads],
+                       [x.astype(dt).astype(np.float64) for x in s.x0], s.lrs, s.label, self.precision)
         return s
 
     def run(self, s: Stream) -> Outcome:
@@ -659,7 +709,77 @@ def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
     return replace(s, label="shrunk")
 
 
-def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int):
+def _residual(chk, seen, alg, tmap) -> float:
+    """How far ``alg`` (with counter map ``tmap``) is from the target on the shortest streams
+    seen: the mean over steps and coordinates of ``log10(1 + |error| / bound)`` (the bound of
+    :func:`compare`), so that a bug which removes a large relative error anywhere ranks first."""
+    total = 0.0
+    for s, out in seen[:4]:
+        if not out.xs:
+            continue
+        for E, A in zip(simulate(alg, s, tmap), out.xs):
+            flatE = E.reshape(s.T + 1, -1)
+            flatA = np.asarray(A, dtype=np.float64).reshape(-1, flatE.shape[1])[: s.T + 1]
+            n = min(len(flatA), len(flatE))
+            with np.errstate(all="ignore"):
+                r = np.abs(flatA[1:n] - flatE[1:n]) / (_bound(flatE, chk.rtol)[1:n] + 1e-300)
+                r = np.where(np.isfinite(r), r, 1e6)  # a non-finite value: a large, bounded miss
+                total += float(np.mean(np.log10(1.0 + r))) if r.size else 0.0
+    return total
+
+
+def _compound(chk, cands, seen, reproduces, P, fresh):
+    """Two or three catalogued bugs together, searched greedily: of every single mutant of every
+    candidate convention, the :data:`COMPOUND_BEAM` with the smallest :func:`_residual` (then of
+    the pairs) are extended by every mutant of their own program (one wrong counter at most).  A
+    combination that reproduces every stream seen must also reproduce fresh streams it was not
+    found on.  Returns ``(Diagnosis, candidate)``."""
+    frontier = [((m,), m.alg, m.tmap, cand) for cand in cands for m in mutants(cand.alg)]
+    for _depth in range(2, MAX_COMPOUND + 1):
+        # the beam: the best COMPOUND_PER_CLASS of each combination of bug classes (a hard-coded
+        # constant that only the other bug reveals must not crowd the right one out), smallest
+        # residual first, at most COMPOUND_BEAM in all
+        frontier.sort(key=lambda f: _residual(chk, seen, f[1], f[2]))
+        taken: dict = {}
+        beam = []
+        for f in frontier:
+            key = tuple(sorted(m.key for m in f[0]))
+            if taken.get(key, 0) < COMPOUND_PER_CLASS:
+                taken[key] = taken.get(key, 0) + 1
+                beam.append(f)
+        nxt = []
+        for chain, alg, tmap, cand in beam[:COMPOUND_BEAM]:
+            for mut in mutants(alg):
+                if (mut.tmap is not None and tmap is not None) or any(m.key == mut.key for m in chain):
+                    continue
+                tm = mut.tmap or tmap
+                combo = (*chain, mut)
+                if reproduces(mut.alg, tm):
+                    streams = fresh() if fresh else []
+                    outs = [(st, chk.run(st)) for st in streams]
+                    if all(compare(o, simulate(mut.alg, st, tm), chk.rtol) is None for st, o in outs):
+                        chk.seen.extend(outs)
+                        return _compound_diagnosis(combo, cand, P, len(streams)), cand
+                nxt.append((combo, mut.alg, tm, cand))
+        frontier = nxt
+    return None
+
+
+def _compound_diagnosis(combo, cand, P, n_fresh) -> Diagnosis:
+    parts, base = [], cand.alg
+    for m in combo:
+        eff = describe_effect(m, base, P)
+        parts.append({"bug_class": m.key, "title": m.bug.title, "variant": m.variant, "effect": eff.text,
+                      "factor": None if eff.factor is None else str(eff.factor)})
+        base = m.alg
+    text = "; ".join(f"({i + 1}) {p['title']} ({p['variant']}): {p['effect']}" for i, p in enumerate(parts))
+    return Diagnosis("+".join(p["bug_class"] for p in parts), f"{len(parts)} bugs together",
+                     " and ".join(p["variant"] for p in parts),
+                     text + f"; the combination reproduces the target on every stream, {n_fresh} fresh ones included",
+                     numbers={"parts": parts})
+
+
+def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
     """The catalogued bug (or other optimizer) that reproduces the target on every stream seen.
 
     Returns ``(diagnosis, candidate, other)``.  Candidates are tried in order of how far they
@@ -680,12 +800,16 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int):
             total += 1.0 if d is None else (d.step - 1) / s.T
         return -total
 
-    for cand in sorted(chk.all, key=agreement):
+    ranked = sorted(chk.all, key=agreement)
+    for cand in ranked:
         for mut in mutants(cand.alg):
             if reproduces(mut.alg, mut.tmap):
                 eff = describe_effect(mut, cand.alg, P)
                 return Diagnosis(mut.key, mut.bug.title, mut.variant, eff.text,
                                  None if eff.factor is None else str(eff.factor), eff.values), cand, ""
+    found = _compound(chk, ranked, seen, reproduces, P, fresh)
+    if found is not None:
+        return found[0], found[1], ""
     prefer = [STYLE_PROFILE[chk.style], "pytorch", "optax", "keras", "paper", "d2l"]
     for name, other in REGISTRY.items():
         if name == spec_name:
@@ -779,11 +903,19 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 values[h] = v
         report.kwargs, report.lr = kwargs, values.get("lr", 0.0)
         cands = candidates(spec, values, known, profile, prefer)
-        rtol = CONFORMANCE["float32" if st == "d2l" else "float64"]
-        chk = _Checker(proc, st, kwargs, rtol, cands)
+        chk = _Checker(proc, st, kwargs, CONFORMANCE["float64"], cands)
         P = len(default_layout(st))
         failing: Stream | None = None
         try:
+            # the working precision: from the iterates on the first probe, as given (d2l's tensors
+            # are float32 by construction); the spec then runs, and is judged, in that precision
+            first_probe = probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr)[0]
+            found = chk.run(first_probe)
+            precision, why = working_precision(found.xs or []) if not found.crashed else ("float64", "")
+            if st == "d2l" and PRECISIONS.index(precision) > PRECISIONS.index("float32"):
+                precision, why = "float32", "the d2l style's tensors are float32"
+            chk.precision, chk.rtol = precision, CONFORMANCE[precision]
+            report.precision, report.precision_reason = precision, why
             for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr):
                 s = chk.prepare(s)
                 out = chk.run(s)
@@ -821,10 +953,17 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 s = chk.prepare(s)  # the remaining probes are evidence for the diagnosis
                 chk.seen.append((s, chk.run(s)))
                 report.probes += 1
-            diag, cand, other = _diagnose(chk, spec.name, values, P)
+            def fresh() -> list:
+                # the probes drawn from the random generator, with another seed
+                drawn = [s for s in probes(st, values.get("lr", 1e-3), seed + 1, vary_lr=not no_lr)
+                         if s.label in ("random", "start away from 0")]
+                return [chk.prepare(replace(s, label=f"fresh: {s.label}")) for s in drawn[:FRESH_STREAMS]]
+
+            diag, cand, other = _diagnose(chk, spec.name, values, P, fresh)
         except (TargetTimeout, TargetCrashed) as exc:
             report.reason = str(exc)
             return report
+        rtol = chk.rtol
         ref, diff = (cand, compare(out, simulate(cand.alg, small), rtol)) if cand else _closest(chk.all, small, out, rtol)
         if ref is None:
             ref = chk.all[0]

@@ -23,10 +23,10 @@ MONTE_CARLO_SIGMAS = 5.0  # a Monte Carlo estimate must lie within this many sta
 CONDITIONING_DPS = 60
 CONDITIONING_PROBES = 3
 RESOLVED = 1e-3
-UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24}
+UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
 #: where rounding alone moves a trajectory by more than this (scaled), no evaluation in that
 #: precision can be judged on the stream: the comparison is inconclusive, never "agree"
-ILL_CONDITIONED_LIMIT = {"float64": 1e-6, "float32": 1e-3}
+ILL_CONDITIONED_LIMIT = {"float64": 1e-6, "float32": 1e-3, "float16": 1e-1, "bfloat16": 5e-1}
 
 
 def scaled_difference(a, b) -> float:
@@ -63,7 +63,9 @@ def assert_lower_bound(value, bound, rtol: float = 0.0, what: str = "") -> None:
 #: differ from the expected one by rtol * (|x_0| + sum_j<=k |x_j - x_{j-1}|)  (operations reordered:
 #: lerp vs blend, eps-hat algebra) plus k * u * max_j<=k |x_j| (the rounding of x itself at every
 #: step); the d2l style keeps float32 tensors.
-CONFORMANCE = {"float64": (1e-9, 2.0**-53), "float32": (2e-5, 2.0**-24)}
+#: float16 and bfloat16 (about 170 unit roundoffs, as for float32) can see only gross bugs.
+CONFORMANCE = {"float64": (1e-9, 2.0**-53), "float32": (2e-5, 2.0**-24), "float16": (8e-2, 2.0**-11),
+               "bfloat16": (6e-1, 2.0**-8)}
 
 #: equivalence verdicts (optmath.verify.equivalence): a kernel scaled difference at most
 #: EQUIV_AGREE agrees and one of at least EQUIV_DIFFER differs; in between, or against the
