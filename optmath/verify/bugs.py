@@ -113,18 +113,12 @@ def _t_one_ahead(alg):
 def _first_step_without_one_minus_b(alg):
     """At t = 1 the moments are set to the raw gradient terms (``m = g``, ``v = g^2``), without
     their ``(1 - b)`` factors: code that special-cases the first step."""
-    states = _state_names(alg)
-    changed = []
-    for i, a in enumerate(alg.updates):
-        if a.target not in states:
-            continue
-        for name in DECAY_NAMES:
-            b = sym(name)
-            if a.expr.has(1 - b):
-                first = a.expr.subs(1 - b, 1).subs(sym(a.target), 0)
-                if first != a.expr.subs(sym(a.target), 0):
-                    changed.append((i, a, first))
-                    break
+    changed, done = [], set()
+    for i, a, b in _one_minus_b_terms(alg):
+        first = a.expr.subs(1 - b, 1).subs(sym(a.target), 0)
+        if i not in done and first != a.expr.subs(sym(a.target), 0):
+            changed.append((i, a, first))
+            done.add(i)
     out = []
     for chosen in ([changed] if len(changed) > 1 else []) + [[c] for c in changed]:
         ups = list(alg.updates)
@@ -184,21 +178,25 @@ def _cumulative_correction(alg):
     return out
 
 
-def _missing_one_minus_b(alg):
+def _one_minus_b_terms(alg):
+    """``(index, update, b)`` for every state update with a ``(1 - b)`` factor of a decay ``b``."""
     states = _state_names(alg)
-    out = []
     for i, a in enumerate(alg.updates):
-        if a.target not in states:
-            continue
-        for name in DECAY_NAMES:
-            b = sym(name)
-            if a.expr.has(1 - b):
-                new = a.expr.subs(1 - b, 1)
-                if new != a.expr:
-                    ups = list(alg.updates)
-                    ups[i] = Assign(a.target, new, a.note)
-                    out.append(Mutant("missing_one_minus_b", f"(1 - {name}) missing in the update of {a.target}",
-                                      _with_updates(alg, ups)))
+        if a.target in states:
+            for name in DECAY_NAMES:
+                if a.expr.has(1 - sym(name)):
+                    yield i, a, sym(name)
+
+
+def _missing_one_minus_b(alg):
+    out = []
+    for i, a, b in _one_minus_b_terms(alg):
+        new = a.expr.subs(1 - b, 1)
+        if new != a.expr:
+            ups = list(alg.updates)
+            ups[i] = Assign(a.target, new, a.note)
+            out.append(Mutant("missing_one_minus_b", f"(1 - {b}) missing in the update of {a.target}",
+                              _with_updates(alg, ups)))
     return out
 
 
