@@ -223,12 +223,15 @@ def test_probe_streams_hold_the_advertised_features():
     assert any(s.lrs is not None for s in ps) and max(s.T for s in ps) >= 1000
 
 
-def test_torch_nadam_in_float64_conforms_despite_the_chaotic_l2_probe():
-    """torch.optim.NAdam itself: at the L2 equilibrium of the weight-decay probe (lr 0.1, wd 0.05)
-    rounding alone moves the trajectory by O(1), so that probe is reported as no evidence, with
-    the measured amplification, instead of rejecting torch (issue 15)."""
-    r = check(f"{TARGETS / 'torch_float64.py'}:TorchNAdam", "nadam", examples=10)
+def test_torch_nadam_conforms_under_the_default_dtype_despite_the_chaotic_l2_probe():
+    """torch.optim.NAdam itself, from a file that leaves torch's default dtype at float32: torch
+    keeps NAdam's step and mu_product in the default dtype, and the worker sets it to the
+    parameters' float64 (issue 18).  At the L2 equilibrium of the weight-decay probe (lr 0.1,
+    wd 0.05) rounding alone moves the trajectory by O(1), so that probe is reported as no
+    evidence, with the measured amplification, instead of rejecting torch (issue 15)."""
+    r = check(f"{TARGETS / 'torch_precision.py'}:NAdam", "nadam", examples=10)
     assert r.conforms, str(r)
+    assert r.kwargs.get("weight_decay", 0) > 0 and r.precision == "float64"
     assert "profile pytorch" in r.matched[0]
     (ev,) = [e for e in r.conditioning if e["stream"] == "constant, 1000 steps"]
     assert ev["verdict"] == "inconclusive" and ev["amplification"] > 1e6
@@ -287,17 +290,9 @@ def test_a_float32_radam_conforms_and_the_report_says_float32():
 
 
 def test_a_float64_radam_with_a_float32_sized_error_does_not_conform():
-    r = check(f"{TARGETS / 'torch_precision.py'}:RAdamRoundedBeta2", "radam", examples=10)
+    r = check(f"{TARGETS / 'torch_precision.py'}:RAdamRoundedBeta2", "radam", examples=0, shrink_budget=20)
     assert not r.conforms and r.exit_code == 1, str(r)
     assert r.precision == "float64" and r.difference is not None
-
-
-def test_torch_nadam_under_the_default_dtype_conforms_with_the_weight_decay_probe():
-    # torch keeps NAdam's step and mu_product in the default dtype; the worker sets it to the
-    # parameters' float64, so they no longer round at float32 (issue 18)
-    r = check(f"{TARGETS / 'torch_precision.py'}:NAdam", "nadam", examples=10)
-    assert r.conforms, str(r)
-    assert r.kwargs.get("weight_decay", 0) > 0 and r.precision == "float64"
 
 
 # --- issue 18: compound diagnoses and the new bug classes -----------------------------------------
@@ -318,3 +313,33 @@ def test_two_bugs_at_once_are_both_named(tmp_path):
     assert "2 bugs together" in str(r) and "fresh ones included" in r.diagnosis.effect
     assert {p["bug_class"] for p in r.as_dict()["diagnosis"]["numbers"]["parts"]} == {"eps_precedence",
                                                                                       "t_never_incremented"}
+
+
+# --- issue 18: calling styles without an adapter -----------------------------------------------------
+
+def test_a_course_style_function_is_checked_without_an_adapter():
+    r = check(f"{TARGETS / 'course_impl.py'}:adam", "adam", examples=5)
+    assert r.conforms and r.style == "course", str(r)
+    assert r.kwargs["learning_rate"] == 0.1 and "epsilon" in r.kwargs
+    bad = check(f"{TARGETS / 'course_impl.py'}:adam_t_never_incremented", "adam", examples=0)
+    assert not bad.conforms and bad.diagnosis is not None and bad.diagnosis.key == "t_never_incremented", str(bad)
+
+
+def test_a_numpy_class_with_update_is_checked_without_an_adapter():
+    r = check(f"{TARGETS / 'numpy_impl.py'}:Adam", "adam", examples=5)
+    assert r.conforms and r.style == "numpy", str(r)
+    assert r.kwargs["lr"] == 0.1 and r.kwargs["beta1"] == 0.9
+    inplace = check(f"{TARGETS / 'numpy_impl.py'}:RMSprop", "rmsprop", examples=5)
+    assert inplace.conforms and inplace.style == "numpy", str(inplace)
+
+
+def test_a_target_that_fits_no_style_exits_2_with_one_line():
+    from optmath.verify.targets import TargetError
+
+    with pytest.raises(TargetError, match="a class with neither step.. .torch.optim. nor update.w, grad.") as e:
+        check(f"{TARGETS / 'numpy_impl.py'}:NotAnOptimizer", "adam", examples=0)
+    assert "\n" not in str(e.value) and "styles: torch" in str(e.value)
+    r = _cli(str(TARGETS / "course_impl.py") + ":not_an_update_rule", "--as", "adam")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "a function of 1 positional parameter(s) (w)" in r.stderr and "styles: torch" in r.stderr

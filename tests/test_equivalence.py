@@ -214,11 +214,10 @@ def test_the_pair_set_holds_the_frameworks_report():
 
 
 #: the bounded form of the property test in the default tier: pairs of the fixed set not tested
-#: above, one per kind of answer (identical as shipped or not, an lr assumption, a map of
-#: constants, different, a shift)
+#: above (identical as shipped or not, an lr assumption found only at drawn values, a shift);
+#: the slow test below covers every pair
 PROPERTY_SAMPLE = [("adadelta:pytorch", "adadelta:keras"), ("lion:paper", "lion:optax"),
-                   ("rmsprop_momentum:paper", "rmsprop_momentum:optax"), ("adamax:keras", "adamax:optax"),
-                   ("yogi:paper", "yogi:d2l"), ("nesterov:paper", "nesterov:keras")]
+                   ("rmsprop_momentum:paper", "rmsprop_momentum:optax"), ("nesterov:paper", "nesterov:keras")]
 
 
 def _sound(r):

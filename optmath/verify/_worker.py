@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-STYLES = ("torch", "optax", "d2l", "d2l-numpy")
+STYLES = ("torch", "optax", "d2l", "d2l-numpy", "course", "numpy")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -74,12 +74,24 @@ def load(file: str, names: list[str]):
     return out
 
 
+UPDATE_METHODS = ("update", "step")  # a NumPy class's method taking (w, grad)
+
+
 def describe(obj) -> dict:
-    """Keyword parameters of a constructor or factory: names, numeric defaults, ``**kwargs``."""
+    """Keyword parameters of a constructor or factory: names, numeric defaults, ``**kwargs``;
+    and what the object is (a class, with which update methods, or a function of which
+    positional parameters), from which the checker tells the calling style."""
+    kind = {"is_class": inspect.isclass(obj),
+            "methods": [m for m in UPDATE_METHODS if inspect.isclass(obj) and callable(getattr(obj, m, None))],
+            "torch_optimizer": False, "positional": []}
+    if kind["is_class"]:
+        kind["torch_optimizer"] = any(c.__module__.startswith("torch.optim") and c.__name__ == "Optimizer"
+                                      for c in inspect.getmro(obj))
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
-        return {"names": [], "defaults": {}, "var_kw": True, "arity": None}
+        return {"names": [], "defaults": {}, "var_kw": True, "arity": None, **kind}
+    kind["positional"] = [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     names, defaults, var_kw, positional = [], {}, False, 0
     for p in sig.parameters.values():
         if p.kind is p.VAR_KEYWORD:
@@ -93,7 +105,7 @@ def describe(obj) -> dict:
             defaults[p.name] = float(d)
         elif isinstance(d, tuple) and all(isinstance(v, (int, float)) for v in d):
             defaults[p.name] = [float(v) for v in d]
-    return {"names": names, "defaults": defaults, "var_kw": var_kw, "arity": positional}
+    return {"names": names, "defaults": defaults, "var_kw": var_kw, "arity": positional, **kind}
 
 
 def _check_param(name: str, value: np.ndarray, shape: tuple, step: int) -> np.ndarray:
@@ -214,6 +226,52 @@ def run_d2l(objs, req, out, numpy: bool):
     return out
 
 
+def run_course(objs, req, out):
+    """``f(w, dw, config) -> (next_w, config)``, one config per tensor (a course's style)."""
+    fn, = objs
+    ws = [np.array(x, dtype=np.float64) for x in req["x0"]]
+    configs = [dict(req["kwargs"]) for _ in ws]
+    lr_key = req.get("lr_key") or "learning_rate"
+    out.extend([w.copy()] for w in ws)
+    for k in range(req["T"]):
+        for i, G in enumerate(req["grads"]):
+            if req["lrs"] is not None:
+                configs[i][lr_key] = float(req["lrs"][k])
+            res = _call(lambda: fn(ws[i], np.array(G[k], dtype=np.float64), configs[i]), k + 1, req["file"])
+            if not (isinstance(res, tuple) and len(res) == 2):
+                raise TargetFailure(f"{fn.__name__}(w, dw, config) returned {type(res).__name__}, not (next_w, config)",
+                                    k + 1, "wrong type")
+            nw, cfg = res
+            if cfg is not None:
+                configs[i] = cfg
+            ws[i] = _check_param(f"{i}", np.array(nw, dtype=np.float64), out[i][0].shape, k + 1)
+            out[i].append(ws[i].copy())
+    return out
+
+
+def run_numpy(objs, req, out):
+    """A NumPy class: ``Cls(**kwargs)`` per tensor, then ``obj.update(w, grad)`` (or ``step``)
+    returning the new ``w`` or updating it in place; the learning rate is fixed at construction."""
+    cls, = objs
+    method = next((m for m in UPDATE_METHODS if callable(getattr(cls, m, None))), None)
+    if method is None:
+        raise TargetFailure(f"{cls.__name__} has no update(w, grad) or step(w, grad) method", 0, "wrong type")
+    try:
+        objs_ = [cls(**req["kwargs"]) for _ in req["x0"]]
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"constructing {cls.__name__}({_kw(req['kwargs'])}) raised "
+                            f"{_one_line(exc)}{_where(exc, req['file'])}", 0, exc_type=type(exc).__name__) from None
+    ws = [np.array(x, dtype=np.float64) for x in req["x0"]]
+    out.extend([w.copy()] for w in ws)
+    for k in range(req["T"]):
+        for i, G in enumerate(req["grads"]):
+            res = _call(lambda: getattr(objs_[i], method)(ws[i], np.array(G[k], dtype=np.float64)), k + 1, req["file"])
+            nw = ws[i] if res is None else res
+            ws[i] = _check_param(f"{i}", np.array(nw, dtype=np.float64), out[i][0].shape, k + 1)
+            out[i].append(ws[i].copy())
+    return out
+
+
 def _np(p):
     return p.detach().numpy() if hasattr(p, "detach") else p
 
@@ -234,7 +292,8 @@ def _call(fn, step: int, file: str):
 
 RUNNERS = {"torch": run_torch, "optax": run_optax,
            "d2l": lambda objs, req, out: run_d2l(objs, req, out, numpy=False),
-           "d2l-numpy": lambda objs, req, out: run_d2l(objs, req, out, numpy=True)}
+           "d2l-numpy": lambda objs, req, out: run_d2l(objs, req, out, numpy=True),
+           "course": run_course, "numpy": run_numpy}
 
 
 def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
@@ -269,7 +328,8 @@ def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
 
 
 # --- the fork server ---------------------------------------------------------------------------------
-FRAMEWORKS = {"torch": "torch", "d2l": "torch", "optax": "jax", "d2l-numpy": "numpy"}
+FRAMEWORKS = {"torch": "torch", "d2l": "torch", "optax": "jax", "d2l-numpy": "numpy", "course": "numpy",
+              "numpy": "numpy"}
 
 
 def send_message(sock: socket.socket, msg: dict, fds: list[int] = ()) -> None:

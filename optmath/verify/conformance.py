@@ -55,14 +55,37 @@ from .tolerances import CONFORMANCE
 
 ARITHMETIC = ("ZeroDivisionError", "FloatingPointError", "OverflowError")
 EPS_GUESSES = (1e-8, 1e-7, 1e-6, 1e-5, 1e-10, 1e-3, 1e-16, 0.0)
-STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l", "d2l-numpy": "d2l"}
+STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l", "d2l-numpy": "d2l", "course": "paper",
+                 "numpy": "paper"}
+STYLE_HELP = ("torch (a torch.optim.Optimizer subclass, file.py:Class), optax (a factory of a GradientTransformation; "
+              "the file imports optax or jax), d2l (--step NAME --init NAME), course (a function "
+              "f(w, dw, config) -> (next_w, config)), numpy (a class whose update(w, grad) returns the new w)")
+
+
+def infer_style(desc: dict, label: str) -> str:
+    """The calling style of an object the user named without ``--style`` (the file imports
+    neither optax nor JAX): a torch.optim class, a course-style function, a NumPy class; a
+    :class:`TargetError` (exit 2) saying what was found when it fits none."""
+    if desc.get("is_class"):
+        if desc.get("torch_optimizer") or ("step" in desc.get("methods", []) and "update" not in desc.get("methods", [])):
+            return "torch"
+        if "update" in desc.get("methods", []):
+            return "numpy"
+        raise TargetError(f"{label} is a class with neither step() (torch.optim) nor update(w, grad) (NumPy): "
+                          f"it fits no calling style; styles: {STYLE_HELP}")
+    pos = desc.get("positional", [])
+    if len(pos) == 3:
+        return "course"
+    raise TargetError(f"{label} is a function of {len(pos)} positional parameter(s) ({', '.join(pos) or 'none'}): "
+                      f"it fits no calling style; styles: {STYLE_HELP}")
 D2L_WITHOUT_LR = ("adadelta",)  # d2l.ai's Adadelta has no learning rate
 PROBE_WD, PROBE_DAMP, PROBE_LR = 0.05, 0.25, 0.1
 MAX_TIMEOUT = 3600.0  # seconds per call into a target
 GRADUAL = 1e3  # a first difference within this factor of the bound may be amplified rounding
 MAX_COMPOUND = 3  # bugs in one compound diagnosis
-COMPOUND_BEAM = 40  # partial combinations (the smallest residual first) extended at each depth
-COMPOUND_PER_CLASS = 3  # of them at most this many per combination of bug classes
+COMPOUND_BEAM = 20  # partial combinations (the smallest residual first) extended at each depth
+COMPOUND_PER_CLASS = 2  # of them at most this many per combination of bug classes
+RESIDUAL_STREAMS = 2  # the shortest streams seen, on which partial combinations are ranked
 FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
 
 
@@ -711,10 +734,11 @@ def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
 
 def _residual(chk, seen, alg, tmap) -> float:
     """How far ``alg`` (with counter map ``tmap``) is from the target on the shortest streams
-    seen: the mean over steps and coordinates of ``log10(1 + |error| / bound)`` (the bound of
-    :func:`compare`), so that a bug which removes a large relative error anywhere ranks first."""
+    seen (:data:`RESIDUAL_STREAMS`): the mean over steps and coordinates of
+    ``log10(1 + |error| / bound)`` (the bound of :func:`compare`), so that a bug which removes a
+    large relative error anywhere ranks first."""
     total = 0.0
-    for s, out in seen[:4]:
+    for s, out in seen[:RESIDUAL_STREAMS]:
         if not out.xs:
             continue
         for E, A in zip(simulate(alg, s, tmap), out.xs):
@@ -807,9 +831,6 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
                 eff = describe_effect(mut, cand.alg, P)
                 return Diagnosis(mut.key, mut.bug.title, mut.variant, eff.text,
                                  None if eff.factor is None else str(eff.factor), eff.values), cand, ""
-    found = _compound(chk, ranked, seen, reproduces, P, fresh)
-    if found is not None:
-        return found[0], found[1], ""
     prefer = [STYLE_PROFILE[chk.style], "pytorch", "optax", "keras", "paper", "d2l"]
     for name, other in REGISTRY.items():
         if name == spec_name:
@@ -825,6 +846,10 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
                 hits.append(pname)
         if hits:
             return None, None, f"the code implements {name} ({' / '.join(hits)} profile), not {spec_name}"
+    # the simplest explanations first: one bug, another optimizer; then two or three bugs
+    found = _compound(chk, ranked, seen, reproduces, P, fresh)
+    if found is not None:
+        return found[0], found[1], ""
     return None, None, ""
 
 
@@ -873,13 +898,15 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         st = tgt.style
         if st == "d2l" and proc.describe[0].get("arity") == 4:
             st = "d2l-numpy"
+        if style is None and st == "torch":  # chosen by default: tell the style from the object
+            st = infer_style(proc.describe[0], tgt.label.rsplit(" (", 1)[0])
         report.style = st
         report.target = report.target.rsplit(" (", 1)[0] + f" ({st})"
         prefer = profile or next(p for p in (STYLE_PROFILE[st], "pytorch", "optax", *spec.profiles)
                                  if p in spec.profiles)
         base = spec.resolve(prefer)
         values = dict(base.values)
-        desc = proc.describe[0] if not st.startswith("d2l") else None
+        desc = proc.describe[0] if not (st.startswith("d2l") or st == "course") else None
         accepts = set(desc["names"]) if desc else set()
         var_kw = bool(desc and desc["var_kw"])
         if "wd" in values:
@@ -894,6 +921,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             nesterov = base.switches.get("momentum") == "nesterov"  # torch refuses dampening with it
             values["damp"] = PROBE_DAMP if st == "torch" and not nesterov and ("dampening" in accepts or var_kw) else 0.0
         no_lr = st.startswith("d2l") and spec.name in D2L_WITHOUT_LR
+        vary = not no_lr and st != "numpy"  # a NumPy class's lr is fixed at construction
         if not no_lr:  # a large step makes every bug visible above rounding, float32 included
             values["lr"] = max(values["lr"], PROBE_LR)
         kwargs, known = framework_kwargs(st, values, base.switches, desc,
@@ -909,14 +937,14 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         try:
             # the working precision: from the iterates on the first probe, as given (d2l's tensors
             # are float32 by construction); the spec then runs, and is judged, in that precision
-            first_probe = probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr)[0]
+            first_probe = probes(st, values.get("lr", 1e-3), seed, vary_lr=vary)[0]
             found = chk.run(first_probe)
             precision, why = working_precision(found.xs or []) if not found.crashed else ("float64", "")
             if st == "d2l" and PRECISIONS.index(precision) > PRECISIONS.index("float32"):
                 precision, why = "float32", "the d2l style's tensors are float32"
             chk.precision, chk.rtol = precision, CONFORMANCE[precision]
             report.precision, report.precision_reason = precision, why
-            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr):
+            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=vary):
                 s = chk.prepare(s)
                 out = chk.run(s)
                 chk.seen.append((s, out))
@@ -931,7 +959,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                     break
                 chk.alive = alive
             if failing is None and examples > 0:
-                failing = _search(chk, st, values.get("lr", 1e-3), examples, seed, report, not no_lr)
+                failing = _search(chk, st, values.get("lr", 1e-3), examples, seed, report, vary)
         except (TargetTimeout, TargetCrashed) as exc:
             report.reason = str(exc)
             return report
@@ -949,13 +977,13 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing
             out = chk.run(small)
             chk.seen.append((small, out))
-            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=not no_lr)[report.probes:]:
+            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=vary)[report.probes:]:
                 s = chk.prepare(s)  # the remaining probes are evidence for the diagnosis
                 chk.seen.append((s, chk.run(s)))
                 report.probes += 1
             def fresh() -> list:
                 # the probes drawn from the random generator, with another seed
-                drawn = [s for s in probes(st, values.get("lr", 1e-3), seed + 1, vary_lr=not no_lr)
+                drawn = [s for s in probes(st, values.get("lr", 1e-3), seed + 1, vary_lr=vary)
                          if s.label in ("random", "start away from 0")]
                 return [chk.prepare(replace(s, label=f"fresh: {s.label}")) for s in drawn[:FRESH_STREAMS]]
 

@@ -404,6 +404,14 @@ KWARG_NAMES = {
             "eps": "eps", "wd": "wd"},
 }
 KWARG_NAMES["d2l-numpy"] = KWARG_NAMES["d2l"]
+#: a course's f(w, dw, config) (CS231n's names) and a NumPy class's constructor (the usual names,
+#: the first one the constructor accepts)
+KWARG_NAMES["course"] = {"lr": "learning_rate", "b1": "beta1", "b2": "beta2", "eps": "epsilon", "mu": "momentum",
+                         "alpha": "decay_rate", "rho": "decay_rate", "wd": "weight_decay"}
+KWARG_NAMES["numpy"] = {"lr": ["lr", "learning_rate", "eta"], "b1": ["beta1", "beta_1", "b1"],
+                        "b2": ["beta2", "beta_2", "b2"], "eps": ["eps", "epsilon"], "mu": ["momentum", "mu"],
+                        "alpha": ["decay", "decay_rate", "rho", "alpha", "gamma"], "rho": ["rho", "decay", "decay_rate"],
+                        "wd": ["weight_decay", "wd"]}
 
 #: boolean flags a framework uses to select the algorithm: flag -> (switch, value that sets it)
 FLAGS = {"torch": {"nesterov": ("momentum", "nesterov"), "amsgrad": ("amsgrad", "!none"),
@@ -427,7 +435,7 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     styles only the hyperparameters in ``used`` go into ``hyperparams``.
     """
     names = KWARG_NAMES[style]
-    d2l = style.startswith("d2l")
+    d2l = style.startswith("d2l") or style == "course"  # hyperparameters in a dict, constants in the code
     accepted = set(desc["names"]) if desc else set()
     var_kw = bool(desc and desc["var_kw"])
     defaults = desc["defaults"] if desc else {}
