@@ -289,6 +289,7 @@ def test_a_float32_radam_conforms_and_the_report_says_float32():
     assert r.as_dict()["precision"] == "float32"
 
 
+@pytest.mark.slow  # 12-21 s: the whole diagnosis runs, compound search included
 def test_a_float64_radam_with_a_float32_sized_error_does_not_conform():
     r = check(f"{TARGETS / 'torch_precision.py'}:RAdamRoundedBeta2", "radam", examples=0, shrink_budget=20)
     assert not r.conforms and r.exit_code == 1, str(r)

@@ -61,6 +61,9 @@ KINDS = ("identical", "shift", "reparameterisation", "conditional", "different",
 #: the time one SymPy solve of a single hyperparameter may take (a solve that needs longer is
 #: skipped: its candidate is neither a map nor a condition, and the verdict says so no more strongly)
 SOLVE_SECONDS = 1.0
+#: the time the one-step solve for a time-varying relation (Keras' eps_hat_t) may take: one solve
+#: per pair, about 0.3 s unloaded, so a generous limit keeps the verdict independent of the load
+RELATION_SECONDS = 4.0
 #: the time an exact (SymPy) evaluation of a witness may take before its digits come from the
 #: 60-digit replay instead (the witness then says ``exact: false``)
 EXACT_SECONDS = 5.0
@@ -620,7 +623,7 @@ def _time_varying_relation(A, B):
         db = increment(B, {sym(h.name): hb})
         if db.has(hb):
             try:
-                with time_limit(SOLVE_SECONDS):
+                with time_limit(RELATION_SECONDS):
                     sol = sp.solve(sp.Eq(da, db), hb)
             except (TimeLimitExceeded, NotImplementedError, ValueError):
                 continue
@@ -629,7 +632,7 @@ def _time_varying_relation(A, B):
                 # it on the trajectories, so forcing cannot produce a wrong verdict
                 f = sp.powsimp(sp.powdenest(sp.expand(sol[0]), force=True), force=True)
                 try:
-                    with time_limit(SOLVE_SECONDS):
+                    with time_limit(RELATION_SECONDS):
                         f = sp.simplify(f)
                 except TimeLimitExceeded:
                     pass
