@@ -937,16 +937,17 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         try:
             # the working precision: from the iterates on the first probe, as given (d2l's tensors
             # are float32 by construction); the spec then runs, and is judged, in that precision
-            first_probe = probes(st, values.get("lr", 1e-3), seed, vary_lr=vary)[0]
+            probe_list = probes(st, values.get("lr", 1e-3), seed, vary_lr=vary)
+            first_probe = probe_list[0]
             found = chk.run(first_probe)
             precision, why = working_precision(found.xs or []) if not found.crashed else ("float64", "")
             if st == "d2l" and PRECISIONS.index(precision) > PRECISIONS.index("float32"):
                 precision, why = "float32", "the d2l style's tensors are float32"
             chk.precision, chk.rtol = precision, CONFORMANCE[precision]
             report.precision, report.precision_reason = precision, why
-            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=vary):
+            for s in probe_list:
                 s = chk.prepare(s)
-                out = chk.run(s)
+                out = found if s is first_probe else chk.run(s)  # float64: the precision probe's run
                 chk.seen.append((s, out))
                 report.probes += 1
                 if out.crashed:

@@ -970,9 +970,9 @@ def _constant_lr_assumption(res, A, B, A0, B0, gs, x0, identity, steps):
 # ---------------------------------------------------------------------------------------------
 # the numeric check
 
-def _measure(Av, Bv, G, sched, T):
-    """Kernel scaled difference over the streams, and the 60-digit one over the first
-    :data:`HP_STEPS` steps when the kernels' cannot decide (None when not needed)."""
+def _measure(Av, Bv, G, sched):
+    """Kernel scaled difference of ``Av`` and ``Bv`` over the streams ``G`` (None when a kernel
+    refuses a value)."""
     from ..errors import OptmathError
     from ..kernels.runner import run
     from .tolerances import scaled_difference
@@ -1047,7 +1047,7 @@ def _confirm(res, A0, B0, off, T, seed, varying_lr):
     res.numeric = {"steps": T, "streams": G.shape[1]}
     bad, beyond = [], None
     for key, Av, Bv, sc, expect in claims:
-        d = _measure(Av, Bv, G, sc, T)
+        d = _measure(Av, Bv, G, sc)
         hp = None
         if d is None or _found(d, None) != expect:
             hp = _hp_measure(Av, Bv, G, sc)
