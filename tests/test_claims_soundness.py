@@ -596,7 +596,7 @@ def assumption_texts(dom: Interval, split: bool, loose: bool) -> list[str]:
     return texts
 
 
-@examples(700)
+@examples(400)
 @given(comparisons())
 @example((Interval(Fraction(0), Fraction(1), False, False, True), "<", Fraction(1), False, False))
 @example((Interval(Fraction(0), None, False, True, False), ">", Fraction(0), True, True))
@@ -628,7 +628,7 @@ def test_integer_comparison_matches_the_exact_oracle(dom, op, c, split):
         assert_refuted(text, texts, lambda ce: dom.contains(ce["x"]), breaks(op, c))
 
 
-@examples(100)
+@examples(60)
 @given(st.fractions(min_value=-5, max_value=5, max_denominator=12),
        st.fractions(min_value=Fraction(1, 12), max_value=5, max_denominator=12),
        st.integers(1, 4), st.booleans(), st.booleans())

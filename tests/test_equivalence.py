@@ -92,6 +92,7 @@ def test_rmsprop_is_adam_with_b1_zero_and_no_bias_correction():
     assert with_correction.kind == "different" and with_correction.first_difference == 1
 
 
+@pytest.mark.slow  # 22 s; one-name conditions stay in the default tier (the eps tests below)
 def test_nadam_pytorch_vs_keras_vs_optax():
     r = equivalence("nadam:pytorch", "nadam:keras", steps=2, shipped_too=False)
     assert r.kind == "conditional" and r.conditions == ["psi = 1"]
@@ -109,6 +110,7 @@ def test_eps_inside_vs_outside_the_root(name):
     assert max(v for k, v in r.numeric.items() if k.startswith("with eps = ") and k != "with eps = 0") > DISAGREE
 
 
+@pytest.mark.slow  # 14 s, the only two-name condition; with the property test over every pair
 def test_yogi_optax_vs_tf_addons():
     r = equivalence("yogi:optax", "yogi:keras", steps=2, shipped_too=False)
     assert r.kind == "conditional" and r.conditions == ["acc0 = 0 and eps = 0"]

@@ -32,7 +32,7 @@ def _resolve(case):
 
 def _explore(f):
     """Random draws from the tree's seed; under the explore profile, from a fresh seed each run."""
-    conf = settings(max_examples=budget(40), deadline=None, derandomize=False,
+    conf = settings(max_examples=budget(20), deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.too_slow],
                     **({} if exploring() else {"database": None}))
     return conf(f) if exploring() else seed(tree_seed())(conf(f))
