@@ -116,7 +116,7 @@ def test_import_error_is_exit_2(tmp_path):
     ({"target": "tests/targets/torch_impl.py:math"}, "not a class or function"),
     ({"target": "tests/targets/torch_impl.py:Adam", "optimizer": "adamx"}, "unknown optimizer 'adamx'"),
     ({"target": "tests/targets/torch_impl.py:Adam", "profile": "jax"}, "unknown profile of adam 'jax'"),
-    ({"target": "tests/targets/torch_impl.py:Adam", "style": "keras"}, "unknown style 'keras'"),
+    ({"target": "tests/targets/torch_impl.py:Adam", "style": "mxnet"}, "unknown style 'mxnet'"),
     ({"target": "tests/targets/d2l_impl.py", "step": "adam"}, "needs both --step NAME and --init NAME"),
     ({"target": "tests/targets/torch_impl.py:Adam", "examples": -1}, "examples = -1"),
     ({"target": "tests/targets/torch_impl.py:Adam", "timeout": float("nan")}, "timeout = nan"),
@@ -224,13 +224,13 @@ def test_probe_streams_hold_the_advertised_features():
 
 
 def test_torch_nadam_conforms_under_the_default_dtype_despite_the_chaotic_l2_probe():
-    """torch.optim.NAdam itself, from a file that leaves torch's default dtype at float32: torch
+    """torch.optim.NAdam itself, by its import path (torch's default dtype left at float32): torch
     keeps NAdam's step and mu_product in the default dtype, and the worker sets it to the
     parameters' float64 (issue 18).  At the L2 equilibrium of the weight-decay probe (lr 0.1,
     wd 0.05) rounding alone moves the trajectory by O(1), so that probe is reported as no
     evidence, with the measured amplification, instead of rejecting torch (issue 15)."""
-    r = check(f"{TARGETS / 'torch_precision.py'}:NAdam", "nadam", examples=10)
-    assert r.conforms, str(r)
+    r = check("torch.optim:NAdam", "nadam", examples=10)
+    assert r.conforms and r.target == "torch.optim:NAdam (torch)", str(r)
     assert r.kwargs.get("weight_decay", 0) > 0 and r.precision == "float64"
     assert "profile pytorch" in r.matched[0]
     (ev,) = [e for e in r.conditioning if e["stream"] == "constant, 1000 steps"]
@@ -344,3 +344,79 @@ def test_a_target_that_fits_no_style_exits_2_with_one_line():
     assert r.returncode == 2, r.stdout + r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert "a function of 1 positional parameter(s) (w)" in r.stderr and "styles: torch" in r.stderr
+
+
+# --- installed classes by import path, Keras 3, progress, a demanded profile that fails ---------
+
+def test_an_installed_class_is_checked_by_its_import_path():
+    import torch
+
+    r = check("torch.optim:Adamax", "adamax", examples=3)
+    assert r.conforms and r.style == "torch" and r.target == "torch.optim:Adamax (torch)", str(r)
+    assert "profile pytorch" in r.matched[0]
+    dotted = check("torch.optim.Adagrad", "adagrad", examples=0)  # module.Name works as well
+    assert dotted.conforms and dotted.target == "torch.optim:Adagrad (torch)", str(dotted)
+    obj = check(torch.optim.RMSprop, "rmsprop", examples=0)  # the class itself: imported by name, not as a file
+    assert obj.conforms and obj.target.startswith("torch.optim.rmsprop:RMSprop"), str(obj)
+
+
+@pytest.mark.parametrize("target,message", [
+    ("nopackage_xyz.optim:Adam", "no installed module 'nopackage_xyz'"),
+    ("torch.nope:Adam", "torch has no submodule 'nope'"),
+    ("torch.optim:Nope", "torch.optim has no attribute 'Nope'"),
+    ("torch.optim:__init__", "is not a class or function"),
+])
+def test_a_bad_import_path_is_a_one_line_usage_error(target, message):
+    p = _cli(target, "--as", "adam", "--examples", "0")
+    assert p.returncode == 2 and message in p.stderr, p.stdout + p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and not p.stdout
+
+
+def test_keras_optimizers_are_checked_in_float64_and_match_the_keras_profile():
+    import importlib.util
+
+    assert importlib.util.find_spec("keras") is not None, "keras (the test extra) is not installed"
+    r = check("keras.optimizers:Adam", "adam", examples=3)
+    assert r.conforms and r.style == "keras" and r.precision == "float64", str(r)
+    assert "profile keras" in r.matched[0] and r.kwargs["epsilon"] == 1e-7
+    assert "weight_decay" not in r.kwargs  # Keras' decay is decoupled: not probed on Adam
+    w = check("keras.optimizers:AdamW", "adamw", examples=0)
+    assert w.conforms and "weight_decay=decoupled" in w.matched[0] and w.kwargs["weight_decay"] > 0, str(w)
+
+
+def test_a_failing_demanded_profile_names_the_profile_the_code_follows():
+    r = check("torch.optim:Adam", "adam", profile="keras", examples=0)
+    assert not r.conforms and r.exit_code == 1
+    assert r.matching_profile.startswith("profile pytorch"), str(r)
+    assert "the code follows profile pytorch" in str(r) and "not profile keras" in str(r)
+    assert r.as_dict()["matching_profile"] == r.matching_profile
+
+
+def test_progress_is_reported_and_the_cli_prints_it_on_stderr_unless_quiet():
+    from optmath.cli import Progress
+
+    seen = []
+    r = check(f"{TARGETS / 'torch_impl.py'}:Adam", "adam", examples=4, progress=lambda *a: seen.append(a))
+    assert r.conforms
+    probes = [a for a in seen if a[0] == "probe streams"]
+    assert [a[1] for a in probes] == list(range(1, r.probes + 1)) and {a[2] for a in probes} == {r.probes}
+    assert [a for a in seen if a[0] == "generated streams"][-1][1:] == (4, 4)
+    with pytest.raises(OptmathError, match="progress = 3"):
+        check(f"{TARGETS / 'torch_impl.py'}:Adam", "adam", progress=3)
+    clock = iter([0.0, 1.0, 3.5, 3.9, 5.0])
+    lines = []
+    p = Progress("optmath check")
+    p.clock, p.start = lambda: next(clock), 0.0
+    import click
+
+    orig = click.echo
+    click.echo = lambda text, err=False: lines.append((text, err))
+    try:
+        for i in range(1, 6):  # at 0, 1, 3.5, 3.9 and 5 s: none in the first 3 s, then one a second
+            p("generated streams", i, 5)
+    finally:
+        click.echo = orig
+    assert lines == [("optmath check: generated streams 3/5, 4 s", True),
+                     ("optmath check: generated streams 5/5, 5 s", True)]
+    quiet = _cli("tests/targets/torch_impl.py:Adam", "--as", "adam", "--examples", "2", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr

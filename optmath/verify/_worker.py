@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-STYLES = ("torch", "optax", "d2l", "d2l-numpy", "course", "numpy")
+STYLES = ("torch", "optax", "keras", "d2l", "d2l-numpy", "course", "numpy")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -56,11 +56,22 @@ class TargetFailure(Exception):
         self.step, self.kind, self.exc_type = step, kind, exc_type
 
 
-def load(file: str, names: list[str]):
-    spec = importlib.util.spec_from_file_location("optmath_target", file)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["optmath_target"] = module
-    spec.loader.exec_module(module)
+def load(file: str, names: list[str], module_name: str = ""):
+    """The named objects of the target: imported from the installed ``module_name`` (an import
+    path such as ``torch.optim``), or from ``file`` loaded as a module of its own."""
+    if module_name:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                raise LookupError(f"no installed module {module_name!r}") from None
+            raise
+        file = module_name
+    else:
+        spec = importlib.util.spec_from_file_location("optmath_target", file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["optmath_target"] = module
+        spec.loader.exec_module(module)
     out = []
     for name in names:
         obj = module
@@ -192,6 +203,35 @@ def run_optax(objs, req, out):
     return out
 
 
+def run_keras(objs, req, out):
+    """A Keras 3 optimizer class: ``Cls(**kwargs)``, float64 ``keras.Variable`` parameters, one
+    ``apply_gradients`` per step; a changing lr is assigned to ``learning_rate`` before each step."""
+    import keras
+
+    cls, = objs
+    # floatx is the parameters' dtype, as a user of float64 parameters sets it: Keras holds the
+    # learning rate (and other scalars) as variables of floatx, rounded to float32 otherwise
+    keras.config.set_floatx("float64")
+    try:
+        opt = cls(**req["kwargs"])
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"constructing {cls.__name__}({_kw(req['kwargs'])}) raised "
+                            f"{_one_line(exc)}{_where(exc, req['file'])}", 0, exc_type=type(exc).__name__) from None
+    if not callable(getattr(opt, "apply_gradients", None)):
+        raise TargetFailure(f"{cls.__name__} has no apply_gradients() method", 0, "wrong type")
+    params = [keras.Variable(np.array(x, dtype=np.float64), dtype="float64") for x in req["x0"]]
+    out.extend([np.array(keras.ops.convert_to_numpy(p), dtype=np.float64)] for p in params)
+    for k in range(req["T"]):
+        if req["lrs"] is not None:
+            _call(lambda: setattr(opt, "learning_rate", float(req["lrs"][k])), k + 1, req["file"])
+        grads = [keras.ops.convert_to_tensor(np.array(G[k], dtype=np.float64), dtype="float64") for G in req["grads"]]
+        _call(lambda: opt.apply_gradients(list(zip(grads, params))), k + 1, req["file"])
+        for i, (p, rec) in enumerate(zip(params, out)):
+            rec.append(_check_param(f"{i}", np.array(keras.ops.convert_to_numpy(p), dtype=np.float64),
+                                    rec[0].shape, k + 1))
+    return out
+
+
 def run_d2l(objs, req, out, numpy: bool):
     step_fn, init_fn = objs
     d = req["x0"][0].shape[0]
@@ -290,22 +330,22 @@ def _call(fn, step: int, file: str):
         raise TargetFailure(f"{_one_line(exc)}{_where(exc, file)}", step, exc_type=type(exc).__name__) from None
 
 
-RUNNERS = {"torch": run_torch, "optax": run_optax,
+RUNNERS = {"torch": run_torch, "optax": run_optax, "keras": run_keras,
            "d2l": lambda objs, req, out: run_d2l(objs, req, out, numpy=False),
            "d2l-numpy": lambda objs, req, out: run_d2l(objs, req, out, numpy=True),
            "course": run_course, "numpy": run_numpy}
 
 
-def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
+def serve(rd: int, wr: int, style: str, file: str, names: list[str], module: str = "") -> None:
     inbox, outbox = Connection(rd, writable=False), Connection(wr, readable=False)
     try:
         _import_framework(FRAMEWORKS[style])
-        objs = load(file, names)
+        objs = load(file, names, module)
     except LookupError as exc:
         outbox.send({"status": "usage", "message": exc.args[0] if exc.args else str(exc)})
         return
     except BaseException as exc:  # noqa: BLE001 - importing user code can raise anything
-        outbox.send({"status": "load-error", "message": f"importing {file} raised {_one_line(exc)}"
+        outbox.send({"status": "load-error", "message": f"importing {module or file} raised {_one_line(exc)}"
                                                        f"{_where(exc, file)}"})
         return
     outbox.send({"status": "ready", "describe": [describe(o) for o in objs]})
@@ -328,7 +368,7 @@ def serve(rd: int, wr: int, style: str, file: str, names: list[str]) -> None:
 
 
 # --- the fork server ---------------------------------------------------------------------------------
-FRAMEWORKS = {"torch": "torch", "d2l": "torch", "optax": "jax", "d2l-numpy": "numpy", "course": "numpy",
+FRAMEWORKS = {"torch": "torch", "d2l": "torch", "optax": "jax", "keras": "keras", "d2l-numpy": "numpy", "course": "numpy",
               "numpy": "numpy"}
 
 
@@ -359,6 +399,13 @@ def _import_framework(framework: str) -> None:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+    elif framework == "keras":  # Keras 3 on the backend the caller chose, JAX (x64 on) by default
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+        if os.environ["KERAS_BACKEND"] == "jax":
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+        import keras  # noqa: F401
 
 
 def limit_memory(extra: int) -> None:
@@ -397,7 +444,7 @@ def _child(sock: socket.socket, msg: dict, fds: list[int]) -> None:
 
             importlib.import_module(msg["confine"]["module"]).confine(msg["confine"], keep_fds=(rd, wr),
                                                                       style=msg["style"])
-        serve(rd, wr, msg["style"], msg["file"], msg["names"])
+        serve(rd, wr, msg["style"], msg["file"], msg["names"], msg.get("module", ""))
         code = 0
     finally:
         for stream in (sys.stdout, sys.stderr):

@@ -55,10 +55,10 @@ from .tolerances import CONFORMANCE
 
 ARITHMETIC = ("ZeroDivisionError", "FloatingPointError", "OverflowError")
 EPS_GUESSES = (1e-8, 1e-7, 1e-6, 1e-5, 1e-10, 1e-3, 1e-16, 0.0)
-STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l", "d2l-numpy": "d2l", "course": "paper",
+STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "keras": "keras", "d2l": "d2l", "d2l-numpy": "d2l", "course": "paper",
                  "numpy": "paper"}
 STYLE_HELP = ("torch (a torch.optim.Optimizer subclass, file.py:Class), optax (a factory of a GradientTransformation; "
-              "the file imports optax or jax), d2l (--step NAME --init NAME), course (a function "
+              "the file imports optax or jax), keras (a Keras 3 optimizer class; the file imports keras), d2l (--step NAME --init NAME), course (a function "
               "f(w, dw, config) -> (next_w, config)), numpy (a class whose update(w, grad) returns the new w)")
 
 
@@ -500,6 +500,7 @@ class ConformanceReport:
     conditioning: list = field(default_factory=list)  # ill-conditioned or unresolved streams of the match
     precision: str = "float64"  # the target's working precision, as inferred (working_precision)
     precision_reason: str = ""
+    matching_profile: str = ""  # with a demanded profile that fails: the convention the code does follow
 
     @property
     def verdict(self) -> str:
@@ -534,7 +535,9 @@ class ConformanceReport:
                 lines.append(f"  expected from: {self.expected_from}")
         if self.stream is not None:
             lines.append("  minimal stream: " + self.stream.text(self.lr).replace("\n", "\n    "))
-        if self.diagnosis is not None:
+        if self.matching_profile:
+            lines.append(f"  diagnosis: the code follows {self.matching_profile}, not profile {self.profile}")
+        elif self.diagnosis is not None:
             lines.append(f"  diagnosis: {self.diagnosis.text()}")
         elif self.other_algorithm:
             lines.append(f"  diagnosis: {self.other_algorithm}")
@@ -549,7 +552,7 @@ class ConformanceReport:
         d = {k: getattr(self, k) for k in ("target", "style", "optimizer", "profile", "conforms", "exit_code",
                                           "matched", "conventions", "probes", "examples", "reason",
                                           "expected_from", "other_algorithm", "lr", "seed", "conditioning",
-                                          "precision", "precision_reason")}
+                                          "precision", "precision_reason", "matching_profile")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -577,6 +580,7 @@ class _Checker:
         self.conditioning: dict = {}  # (id(candidate), id(stream)) -> (stream, (label, [Comparison]) or None)
 
     precision = "float64"
+    tell = staticmethod(lambda phase, done, total: None)  # progress (check's ``progress``)
 
     def prepare(self, s: Stream) -> Stream:
         """``s`` as a target in :attr:`precision` sees it (gradients and starts rounded); the spec
@@ -666,6 +670,7 @@ def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
         if tries[0] >= budget:
             return False
         tries[0] += 1
+        chk.tell("shrinking the failing stream", tries[0], budget)
         return fails(c)
 
     def truncated(c: Stream, T: int) -> Stream:
@@ -855,7 +860,7 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
 
 def check(target, optimizer: str, profile: str | None = None, style: str | None = None,
           step=None, init=None, examples: int = 100, timeout: float = 60.0, seed: int = 0,
-          shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY) -> ConformanceReport:
+          shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY, progress=None) -> ConformanceReport:
     r"""Check ``target`` against the spec ``optimizer`` (see the module docstring).
 
     ``target`` is ``'path/to/file.py:Name'`` or the class/factory itself; for the d2l style give
@@ -863,9 +868,14 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
     without it any legitimate convention is accepted and named.  ``timeout`` bounds every call
     into the target (seconds), its import included; ``memory`` (bytes) bounds what the target's
     process may allocate beyond the framework it imports (a larger allocation raises
-    ``MemoryError`` inside the target, reported as the target failing).  Returns a :class:`ConformanceReport`; raises
+    ``MemoryError`` inside the target, reported as the target failing).  ``progress``, when
+    given, is called as ``progress(phase, done, total)`` as streams are run (the CLI prints it on
+    stderr).  Returns a :class:`ConformanceReport`; raises
     :class:`~optmath.verify.targets.TargetError` (a ``ValueError``) on a usage error.
     """
+    if progress is not None and not callable(progress):
+        raise TargetError(f"progress = {progress!r} must be a function (phase, done, total) or None")
+    tell = progress or (lambda phase, done, total: None)
     from ..optimizers import get_spec
 
     spec = get_spec(optimizer)
@@ -913,6 +923,10 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             decay_variant = base.values.get("wd", 0.0) > 0
             if st.startswith("d2l"):
                 values["wd"] = PROBE_WD if decay_variant else 0.0
+            elif st == "keras" and base.switches.get("weight_decay", "none") == "none":
+                # every Keras optimizer takes weight_decay, decoupled; probed where the keras
+                # profile of the spec has decay (AdamW), left off (None) otherwise
+                values["wd"] = 0.0
             elif "weight_decay" in accepts or var_kw:
                 values["wd"] = PROBE_WD
             else:
@@ -932,6 +946,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         report.kwargs, report.lr = kwargs, values.get("lr", 0.0)
         cands = candidates(spec, values, known, profile, prefer)
         chk = _Checker(proc, st, kwargs, CONFORMANCE["float64"], cands)
+        chk.tell = tell
         P = len(default_layout(st))
         failing: Stream | None = None
         try:
@@ -950,6 +965,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 out = found if s is first_probe else chk.run(s)  # float64: the precision probe's run
                 chk.seen.append((s, out))
                 report.probes += 1
+                tell("probe streams", report.probes, len(probe_list))
                 if out.crashed:
                     when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
                     report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
@@ -965,6 +981,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             report.reason = str(exc)
             return report
         if failing is None:
+            tell("done", report.probes + report.examples, report.probes + report.examples)
             report.conforms, report.exit_code = True, 0
             report.matched = [c.describe() for c in chk.alive]
             report.conventions = chk.alive[0].conventions()
@@ -975,6 +992,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 o = chk.run(c)
                 return not o.crashed and not chk.matching(c, o, chk.all)
 
+            tell("shrinking the failing stream", 0, shrink_budget)
             small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing
             out = chk.run(small)
             chk.seen.append((small, out))
@@ -988,6 +1006,12 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                          if s.label in ("random", "start away from 0")]
                 return [chk.prepare(replace(s, label=f"fresh: {s.label}")) for s in drawn[:FRESH_STREAMS]]
 
+            tell("diagnosing", 0, 0)
+            if profile is not None:  # the demanded profile fails: does the code follow another convention?
+                others = [c for c in candidates(spec, values, known, None, prefer)
+                          if all(chk.agrees(c, s2, o2) for s2, o2 in chk.seen if not o2.crashed)]
+                if others and not out.crashed:
+                    report.matching_profile = others[0].describe()
             diag, cand, other = _diagnose(chk, spec.name, values, P, fresh)
         except (TargetTimeout, TargetCrashed) as exc:
             report.reason = str(exc)
@@ -1014,6 +1038,7 @@ def _search(chk: _Checker, style: str, lr: float, examples: int, seed: int, repo
     def bad(s: Stream) -> bool:
         s = chk.prepare(s)
         state["n"] += 1
+        chk.tell("generated streams", min(state["n"], examples), examples)
         out = chk.run(s)
         if out.crashed:
             chk.seen.append((s, out))

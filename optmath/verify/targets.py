@@ -1,11 +1,14 @@
 r"""User optimizer code as a *target*: where it is, how to call it, and the subprocess it runs in.
 
-Four calling conventions (styles) are understood:
+The calling conventions (styles) understood:
 
 ``torch``      a ``torch.optim.Optimizer`` subclass, ``file.py:ClassName``, constructed as
                ``ClassName(params, **kwargs)`` with torch.optim's keyword names;
 ``optax``      a factory returning an optax ``GradientTransformation``, ``file.py:factory``,
                called with optax's keyword names;
+``keras``      a Keras 3 optimizer class, constructed with Keras' keyword names and run on
+               float64 ``keras.Variable`` parameters with ``floatx`` float64, on the backend
+               ``KERAS_BACKEND`` names (JAX by default);
 ``d2l``        the from-scratch style of the d2l.ai optimization chapter: ``step(params, states,
                hyperparams)`` and ``init_states(feature_dim)``; ``params = [w, b]`` are float32
                torch tensors of shapes ``(d, 1)`` and ``(1,)`` carrying ``.grad``;
@@ -13,6 +16,12 @@ Four calling conventions (styles) are understood:
                increments it) and the chapter's names for the other hyperparameters;
 ``d2l-numpy``  the same with float64 NumPy arrays and ``step(params, grads, states, hyperparams)``
                (chosen automatically when the step function takes four arguments).
+
+A course's ``f(w, dw, config) -> (next_w, config)`` (``course``) and a NumPy class with
+``update(w, grad)`` (``numpy``) are told from the object.  Besides ``file.py:Name``, a target may
+be an installed package's class or factory by its import path, ``torch.optim:NAdam`` or
+``pytorch_optimizer.AdaBelief``: the module is found without being imported here and imported
+by name in the worker, with the package's own keyword names (read from its signature).
 
 The target runs in a separate process (:class:`TargetProcess`) with a time limit per call, so a
 target that hangs, crashes, exits or returns the wrong type gives a verdict instead of taking
@@ -53,11 +62,14 @@ class Target:
     """Where the code under test lives and how it is called."""
 
     style: str
-    file: str
+    file: str  # the file the names are read from (for an import path: the module's file)
     names: tuple[str, ...]  # (ClassName,), (factory,) or (step, init)
+    module: str = ""  # an installed module the names are imported from ("" : load ``file`` itself)
 
     @property
     def label(self) -> str:
+        if self.module:
+            return f"{self.module}:{'/'.join(self.names)} ({self.style})"
         try:
             shown = os.path.relpath(self.file)
         except ValueError:  # pragma: no cover - another drive on Windows
@@ -80,14 +92,115 @@ def _object_location(obj) -> tuple[str, str]:
     return file, qual
 
 
-def make_target(target, style: str | None = None, step=None, init=None) -> Target:
-    """Build a :class:`Target` from ``'file.py:Name'`` (or a class/function object) and a style.
+def _installed_module(obj) -> str:
+    """The importable module of a class or function from an installed package ('' otherwise):
+    its file lies in a site-packages folder, or it is part of a package (a dotted module name
+    whose top level is found on ``sys.path``).  Such code is imported by name, not loaded as a
+    file, so that its relative imports work."""
+    import importlib.util
 
-    ``style=None`` picks ``d2l`` when ``step``/``init`` are given, ``optax`` when the file
-    imports optax or jax, and ``torch`` otherwise.
+    mod = getattr(obj, "__module__", "") or ""
+    if not mod or mod in ("__main__", "optmath_target"):
+        return ""
+    file = getattr(sys.modules.get(mod), "__file__", "") or ""
+    if "site-packages" in Path(file).parts or "dist-packages" in Path(file).parts:
+        return mod
+    if "." in mod:
+        try:
+            found = importlib.util.find_spec(mod.partition(".")[0])
+        except (ImportError, ValueError):
+            return ""
+        origin = getattr(found, "origin", None) or ""
+        if origin and Path(file).resolve().is_relative_to(Path(origin).resolve().parent):
+            return mod
+    return ""
+
+
+def _module_file(module: str) -> Path:
+    """The source file of an installed ``module`` (``'torch.optim'``), found without importing it:
+    the checker never runs a target's code in its own process."""
+    import importlib.util
+
+    parts = module.split(".")
+    try:
+        top = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        top = None
+    if top is None:
+        raise TargetError(f"no installed module {parts[0]!r} (from the target {module!r}); "
+                          "install it, or give the target as 'path/to/file.py:Name'")
+    if len(parts) == 1:
+        if not top.origin or not top.origin.endswith(".py"):
+            raise TargetError(f"module {module!r} has no Python source file")
+        return Path(top.origin)
+    folders = list(top.submodule_search_locations or [])
+    for i, part in enumerate(parts[1:], start=1):
+        found = None
+        for folder in folders:
+            for cand in (Path(folder) / part / "__init__.py", Path(folder) / f"{part}.py"):
+                if cand.is_file():
+                    found = cand
+                    break
+            if found:
+                break
+        if found is None:
+            raise TargetError(f"module {module!r} not found: {'.'.join(parts[:i])} has no submodule {part!r}")
+        folders = [str(found.parent)] if found.name == "__init__.py" else []
+        if i < len(parts) - 1 and not folders:
+            raise TargetError(f"module {module!r} not found: {'.'.join(parts[:i + 1])} is not a package")
+    return found
+
+
+def _style_of_source(text: str) -> str:
+    """The style a module's imports suggest: ``keras``, ``optax`` (JAX) or ``torch``."""
+    if re.search(r"^\s*(import|from)\s+keras\b", text, re.M):
+        return "keras"
+    if re.search(r"^\s*(import|from)\s+(optax|jax)\b", text, re.M):
+        return "optax"
+    return "torch"
+
+
+def _import_path(target: str) -> tuple[str, str] | None:
+    """``('torch.optim', 'NAdam')`` for ``'torch.optim:NAdam'`` or ``'torch.optim.NAdam'``;
+    None when ``target`` is a file path."""
+    if target.endswith(".py") or "/" in target or "\\" in target or os.path.exists(target.partition(":")[0]):
+        return None
+    module, colon, name = target.partition(":")
+    if not colon:
+        module, _, name = target.rpartition(".")
+    parts = module.split(".") + name.split(".")
+    if not module or not name or not all(p.isidentifier() for p in parts):
+        return None
+    return module, name
+
+
+def make_target(target, style: str | None = None, step=None, init=None) -> Target:
+    """Build a :class:`Target` from ``'file.py:Name'``, an import path (``'torch.optim:NAdam'``
+    or ``'torch.optim.NAdam'``: an installed package's class or factory) or the class/function
+    object itself, and a style.
+
+    ``style=None`` picks ``d2l`` when ``step``/``init`` are given, ``keras`` when the file (or
+    module) imports keras, ``optax`` when it imports optax or jax, and ``torch`` otherwise (the
+    checker then tells the style from the object itself).
     """
     if style is not None and style not in STYLES:
         raise TargetError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
+    if step is None and init is None and style not in ("d2l", "d2l-numpy"):
+        if isinstance(target, str):
+            imported = _import_path(target)
+        else:
+            mod = _installed_module(target)
+            imported = (mod, getattr(target, "__qualname__", "")) if mod else None
+        if imported is not None:
+            module, name = imported
+            if any(p.startswith("__") and p.endswith("__") for p in name.split(".")) or "<locals>" in name:
+                raise TargetError(f"{name!r} is not a class or function of {module}")
+            file = _module_file(module)
+            if style is None:
+                style = _style_of_source(file.read_text(errors="replace"))
+                if module.partition(".")[0] == "keras":
+                    style = "keras"
+            return Target(style, str(file.resolve()), (name,), module)
     d2l = style in ("d2l", "d2l-numpy") or step is not None or init is not None
     if d2l:
         if step is None or init is None:
@@ -130,8 +243,7 @@ def make_target(target, style: str | None = None, step=None, init=None) -> Targe
         if d2l:
             style = "d2l"
         else:
-            text = path.read_text(errors="replace")
-            style = "optax" if re.search(r"^\s*(import|from)\s+(optax|jax)\b", text, re.M) else "torch"
+            style = _style_of_source(path.read_text(errors="replace"))
     return Target(style, str(path.resolve()), names_t)
 
 
@@ -278,7 +390,10 @@ class TargetProcess:
         r2, w2 = os.pipe()
         self._log = tempfile.TemporaryFile(mode="w+b")
         request = {"op": "spawn", "style": self.target.style, "file": self.target.file,
-                   "names": list(self.target.names), "cwd": str(Path(self.target.file).parent),
+                   "module": self.target.module, "names": list(self.target.names),
+                   # an installed module is imported by name from the caller's folder (its own
+                   # folder first on sys.path would shadow modules by its files' names)
+                   "cwd": os.getcwd() if self.target.module else str(Path(self.target.file).parent),
                    "env": _worker_env(), "memory": self.memory, "confine": self.confine}
         try:
             for attempt in (0, 1):  # a server that died since its last use is started again
@@ -404,6 +519,9 @@ KWARG_NAMES = {
             "eps": "eps", "wd": "wd"},
 }
 KWARG_NAMES["d2l-numpy"] = KWARG_NAMES["d2l"]
+#: Keras 3's names (RMSprop's decay is ``rho``, as is Adadelta's)
+KWARG_NAMES["keras"] = {"lr": "learning_rate", "b1": "beta_1", "b2": "beta_2", "eps": "epsilon", "wd": "weight_decay",
+                        "mu": "momentum", "alpha": "rho", "rho": "rho", "acc0": "initial_accumulator_value"}
 #: a course's f(w, dw, config) (CS231n's names) and a NumPy class's constructor (the usual names,
 #: the first one the constructor accepts)
 KWARG_NAMES["course"] = {"lr": "learning_rate", "b1": "beta1", "b2": "beta2", "eps": "epsilon", "mu": "momentum",
@@ -415,6 +533,8 @@ KWARG_NAMES["numpy"] = {"lr": ["lr", "learning_rate", "eta"], "b1": ["beta1", "b
 
 #: boolean flags a framework uses to select the algorithm: flag -> (switch, value that sets it)
 FLAGS = {"torch": {"nesterov": ("momentum", "nesterov"), "amsgrad": ("amsgrad", "!none"),
+                   "centered": ("centered", "yes")},
+         "keras": {"nesterov": ("momentum", "nesterov"), "amsgrad": ("amsgrad", "!none"),
                    "centered": ("centered", "yes")},
          "optax": {"nesterov": ("momentum", "nesterov"), "centered": ("centered", "yes")}}
 
@@ -437,12 +557,16 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     names = KWARG_NAMES[style]
     d2l = style.startswith("d2l") or style == "course"  # hyperparameters in a dict, constants in the code
     accepted = set(desc["names"]) if desc else set()
-    var_kw = bool(desc and desc["var_kw"])
+    # a Keras optimizer's **kwargs are the base class's options, checked by name: not a way in
+    var_kw = bool(desc and desc["var_kw"]) and style != "keras"
     defaults = desc["defaults"] if desc else {}
     kwargs: dict = {}
     known: dict = {}
     for h, v in values.items():
         kw = names.get(h)
+        if style == "keras" and h == "wd" and v == 0:  # Keras' default, None: no decay at all
+            known[h] = 0.0
+            continue
         if d2l:
             if kw is not None and (used is None or h in used):
                 kwargs[kw] = v

@@ -4,9 +4,9 @@
   states and arithmetic in float32, the parameter written back in its own dtype): correct, and
   judged in float32;
 * ``RAdamRoundedBeta2``: the same in float64 but with b2 rounded to float32 once, a float32-sized
-  error in a float64 implementation: it must not conform;
-* ``NAdam``: torch.optim.NAdam itself under the default dtype (float32 at import; no
-  ``set_default_dtype`` in this file), named through a thin subclass.
+  error in a float64 implementation: it must not conform.
+
+(torch.optim.NAdam under the default dtype is checked by its import path, ``torch.optim:NAdam``.)
 """
 import math
 
@@ -62,6 +62,3 @@ class RAdamRoundedBeta2(_RAdam):
     def _b2(self, b2):
         return float(np.float32(b2))
 
-
-class NAdam(torch.optim.NAdam):
-    """torch.optim.NAdam, unchanged."""
