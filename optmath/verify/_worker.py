@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-STYLES = ("torch", "optax", "keras", "d2l", "d2l-numpy", "course", "numpy")
+STYLES = ("torch", "optax", "keras", "d2l", "d2l-numpy", "course", "numpy", "loop")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -99,7 +99,7 @@ def describe(obj) -> dict:
         kind["torch_optimizer"] = any(c.__module__.startswith("torch.optim") and c.__name__ == "Optimizer"
                                       for c in inspect.getmro(obj))
     try:
-        sig = inspect.signature(obj)
+        sig = inspect.signature(_forwarded(obj))
     except (TypeError, ValueError):
         return {"names": [], "defaults": {}, "var_kw": True, "arity": None, **kind}
     kind["positional"] = [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -117,6 +117,24 @@ def describe(obj) -> dict:
         elif isinstance(d, tuple) and all(isinstance(v, (int, float)) for v in d):
             defaults[p.name] = [float(v) for v in d]
     return {"names": names, "defaults": defaults, "var_kw": var_kw, "arity": positional, **kind}
+
+
+def _forwarded(obj):
+    """The function whose parameters ``obj`` forwards, where a decorator without
+    ``functools.wraps`` hides them behind ``*args, **kwargs`` (autograd's optimizers): the one
+    function of its closure with its own name; ``obj`` otherwise."""
+    obj = inspect.unwrap(obj)
+    if inspect.isclass(obj) or not getattr(obj, "__closure__", None):
+        return obj
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return obj
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        return obj
+    inner = [c.cell_contents for c in obj.__closure__
+             if inspect.isfunction(getattr(c, "cell_contents", None)) and c.cell_contents.__name__ == obj.__name__]
+    return inner[0] if len(inner) == 1 else obj
 
 
 def _check_param(name: str, value: np.ndarray, shape: tuple, step: int) -> np.ndarray:
@@ -296,8 +314,11 @@ def run_numpy(objs, req, out):
     method = next((m for m in UPDATE_METHODS if callable(getattr(cls, m, None))), None)
     if method is None:
         raise TargetFailure(f"{cls.__name__} has no update(w, grad) or step(w, grad) method", 0, "wrong type")
+    # update(w, grad): one object per tensor; update(w, grad, name) (numpy-ml): one object that
+    # keeps each tensor's state under its name, as such a library is used
+    named = _required_positional(getattr(cls, method)) >= 4  # self, w, grad, name
     try:
-        objs_ = [cls(**req["kwargs"]) for _ in req["x0"]]
+        objs_ = [cls(**req["kwargs"])] * len(req["x0"]) if named else [cls(**req["kwargs"]) for _ in req["x0"]]
     except Exception as exc:  # noqa: BLE001 - user code
         raise TargetFailure(f"constructing {cls.__name__}({_kw(req['kwargs'])}) raised "
                             f"{_one_line(exc)}{_where(exc, req['file'])}", 0, exc_type=type(exc).__name__) from None
@@ -305,11 +326,58 @@ def run_numpy(objs, req, out):
     out.extend([w.copy()] for w in ws)
     for k in range(req["T"]):
         for i, G in enumerate(req["grads"]):
-            res = _call(lambda: getattr(objs_[i], method)(ws[i], np.array(G[k], dtype=np.float64)), k + 1, req["file"])
+            extra = (f"param{i}",) if named else ()
+            res = _call(lambda: getattr(objs_[i], method)(ws[i], np.array(G[k], dtype=np.float64), *extra), k + 1,
+                        req["file"])
             nw = ws[i] if res is None else res
             ws[i] = _check_param(f"{i}", np.array(nw, dtype=np.float64), out[i][0].shape, k + 1)
             out[i].append(ws[i].copy())
     return out
+
+
+def run_loop(objs, req, out):
+    """A function that runs the whole loop, ``f(grad, x0, callback, num_iters=T, step_size=lr,
+    ...)`` (autograd.misc.optimizers): ``grad(x, i)`` returns the stream's gradients of step
+    ``i + 1``, the callback records the iterate before each step, the return value is the last."""
+    fn, = objs
+    G = req["grads"]
+    x0 = [np.array(x, dtype=np.float64) for x in req["x0"]]
+    seen: list = []
+
+    def grad(x, i):
+        if not 0 <= int(i) < req["T"]:
+            raise TargetFailure(f"asked for the gradient of iteration {i} of {req['T']}", len(seen) + 1, "wrong type")
+        return [np.array(Gi[int(i)], dtype=np.float64) for Gi in G]
+
+    def callback(x, i, g):
+        seen.append([np.array(xi, dtype=np.float64) for xi in x])
+
+    kwargs = dict(req["kwargs"])
+    kwargs["num_iters"] = req["T"]
+    try:
+        final = fn(grad, x0, callback, **kwargs)
+    except TargetFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TargetFailure(f"{_one_line(exc)}{_where(exc, req['file'])}", max(len(seen), 1),
+                            exc_type=type(exc).__name__) from None
+    if len(seen) != req["T"] or not isinstance(final, (list, tuple)) or len(final) != len(x0):
+        raise TargetFailure(f"{getattr(fn, '__name__', 'the function')}(grad, x0, callback, num_iters={req['T']}) "
+                            f"called back {len(seen)} times and returned {type(final).__name__}", 1, "wrong type")
+    seen.append([np.array(xi, dtype=np.float64) for xi in final])
+    for i in range(len(x0)):
+        out.append([_check_param(f"{i}", step[i], x0[i].shape, k) for k, step in enumerate(seen)])
+    return out
+
+
+def _required_positional(fn) -> int:
+    """Positional parameters of ``fn`` without a default (``self`` included for a method)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return 0
+    return sum(1 for p in sig.parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
 
 
 def _np(p):
@@ -333,7 +401,7 @@ def _call(fn, step: int, file: str):
 RUNNERS = {"torch": run_torch, "optax": run_optax, "keras": run_keras,
            "d2l": lambda objs, req, out: run_d2l(objs, req, out, numpy=False),
            "d2l-numpy": lambda objs, req, out: run_d2l(objs, req, out, numpy=True),
-           "course": run_course, "numpy": run_numpy}
+           "course": run_course, "numpy": run_numpy, "loop": run_loop}
 
 
 def serve(rd: int, wr: int, style: str, file: str, names: list[str], module: str = "") -> None:
@@ -369,7 +437,7 @@ def serve(rd: int, wr: int, style: str, file: str, names: list[str], module: str
 
 # --- the fork server ---------------------------------------------------------------------------------
 FRAMEWORKS = {"torch": "torch", "d2l": "torch", "optax": "jax", "keras": "keras", "d2l-numpy": "numpy", "course": "numpy",
-              "numpy": "numpy"}
+              "numpy": "numpy", "loop": "numpy"}
 
 
 def send_message(sock: socket.socket, msg: dict, fds: list[int] = ()) -> None:

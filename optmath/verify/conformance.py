@@ -54,12 +54,17 @@ from .targets import (TargetCrashed, TargetError, TargetProcess, TargetTimeout, 
 from .tolerances import CONFORMANCE
 
 ARITHMETIC = ("ZeroDivisionError", "FloatingPointError", "OverflowError")
+#: hard-coded initial values of a state tried beside the profiles' (autograd's RMSProp starts
+#: its average of squares at 1, TF's Adagrad at 0.1, Yogi implementations at 1e-6)
+INIT_GUESSES = (0.0, 1.0, 0.1, 1e-6)
 EPS_GUESSES = (1e-8, 1e-7, 1e-6, 1e-5, 1e-10, 1e-3, 1e-16, 0.0)
 STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "keras": "keras", "d2l": "d2l", "d2l-numpy": "d2l", "course": "paper",
-                 "numpy": "paper"}
+                 "numpy": "paper", "loop": "paper"}
 STYLE_HELP = ("torch (a torch.optim.Optimizer subclass, file.py:Class), optax (a factory of a GradientTransformation; "
-              "the file imports optax or jax), keras (a Keras 3 optimizer class; the file imports keras), d2l (--step NAME --init NAME), course (a function "
-              "f(w, dw, config) -> (next_w, config)), numpy (a class whose update(w, grad) returns the new w)")
+              "the file imports optax or jax), keras (a Keras 3 optimizer class; the file imports keras), "
+              "d2l (--step NAME --init NAME), course (a function "
+              "f(w, dw, config) -> (next_w, config)), numpy (a class whose update(w, grad) returns the new w), "
+              "loop (a function f(grad, x0, callback, num_iters, step_size, ...) that runs the whole loop)")
 
 
 def infer_style(desc: dict, label: str) -> str:
@@ -74,6 +79,9 @@ def infer_style(desc: dict, label: str) -> str:
         raise TargetError(f"{label} is a class with neither step() (torch.optim) nor update(w, grad) (NumPy): "
                           f"it fits no calling style; styles: {STYLE_HELP}")
     pos = desc.get("positional", [])
+    if len(pos) >= 2 and ("num_iters" in desc.get("names", []) or "callback" in pos
+                          or pos[0] in ("grad", "grad_fn", "gradient", "fprime")):
+        return "loop"  # f(grad, x0, callback, num_iters, ...): the whole loop in one call
     if len(pos) == 3:
         return "course"
     raise TargetError(f"{label} is a function of {len(pos)} positional parameter(s) ({', '.join(pos) or 'none'}): "
@@ -299,12 +307,19 @@ def candidates(spec, values: dict, known: dict, profile: str | None, prefer: str
     if "eps_root" in legit and values.get("eps_root", 0.0) == 0.0:
         legit["eps_root"] = ["no"]
     unknown = {}
+    base = spec.resolve(next(iter(spec.profiles)))
+    initial = {str(v) for st in base.states for v in getattr(st.init, "free_symbols", ())}
     for h in spec.hypers:
         if known.get(h.name, 0) is None:
             guesses = [values[h.name]] + [p.defaults[h.name] for p in spec.profiles.values() if h.name in p.defaults]
             guesses.append(h.default)
             if h.name == "eps":
                 guesses += list(EPS_GUESSES)
+            if h.name in initial:  # a hard-coded initial state: the values real code uses
+                guesses += list(INIT_GUESSES)
+            if h.lo == 0.0 and h.hi == 1.0:  # a coefficient tied to another (autograd: dampening = momentum)
+                guesses += [values[o.name] for o in spec.hypers if o.name != h.name and o.lo == 0.0
+                            and o.hi == 1.0 and known.get(o.name) is not None and o.name in values]
             unknown[h.name] = list(dict.fromkeys(float(v) for v in guesses))
     names = list(legit)
     varying = tuple(n for n in names if len(legit[n]) > 1)
@@ -935,7 +950,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             nesterov = base.switches.get("momentum") == "nesterov"  # torch refuses dampening with it
             values["damp"] = PROBE_DAMP if st == "torch" and not nesterov and ("dampening" in accepts or var_kw) else 0.0
         no_lr = st.startswith("d2l") and spec.name in D2L_WITHOUT_LR
-        vary = not no_lr and st != "numpy"  # a NumPy class's lr is fixed at construction
+        vary = not no_lr and st not in ("numpy", "loop")  # a NumPy class's lr (a loop's step_size) is fixed
         if not no_lr:  # a large step makes every bug visible above rounding, float32 included
             values["lr"] = max(values["lr"], PROBE_LR)
         kwargs, known = framework_kwargs(st, values, base.switches, desc,

@@ -526,8 +526,12 @@ KWARG_NAMES["keras"] = {"lr": "learning_rate", "b1": "beta_1", "b2": "beta_2", "
 #: the first one the constructor accepts)
 KWARG_NAMES["course"] = {"lr": "learning_rate", "b1": "beta1", "b2": "beta2", "eps": "epsilon", "mu": "momentum",
                          "alpha": "decay_rate", "rho": "decay_rate", "wd": "weight_decay"}
-KWARG_NAMES["numpy"] = {"lr": ["lr", "learning_rate", "eta"], "b1": ["beta1", "beta_1", "b1"],
-                        "b2": ["beta2", "beta_2", "b2"], "eps": ["eps", "epsilon"], "mu": ["momentum", "mu"],
+#: a whole-loop function f(grad, x0, callback, num_iters, step_size, ...) (autograd.misc.optimizers)
+KWARG_NAMES["loop"] = {"lr": ["step_size", "learning_rate", "lr"], "b1": ["b1", "beta1"], "b2": ["b2", "beta2"],
+                       "eps": ["eps", "epsilon"], "mu": ["mass", "momentum"], "alpha": ["gamma", "decay"],
+                       "rho": ["rho", "gamma"], "wd": ["weight_decay"]}
+KWARG_NAMES["numpy"] = {"lr": ["lr", "learning_rate", "eta"], "b1": ["beta1", "beta_1", "b1", "decay1"],
+                        "b2": ["beta2", "beta_2", "b2", "decay2"], "eps": ["eps", "epsilon"], "mu": ["momentum", "mu"],
                         "alpha": ["decay", "decay_rate", "rho", "alpha", "gamma"], "rho": ["rho", "decay", "decay_rate"],
                         "wd": ["weight_decay", "wd"]}
 
