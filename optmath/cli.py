@@ -442,7 +442,11 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
 @click.option("--sandbox", is_flag=True,
               help="run the target contained (bubblewrap, else a fallback that is not a security boundary)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines on stderr")
-def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file, sandbox, quiet):
+@click.option("--option", "-o", "options", multiple=True, metavar="KEY=VALUE",
+              help="a keyword argument passed to the target as it is (repeatable; VALUE read as JSON: "
+                   "true, 1e-3, [1, 1], \"text\", else as a string), e.g. -o foreach=true -o rectify=false")
+def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file, sandbox, quiet,
+          options):
     """Does TARGET (file.py:Name, an installed module:Name such as torch.optim:NAdam, or file.py
     with --step/--init) implement optimizer NAME?
 
@@ -458,12 +462,14 @@ def check(target, as_, profile, style, step, init, examples, timeout, memory, se
     from pathlib import Path
 
     if sandbox:
+        if options:
+            raise click.UsageError("--option is not available with --sandbox")
         return _check_sandboxed(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file)
     from .verify.conformance import check as run_check
 
     report = run_check(target, as_, profile=profile, style=style, step=step, init=init, examples=examples,
                        timeout=timeout, seed=seed, memory=_gib(memory, "--memory"),
-                       progress=None if quiet else Progress("optmath check"))
+                       progress=None if quiet else Progress("optmath check"), options=_parse_options(options))
     if json_file:
         Path(json_file).write_text(report.to_json())
     if report.exit_code == 2:
@@ -471,6 +477,22 @@ def check(target, as_, profile, style, step, init, examples, timeout, memory, se
         sys.exit(2)
     click.echo(str(report))
     sys.exit(report.exit_code)
+
+
+def _parse_options(items) -> dict:
+    """``KEY=VALUE`` pairs; VALUE read as JSON where it is JSON, else kept as a string."""
+    import json
+
+    out = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key.strip():
+            raise click.UsageError(f"--option {item!r} must be KEY=VALUE")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except ValueError:
+            out[key.strip()] = raw
+    return out
 
 
 class Progress:

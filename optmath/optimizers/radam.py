@@ -5,7 +5,9 @@ the threshold the step is ``lr r_t m_hat * l_t`` with the rectifier
 ``r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t))``, else ``lr m_hat``.
 Switches: ``eps_placement`` ``raw`` (PyTorch: ``l_t = sqrt(1-b2^t)/(sqrt(v) + eps)``) |
 ``vhat`` (optax: ``1/(sqrt(v_hat) + eps)``); ``threshold_rule`` ``gt`` (PyTorch ``rho_t > 5``,
-paper ``> 4``) | ``ge`` (optax ``rho_t >= 5``).
+paper ``> 4``) | ``ge`` (optax ``rho_t >= 5``); ``below_threshold`` ``sgd`` (the step
+``lr m_hat``: paper, PyTorch, optax) | ``skip`` (no update at all: the authors' code with
+``degenerated_to_sgd=False``, pytorch-optimizer's default).
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ SWITCHES = (
                                                                "ge": "rho_t >= threshold"}),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
     Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    Switch("below_threshold", "the step while rho_t has not passed the threshold", {
+        "sgd": "lr m_hat (momentum SGD with bias correction)",
+        "skip": "no update (the authors' degenerated_to_sgd=False)"}),
 )
 
 
@@ -42,7 +47,8 @@ def build(sw) -> Program:
         adaptive = 1 / (sp.sqrt(v / bias_correction("b2")) + eps)
     ups.append(A("mhat", S("m") / bias_correction("b1"), "bias-corrected first moment"))
     cond = rho > S("threshold") if sw["threshold_rule"] == "gt" else rho >= S("threshold")
-    ups.append(A("x", x - lr * S("mhat") * sp.Piecewise((rect * adaptive, cond), (1, True)), "step"))
+    below = 1 if sw["below_threshold"] == "sgd" else 0
+    ups.append(A("x", x - lr * S("mhat") * sp.Piecewise((rect * adaptive, cond), (below, True)), "step"))
     return Program((StateVar("m", "m", "first moment"), StateVar("v", "v", "second moment")), tuple(ups),
                    temporaries={"rho_t": "SMA length", "mhat": "bias-corrected first moment"})
 
@@ -55,6 +61,9 @@ RADAM = Spec(
         "pytorch": Profile({"eps_placement": "raw", "threshold_rule": "gt", "first_moment": "lerp",
                             "weight_decay": "l2"}, {}, "torch.optim.RAdam"),
         "optax": Profile({"eps_placement": "vhat", "threshold_rule": "ge"}, {}, "optax.radam"),
+        "authors": Profile({"eps_placement": "raw", "threshold_rule": "ge", "below_threshold": "skip"}, {},
+                           "LiyuanLucasLiu/RAdam radam.py with degenerated_to_sgd=False (rho_t >= 5, no update "
+                           "below); pytorch-optimizer's RAdam default"),
     },
     build, ("Liu et al. (2020), On the variance of the adaptive learning rate and beyond",),
 )

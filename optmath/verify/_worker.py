@@ -167,7 +167,11 @@ def run_torch(objs, req, out):
             p.grad = torch.tensor(G[k], dtype=dtype)
         if req["lrs"] is not None:
             for group in getattr(opt, "param_groups", []):
-                group["lr"] = float(req["lrs"][k])
+                try:
+                    group["lr"] = float(req["lrs"][k])
+                except (TypeError, KeyError) as exc:  # torchopt's groups are immutable
+                    raise TargetFailure(f"the learning rate cannot be changed between steps ({_one_line(exc)})",
+                                        k + 1, "lr fixed", type(exc).__name__) from None
         _call(lambda: opt.step(), k + 1, req["file"])
         for i, (p, rec) in enumerate(zip(params, out)):
             rec.append(_check_param(f"{i}", p.detach().numpy().copy(), rec[0].shape, k + 1))

@@ -292,6 +292,10 @@ def _legit_switch_values(spec, profile: str | None) -> dict[str, list[str]]:
             v = p.switches.get(s.name, next(iter(s.choices)))
             if v not in vals:
                 vals.append(v)
+        if s.name == "weight_decay" and not profile and vals == ["none"]:
+            # a rule whose profiles have no decay (Yogi, AdaBelief): real code adds one of the
+            # usual kinds (torch-optimizer's Yogi: L2), named as a switch setting, not a profile
+            vals = list(s.choices)
         out[s.name] = vals
     return out
 
@@ -317,9 +321,10 @@ def candidates(spec, values: dict, known: dict, profile: str | None, prefer: str
                 guesses += list(EPS_GUESSES)
             if h.name in initial:  # a hard-coded initial state: the values real code uses
                 guesses += list(INIT_GUESSES)
-            if h.lo == 0.0 and h.hi == 1.0:  # a coefficient tied to another (autograd: dampening = momentum)
-                guesses += [values[o.name] for o in spec.hypers if o.name != h.name and o.lo == 0.0
-                            and o.hi == 1.0 and known.get(o.name) is not None and o.name in values]
+            if h.name != "lr":  # tied to another of its kind (autograd: dampening = momentum;
+                # adabelief-pytorch: eps_root = eps, one eps added to s and outside the root)
+                guesses += [values[o.name] for o in spec.hypers if o.name not in (h.name, "lr")
+                            and (o.lo, o.hi) == (h.lo, h.hi) and known.get(o.name) is not None and o.name in values]
             unknown[h.name] = list(dict.fromkeys(float(v) for v in guesses))
     names = list(legit)
     varying = tuple(n for n in names if len(legit[n]) > 1)
@@ -516,6 +521,7 @@ class ConformanceReport:
     precision: str = "float64"  # the target's working precision, as inferred (working_precision)
     precision_reason: str = ""
     matching_profile: str = ""  # with a demanded profile that fails: the convention the code does follow
+    lr_fixed: str = ""  # why the learning rate was held constant (the target cannot change it)
 
     @property
     def verdict(self) -> str:
@@ -540,6 +546,8 @@ class ConformanceReport:
             lines.append(f"  precision: {self.precision}" + (f" ({self.precision_reason}; the spec runs and is "
                                                              f"judged in {self.precision})" if self.precision != "float64"
                                                              else ""))
+        if self.lr_fixed:
+            lines.append(f"  learning rate held constant: {self.lr_fixed}")
         if self.kwargs:
             lines.append("  called with: " + ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items()))
         if self.probes or self.examples:
@@ -567,7 +575,7 @@ class ConformanceReport:
         d = {k: getattr(self, k) for k in ("target", "style", "optimizer", "profile", "conforms", "exit_code",
                                           "matched", "conventions", "probes", "examples", "reason",
                                           "expected_from", "other_algorithm", "lr", "seed", "conditioning",
-                                          "precision", "precision_reason", "matching_profile")}
+                                          "precision", "precision_reason", "matching_profile", "lr_fixed")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -875,7 +883,8 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
 
 def check(target, optimizer: str, profile: str | None = None, style: str | None = None,
           step=None, init=None, examples: int = 100, timeout: float = 60.0, seed: int = 0,
-          shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY, progress=None) -> ConformanceReport:
+          shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY, progress=None,
+          options: dict | None = None) -> ConformanceReport:
     r"""Check ``target`` against the spec ``optimizer`` (see the module docstring).
 
     ``target`` is ``'path/to/file.py:Name'`` or the class/factory itself; for the d2l style give
@@ -883,11 +892,15 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
     without it any legitimate convention is accepted and named.  ``timeout`` bounds every call
     into the target (seconds), its import included; ``memory`` (bytes) bounds what the target's
     process may allocate beyond the framework it imports (a larger allocation raises
-    ``MemoryError`` inside the target, reported as the target failing).  ``progress``, when
+    ``MemoryError`` inside the target, reported as the target failing).  ``options`` are
+    keyword arguments passed to the target as they are, beside the hyperparameters the checker
+    sets (``{"foreach": True}``, ``{"rectify": False}``); they win over the checker's own
+    flags.  ``progress``, when
     given, is called as ``progress(phase, done, total)`` as streams are run (the CLI prints it on
     stderr).  Returns a :class:`ConformanceReport`; raises
     :class:`~optmath.verify.targets.TargetError` (a ``ValueError``) on a usage error.
     """
+    options = _check_options(options)
     if progress is not None and not callable(progress):
         raise TargetError(f"progress = {progress!r} must be a function (phase, done, total) or None")
     tell = progress or (lambda phase, done, total: None)
@@ -958,6 +971,10 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         for h, v in known.items():
             if v is not None and not isinstance(v, list):
                 values[h] = v
+        if options:
+            if st.startswith("d2l"):
+                raise TargetError("options are keyword arguments of a constructor or factory; the d2l style has none")
+            kwargs.update(options)
         report.kwargs, report.lr = kwargs, values.get("lr", 0.0)
         cands = candidates(spec, values, known, profile, prefer)
         chk = _Checker(proc, st, kwargs, CONFORMANCE["float64"], cands)
@@ -975,12 +992,21 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 precision, why = "float32", "the d2l style's tensors are float32"
             chk.precision, chk.rtol = precision, CONFORMANCE[precision]
             report.precision, report.precision_reason = precision, why
-            for s in probe_list:
-                s = chk.prepare(s)
-                out = found if s is first_probe else chk.run(s)  # float64: the precision probe's run
+            pending = list(probe_list)
+            while pending:
+                s = chk.prepare(pending.pop(0))
+                out = found if s.label == first_probe.label and not chk.seen else chk.run(s)
+                if out.crashed and out.kind == "lr fixed" and vary:
+                    # the target's lr cannot change between steps (torchopt): constant-lr probes only
+                    vary = False
+                    report.lr_fixed = out.message
+                    seen_labels = {x.label for x, _ in chk.seen}
+                    pending = [p for p in probes(st, values.get("lr", 1e-3), seed, vary_lr=False)
+                               if p.label not in seen_labels]
+                    continue
                 chk.seen.append((s, out))
                 report.probes += 1
-                tell("probe streams", report.probes, len(probe_list))
+                tell("probe streams", report.probes, report.probes + len(pending))
                 if out.crashed:
                     when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
                     report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
@@ -1011,7 +1037,8 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing
             out = chk.run(small)
             chk.seen.append((small, out))
-            for s in probes(st, values.get("lr", 1e-3), seed, vary_lr=vary)[report.probes:]:
+            done_labels = {x.label for x, _ in chk.seen}
+            for s in [p for p in probes(st, values.get("lr", 1e-3), seed, vary_lr=vary) if p.label not in done_labels]:
                 s = chk.prepare(s)  # the remaining probes are evidence for the diagnosis
                 chk.seen.append((s, chk.run(s)))
                 report.probes += 1
@@ -1041,6 +1068,22 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         if out.crashed:
             report.reason = f"the target failed at step {out.failed_step}: {out.message}"
         return report
+
+
+def _check_options(options) -> dict:
+    """``options`` as a dict of keyword names to plain values (bool, number, string, None, or a
+    list of them); a :class:`TargetError` naming the bad entry otherwise."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise TargetError(f"options = {options!r} must be a dict of keyword arguments")
+    plain = (bool, int, float, str, type(None))
+    for k, v in options.items():
+        if not isinstance(k, str) or not k.isidentifier():
+            raise TargetError(f"option name {k!r} is not a Python keyword name")
+        if not (isinstance(v, plain) or (isinstance(v, (list, tuple)) and all(isinstance(u, plain) for u in v))):
+            raise TargetError(f"option {k} = {v!r} must be a bool, number, string, None or a list of them")
+    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in options.items()}
 
 
 def _search(chk: _Checker, style: str, lr: float, examples: int, seed: int, report, vary_lr: bool):

@@ -601,6 +601,8 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
         if not placed:
             known[h] = None
     for flag, rule in FLAGS.get(style, {}).items():
+        if rule[0] not in switches:  # the spec has no such switch: the target's default stands
+            continue               # (optax.nadam is adam with nesterov=True)
         if flag in accepted or (var_kw and _flag_value(switches, rule)):
             kwargs[flag] = _flag_value(switches, rule)
     if not d2l:
