@@ -389,6 +389,7 @@ def test_a_failing_demanded_profile_names_the_profile_the_code_follows():
     assert not r.conforms and r.exit_code == 1
     assert r.matching_profile.startswith("profile pytorch"), str(r)
     assert "the code follows profile pytorch" in str(r) and "not profile keras" in str(r)
+    assert "no catalogued bug class" not in str(r)
     assert r.as_dict()["matching_profile"] == r.matching_profile
 
 

@@ -559,12 +559,12 @@ class ConformanceReport:
         if self.stream is not None:
             lines.append("  minimal stream: " + self.stream.text(self.lr).replace("\n", "\n    "))
         if self.matching_profile:
-            lines.append(f"  diagnosis: the code follows {self.matching_profile}, not profile {self.profile}")
-        elif self.diagnosis is not None:
+            lines.append(f"  the code follows {self.matching_profile}, not profile {self.profile}")
+        if self.diagnosis is not None:
             lines.append(f"  diagnosis: {self.diagnosis.text()}")
         elif self.other_algorithm:
             lines.append(f"  diagnosis: {self.other_algorithm}")
-        elif not self.conforms and self.exit_code == 1 and self.difference is not None:
+        elif not self.conforms and self.exit_code == 1 and self.difference is not None and not self.matching_profile:
             lines.append("  diagnosis: no catalogued bug class explains the difference")
         return "\n".join(lines)
 
