@@ -445,8 +445,10 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
 @click.option("--option", "-o", "options", multiple=True, metavar="KEY=VALUE",
               help="a keyword argument passed to the target as it is (repeatable; VALUE read as JSON: "
                    "true, 1e-3, [1, 1], \"text\", else as a string), e.g. -o foreach=true -o rectify=false")
+@click.option("--method", default=None, metavar="NAME",
+              help="a NumPy-style class's entry point: obj.NAME(w, grad) (default: update, else step)")
 def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file, sandbox, quiet,
-          options):
+          options, method):
     """Does TARGET (file.py:Name, an installed module:Name such as torch.optim:NAdam, or file.py
     with --step/--init) implement optimizer NAME?
 
@@ -462,14 +464,15 @@ def check(target, as_, profile, style, step, init, examples, timeout, memory, se
     from pathlib import Path
 
     if sandbox:
-        if options:
-            raise click.UsageError("--option is not available with --sandbox")
+        if options or method:
+            raise click.UsageError("--option and --method are not available with --sandbox")
         return _check_sandboxed(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file)
     from .verify.conformance import check as run_check
 
     report = run_check(target, as_, profile=profile, style=style, step=step, init=init, examples=examples,
                        timeout=timeout, seed=seed, memory=_gib(memory, "--memory"),
-                       progress=None if quiet else Progress("optmath check"), options=_parse_options(options))
+                       progress=None if quiet else Progress("optmath check"), options=_parse_options(options),
+                       method=method)
     if json_file:
         Path(json_file).write_text(report.to_json())
     if report.exit_code == 2:

@@ -140,6 +140,20 @@ MUTANTS = [
         "torch": [('direction = p.grad + mu * state["buf"]', 'direction = state["buf"]')],
         "optax": [("out.append(-lr * (g + momentum * buf))", "out.append(-lr * buf)")],
         "d2l": [("p[:] -= hyperparams['lr'] * (p.grad + hyperparams['momentum'] * v)", "p[:] -= hyperparams['lr'] * v")]}),
+    # classes from the frameworks' trackers and docs: eps moved into the root, a lazy sparse update
+    # (TF-Addons LazyAdam, MXNet lazy_update), decay applied twice (L2 regulariser plus AdamW)
+    ("adam", "eps_root_moved", None, {
+        "torch": [('denom = v.sqrt() / math.sqrt(bc2) + group["eps"]', 'denom = (v / bc2 + group["eps"]).sqrt()')]}),
+    ("adam", "lazy_sparse", None, {
+        "torch": [("m.mul_(b1).add_((1 - b1) * g)", "m.copy_(torch.where(p.grad != 0, b1 * m + (1 - b1) * g, m))"),
+                  ("v.mul_(b2).add_((1 - b2) * g * g)", "v.copy_(torch.where(p.grad != 0, b2 * v + (1 - b2) * g * g, v))"),
+                  ('p.sub_(group["lr"] / bc1 * m / denom)',
+                   'p.sub_(torch.where(p.grad != 0, group["lr"] / bc1 * m / denom, torch.zeros_like(p)))')]}),
+    ("adamw", "wd_twice", None, {
+        "torch": [("                p.mul_(1 - lr * wd)\n", "                g = p.grad + wd * p\n                p.mul_(1 - lr * wd)\n"),
+                  ('state["m"].lerp_(p.grad, 1 - b1)', 'state["m"].lerp_(g, 1 - b1)'),
+                  ('state["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)',
+                   'state["v"].mul_(b2).addcmul_(g, g, value=1 - b2)')]}),
 ]
 STYLE_PROFILE = {"torch": "pytorch", "optax": "optax", "d2l": "d2l"}
 

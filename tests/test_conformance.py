@@ -376,12 +376,11 @@ def test_keras_optimizers_are_checked_in_float64_and_match_the_keras_profile():
     import importlib.util
 
     assert importlib.util.find_spec("keras") is not None, "keras (the test extra) is not installed"
-    r = check("keras.optimizers:Adam", "adam", examples=3)
-    assert r.conforms and r.style == "keras" and r.precision == "float64", str(r)
-    assert "profile keras" in r.matched[0] and r.kwargs["epsilon"] == 1e-7
-    assert "weight_decay" not in r.kwargs  # Keras' decay is decoupled: not probed on Adam
+    # keras.optimizers:Adam itself is a corpus row (tests/test_corpus.py): Adam's decay, decoupled
+    # in Keras, is not probed there; AdamW's is
     w = check("keras.optimizers:AdamW", "adamw", examples=0)
-    assert w.conforms and "weight_decay=decoupled" in w.matched[0] and w.kwargs["weight_decay"] > 0, str(w)
+    assert w.conforms and w.style == "keras" and w.precision == "float64", str(w)
+    assert "weight_decay=decoupled" in w.matched[0] and w.kwargs["weight_decay"] > 0 and w.kwargs["epsilon"] == 1e-7
 
 
 def test_a_failing_demanded_profile_names_the_profile_the_code_follows():
@@ -397,11 +396,11 @@ def test_progress_is_reported_and_the_cli_prints_it_on_stderr_unless_quiet():
     from optmath.cli import Progress
 
     seen = []
-    r = check(f"{TARGETS / 'torch_impl.py'}:Adam", "adam", examples=4, progress=lambda *a: seen.append(a))
+    r = check(f"{TARGETS / 'torch_impl.py'}:Adam", "adam", examples=2, progress=lambda *a: seen.append(a))
     assert r.conforms
     probes = [a for a in seen if a[0] == "probe streams"]
     assert [a[1] for a in probes] == list(range(1, r.probes + 1)) and {a[2] for a in probes} == {r.probes}
-    assert [a for a in seen if a[0] == "generated streams"][-1][1:] == (4, 4)
+    assert [a for a in seen if a[0] == "generated streams"][-1][1:] == (2, 2)
     with pytest.raises(OptmathError, match="progress = 3"):
         check(f"{TARGETS / 'torch_impl.py'}:Adam", "adam", progress=3)
     clock = iter([0.0, 1.0, 3.5, 3.9, 5.0])
@@ -419,5 +418,29 @@ def test_progress_is_reported_and_the_cli_prints_it_on_stderr_unless_quiet():
         click.echo = orig
     assert lines == [("optmath check: generated streams 3/5, 4 s", True),
                      ("optmath check: generated streams 5/5, 5 s", True)]
-    quiet = _cli("tests/targets/torch_impl.py:Adam", "--as", "adam", "--examples", "2", "--quiet")
+    quiet = _cli("tests/targets/torch_impl.py:Adam", "--as", "adam", "--examples", "0", "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+
+
+def test_a_custom_entry_point_is_named_with_method():
+    r = check(f"{TARGETS / 'numpy_impl.py'}:AdamApply", "adam", method="apply", examples=3)
+    assert r.conforms and r.style == "numpy", str(r)
+    with pytest.raises(OptmathError, match="method = 'no such'"):
+        check(f"{TARGETS / 'numpy_impl.py'}:AdamApply", "adam", method="no such")
+    with pytest.raises(OptmathError, match="AdamApply has no method 'update'"):
+        check(f"{TARGETS / 'numpy_impl.py'}:AdamApply", "adam", method="update", examples=0)
+    p = _cli("torch.optim:Adam", "--as", "adam", "--method", "apply")
+    assert p.returncode == 2 and "NumPy-style class" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("bug", ["eps_root_moved", "lazy_sparse", "wd_twice"])
+def test_the_tracker_classes_are_built_for_every_spec_that_has_their_ingredients(bug):
+    """eps in or out of a root, a lazy sparse update, decay applied twice: SymPy rewrites of any
+    spec, so every optimizer with the ingredient gets them (the planted cases are in the matrix)."""
+    from optmath.optimizers import REGISTRY
+
+    built = {name for name, spec in REGISTRY.items() for prof in spec.profiles
+             if any(m.key == bug for m in mutants(spec.resolve(prof)))}
+    need = {"eps_root_moved": {"adam", "rmsprop", "adagrad", "adabelief", "radam"},
+            "lazy_sparse": {"sgd", "adam", "lion", "adadelta"}, "wd_twice": {"adamw", "adam", "adamp"}}[bug]
+    assert need <= built, need - built

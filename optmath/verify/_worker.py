@@ -94,7 +94,9 @@ def describe(obj) -> dict:
     positional parameters), from which the checker tells the calling style."""
     kind = {"is_class": inspect.isclass(obj),
             "methods": [m for m in UPDATE_METHODS if inspect.isclass(obj) and callable(getattr(obj, m, None))],
-            "torch_optimizer": False, "positional": []}
+            "torch_optimizer": False, "positional": [],
+            "public": sorted(m for m in dir(obj) if inspect.isclass(obj) and not m.startswith("_")
+                             and callable(getattr(obj, m, None)))}
     if kind["is_class"]:
         kind["torch_optimizer"] = any(c.__module__.startswith("torch.optim") and c.__name__ == "Optimizer"
                                       for c in inspect.getmro(obj))
@@ -315,9 +317,11 @@ def run_numpy(objs, req, out):
     """A NumPy class: ``Cls(**kwargs)`` per tensor, then ``obj.update(w, grad)`` (or ``step``)
     returning the new ``w`` or updating it in place; the learning rate is fixed at construction."""
     cls, = objs
-    method = next((m for m in UPDATE_METHODS if callable(getattr(cls, m, None))), None)
+    method = req.get("method") or next((m for m in UPDATE_METHODS if callable(getattr(cls, m, None))), None)
     if method is None:
         raise TargetFailure(f"{cls.__name__} has no update(w, grad) or step(w, grad) method", 0, "wrong type")
+    if not callable(getattr(cls, method, None)):
+        raise TargetFailure(f"{cls.__name__} has no method {method}()", 0, "wrong type")
     # update(w, grad): one object per tensor; update(w, grad, name) (numpy-ml): one object that
     # keeps each tensor's state under its name, as such a library is used
     named = _required_positional(getattr(cls, method)) >= 4  # self, w, grad, name

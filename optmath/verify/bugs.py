@@ -258,6 +258,65 @@ def _yogi_sign(alg):
     return out
 
 
+def _eps_root_moved(alg):
+    """eps moved into the square root (``sqrt(v + eps)`` for ``sqrt(v) + eps``) or out of it."""
+    eps = sym("eps")
+    out = []
+    for i, a in enumerate(alg.updates):
+        if eps not in a.expr.free_symbols:
+            continue
+        inside = {}
+        outside = {}
+        for node in sp.preorder_traversal(a.expr):
+            if isinstance(node, sp.Add) and eps in node.args:
+                roots = [u for u in node.args if isinstance(u, sp.Pow) and u.exp == sp.Rational(1, 2)]
+                if len(roots) == 1 and len(node.args) == 2:  # sqrt(X) + eps -> sqrt(X + eps)
+                    inside[node] = sp.sqrt(roots[0].base + eps)
+            if isinstance(node, sp.Pow) and node.exp == sp.Rational(1, 2) and isinstance(node.base, sp.Add) \
+                    and eps in node.base.args:  # sqrt(X + eps) -> sqrt(X) + eps
+                outside[node] = sp.sqrt(node.base - eps) + eps
+        for rep, variant in ((inside, "eps inside the square root"), (outside, "eps outside the square root")):
+            if rep:
+                ups = list(alg.updates)
+                ups[i] = Assign(a.target, a.expr.xreplace(rep), a.note)
+                out.append(Mutant("eps_root_moved", f"{variant} in the update of {a.target}", _with_updates(alg, ups)))
+    return out
+
+
+def _lazy_sparse(alg):
+    """Coordinates whose gradient is 0 keep their states and their value (a lazy sparse update,
+    TF-Addons' LazyAdam, MXNet's ``lazy_update``): every state and the step guarded by g != 0."""
+    states = _state_names(alg) | {"x"}
+    if not any(a.target in states and g in a.expr.free_symbols for a in alg.updates):
+        return []
+    raw = sym("g_sparse")  # the gradient as given, before any L2 term: its zeros are the absent rows
+    ups = [Assign("g_sparse", g, "the gradient as given")]
+    ups += [Assign(a.target, sp.Piecewise((a.expr, sp.Ne(raw, 0)), (sym(a.target), True)), a.note)
+            if a.target in states else a for a in alg.updates]
+    prog = alg.program
+    lazy = replace(alg, program=Program(prog.states, tuple(ups), prog.lookahead,
+                                        {**prog.temporaries, "g_sparse": "the gradient as given"}))
+    return [Mutant("lazy_sparse", "states and parameter left as they are where the gradient is 0", lazy)]
+
+
+def _wd_twice(alg):
+    """Weight decay applied twice: as L2 in the gradient and again decoupled (or the reverse)."""
+    wd = sym("wd")
+    ups = list(alg.updates)
+    last = _last_x(ups)
+    for i, a in enumerate(ups[:last]):
+        if wd not in a.expr.free_symbols:
+            continue
+        if a.target == "g":  # L2: add the decoupled decay too, before the step
+            extra = Assign("x", x - lr * wd * x, "decoupled decay as well")
+            return [Mutant("wd_twice", "L2 in the gradient and decoupled decay",
+                           _with_updates(alg, ups[:last] + [extra] + ups[last:]))]
+        if a.target == "x":  # decoupled: add L2 to the gradient too
+            extra = Assign("g", g + wd * x, "L2 penalty as well")
+            return [Mutant("wd_twice", "decoupled decay and L2 in the gradient", _with_updates(alg, [extra] + ups))]
+    return []
+
+
 CATALOGUE: dict[str, BugClass] = {b.key: b for b in (
     BugClass("eps_precedence", "eps added outside the division by operator precedence",
              "`p - lr*m/sqrt(s) + eps`", _eps_precedence),
@@ -285,6 +344,10 @@ CATALOGUE: dict[str, BugClass] = {b.key: b for b in (
     BugClass("lr_in_buffer", "lr baked into the momentum buffer while lr changes",
              "lr baked into a momentum buffer while lr changes", _lr_in_buffer),
     BugClass("sign_reversed", "sign of a sign() term reversed (Yogi's update)", "extra", _yogi_sign),
+    BugClass("eps_root_moved", "eps moved into or out of a square root", "extra", _eps_root_moved),
+    BugClass("lazy_sparse", "a lazy sparse update: states and parameter frozen where the gradient is 0 "
+             "(TF-Addons LazyAdam, MXNet lazy_update)", "extra", _lazy_sparse),
+    BugClass("wd_twice", "weight decay applied twice (L2 in the gradient and decoupled)", "extra", _wd_twice),
 )}
 
 

@@ -604,6 +604,7 @@ class _Checker:
 
     precision = "float64"
     tell = staticmethod(lambda phase, done, total: None)  # progress (check's ``progress``)
+    method = None  # a NumPy-style class's entry point (check's ``method``)
 
     def prepare(self, s: Stream) -> Stream:
         """``s`` as a target in :attr:`precision` sees it (gradients and starts rounded); the spec
@@ -615,7 +616,7 @@ class _Checker:
         return s
 
     def run(self, s: Stream) -> Outcome:
-        req = {"style": self.style, "kwargs": self.kwargs, "T": s.T, "grads": s.grads, "x0": s.x0,
+        req = {"style": self.style, "kwargs": self.kwargs, "T": s.T, "grads": s.grads, "x0": s.x0, "method": self.method,
                "lrs": None if s.lrs is None else np.asarray(s.lrs, dtype=np.float64)}
         msg = self.proc.call(req, f"running the stream '{s.label}' ({s.T} steps)")
         if msg["status"] == "ok":
@@ -884,7 +885,7 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
 def check(target, optimizer: str, profile: str | None = None, style: str | None = None,
           step=None, init=None, examples: int = 100, timeout: float = 60.0, seed: int = 0,
           shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY, progress=None,
-          options: dict | None = None) -> ConformanceReport:
+          options: dict | None = None, method: str | None = None) -> ConformanceReport:
     r"""Check ``target`` against the spec ``optimizer`` (see the module docstring).
 
     ``target`` is ``'path/to/file.py:Name'`` or the class/factory itself; for the d2l style give
@@ -895,12 +896,16 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
     ``MemoryError`` inside the target, reported as the target failing).  ``options`` are
     keyword arguments passed to the target as they are, beside the hyperparameters the checker
     sets (``{"foreach": True}``, ``{"rectify": False}``); they win over the checker's own
-    flags.  ``progress``, when
+    flags.  ``method`` names the method a NumPy-style class is called through, ``obj.METHOD(w,
+    grad)`` (default: ``update``, else ``step``): a custom entry point without an adapter.
+    ``progress``, when
     given, is called as ``progress(phase, done, total)`` as streams are run (the CLI prints it on
     stderr).  Returns a :class:`ConformanceReport`; raises
     :class:`~optmath.verify.targets.TargetError` (a ``ValueError``) on a usage error.
     """
     options = _check_options(options)
+    if method is not None and (not isinstance(method, str) or not method.isidentifier() or method.startswith("__")):
+        raise TargetError(f"method = {method!r} must be the name of a method of the target's class")
     if progress is not None and not callable(progress):
         raise TargetError(f"progress = {progress!r} must be a function (phase, done, total) or None")
     tell = progress or (lambda phase, done, total: None)
@@ -937,7 +942,15 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         if st == "d2l" and proc.describe[0].get("arity") == 4:
             st = "d2l-numpy"
         if style is None and st == "torch":  # chosen by default: tell the style from the object
-            st = infer_style(proc.describe[0], tgt.label.rsplit(" (", 1)[0])
+            desc0 = proc.describe[0]
+            if method and desc0.get("is_class") and not desc0.get("torch_optimizer"):
+                st = "numpy"  # a class called through the method the user named
+            else:
+                st = infer_style(desc0, tgt.label.rsplit(" (", 1)[0])
+        if method and st != "numpy":
+            raise TargetError(f"--method names the method of a NumPy-style class; the target is {st}-style")
+        if method and method not in proc.describe[0].get("public", []):
+            raise TargetError(f"{tgt.label.rsplit(' (', 1)[0]} has no method {method!r}")
         report.style = st
         report.target = report.target.rsplit(" (", 1)[0] + f" ({st})"
         prefer = profile or next(p for p in (STYLE_PROFILE[st], "pytorch", "optax", *spec.profiles)
@@ -978,7 +991,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         report.kwargs, report.lr = kwargs, values.get("lr", 0.0)
         cands = candidates(spec, values, known, profile, prefer)
         chk = _Checker(proc, st, kwargs, CONFORMANCE["float64"], cands)
-        chk.tell = tell
+        chk.tell, chk.method = tell, method
         P = len(default_layout(st))
         failing: Stream | None = None
         try:
