@@ -14,7 +14,8 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import B1, B2, EMA_FORMS, EPS, LR, WD, A, S, ema, g, l2_penalty, lr, second_moment, t, x
+from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, WEIGHT_DECAY_CHOICES, A, S, decoupled_decay, ema, g,
+                        l2_penalty, lr, second_moment, t, x)
 
 PSI = Hyper("psi", r"\psi", "momentum decay (PyTorch momentum_decay)", 0.004, 0.0, None)
 SWITCHES = (
@@ -22,7 +23,7 @@ SWITCHES = (
                                                    "keras": "b1 (1 - 0.5 * 0.96^t)",
                                                    "constant": "b1"}),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
-    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
 )
 DECAY = sp.Rational(96, 100)
 
@@ -37,7 +38,7 @@ def _mu(step, sched):
 
 def build(sw) -> Program:
     p, eps = S("p"), S("eps")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = l2_penalty() if sw["weight_decay"] == "l2" else decoupled_decay(sw["weight_decay"])
     ups.append(A("mu_t", _mu(t, sw["schedule"]), "momentum coefficient of this step"))
     ups.append(A("mu_next", _mu(t + 1, sw["schedule"]), "momentum coefficient of the next step"))
     ups.append(A("p", p * S("mu_t"), "product of momentum coefficients"))
@@ -58,6 +59,8 @@ NADAM = Spec(
         "paper": Profile({"schedule": "dozat"}, {}, "Dozat (2016)"),
         "pytorch": Profile({"schedule": "dozat", "first_moment": "lerp", "weight_decay": "l2"}, {},
                            "torch.optim.NAdam"),
+        "pytorch_decoupled": Profile({"schedule": "dozat", "first_moment": "lerp", "weight_decay": "decoupled"},
+                                     {}, "torch.optim.NAdam(decoupled_weight_decay=True) (NAdamW)"),
         "keras": Profile({"schedule": "keras", "first_moment": "lerp"}, {"lr": 1e-3, "eps": 1e-7},
                          "keras.optimizers.Nadam"),
         "optax": Profile({"schedule": "constant"}, {"lr": 1e-3}, "optax.nadam"),

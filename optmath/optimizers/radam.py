@@ -15,8 +15,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, A, S, bias_correction, ema, g,
-                        l2_penalty, lr, second_moment, t, x)
+from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, WEIGHT_DECAY_CHOICES, A, S, bias_correction,
+                        decoupled_decay, ema, g, l2_penalty, lr, second_moment, t, x)
 
 THRESHOLD = Hyper("threshold", r"\rho_{\min}", "rectification threshold on rho_t", 5.0, None, None)
 SWITCHES = (
@@ -25,7 +25,7 @@ SWITCHES = (
     Switch("threshold_rule", "comparison with the threshold", {"gt": "rho_t > threshold",
                                                                "ge": "rho_t >= threshold"}),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
-    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
     Switch("below_threshold", "the step while rho_t has not passed the threshold", {
         "sgd": "lr m_hat (momentum SGD with bias correction)",
         "skip": "no update (the authors' degenerated_to_sgd=False)"}),
@@ -34,19 +34,23 @@ SWITCHES = (
 
 def build(sw) -> Program:
     b2, eps, v = S("b2"), S("eps"), S("v")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    rho_inf = 2 / (1 - b2) - 1
+    rho = S("rho_t")
+    cond = rho > S("threshold") if sw["threshold_rule"] == "gt" else rho >= S("threshold")
+    ups = [A("rho_t", rho_inf - 2 * t * b2**t / bias_correction("b2"), "length of the approximated SMA")]
+    if sw["weight_decay"] == "l2":
+        ups += l2_penalty()
+    else:  # a skipped step skips its decay too (the authors' code, pytorch-optimizer)
+        ups += decoupled_decay(sw["weight_decay"],
+                               ratio=1 if sw["below_threshold"] == "sgd" else sp.Piecewise((1, cond), (0, True)))
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     ups += second_moment()
-    rho_inf = 2 / (1 - b2) - 1
-    ups.append(A("rho_t", rho_inf - 2 * t * b2**t / bias_correction("b2"), "length of the approximated SMA"))
-    rho = S("rho_t")
     rect = sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
     if sw["eps_placement"] == "raw":
         adaptive = sp.sqrt(bias_correction("b2")) / (sp.sqrt(v) + eps)
     else:
         adaptive = 1 / (sp.sqrt(v / bias_correction("b2")) + eps)
     ups.append(A("mhat", S("m") / bias_correction("b1"), "bias-corrected first moment"))
-    cond = rho > S("threshold") if sw["threshold_rule"] == "gt" else rho >= S("threshold")
     below = 1 if sw["below_threshold"] == "sgd" else 0
     ups.append(A("x", x - lr * S("mhat") * sp.Piecewise((rect * adaptive, cond), (below, True)), "step"))
     return Program((StateVar("m", "m", "first moment"), StateVar("v", "v", "second moment")), tuple(ups),
@@ -60,6 +64,9 @@ RADAM = Spec(
                          "Liu et al. (2020), Algorithm 2 (rho_t > 4, no eps)"),
         "pytorch": Profile({"eps_placement": "raw", "threshold_rule": "gt", "first_moment": "lerp",
                             "weight_decay": "l2"}, {}, "torch.optim.RAdam"),
+        "pytorch_decoupled": Profile({"eps_placement": "raw", "threshold_rule": "gt", "first_moment": "lerp",
+                                      "weight_decay": "decoupled"}, {},
+                                     "torch.optim.RAdam(decoupled_weight_decay=True)"),
         "optax": Profile({"eps_placement": "vhat", "threshold_rule": "ge"}, {}, "optax.radam"),
         "authors": Profile({"eps_placement": "raw", "threshold_rule": "ge", "below_threshold": "skip"}, {},
                            "LiyuanLucasLiu/RAdam radam.py with degenerated_to_sgd=False (rho_t >= 5, no update "

@@ -537,7 +537,7 @@ KWARG_NAMES["numpy"] = {"lr": ["lr", "learning_rate", "eta"], "b1": ["beta1", "b
 
 #: boolean flags a framework uses to select the algorithm: flag -> (switch, value that sets it)
 FLAGS = {"torch": {"nesterov": ("momentum", "nesterov"), "amsgrad": ("amsgrad", "!none"),
-                   "centered": ("centered", "yes")},
+                   "centered": ("centered", "yes"), "decoupled_weight_decay": ("weight_decay", "decoupled")},
          "keras": {"nesterov": ("momentum", "nesterov"), "amsgrad": ("amsgrad", "!none"),
                    "centered": ("centered", "yes")},
          "optax": {"nesterov": ("momentum", "nesterov"), "centered": ("centered", "yes")}}
