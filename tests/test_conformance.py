@@ -444,3 +444,13 @@ def test_the_tracker_classes_are_built_for_every_spec_that_has_their_ingredients
     need = {"eps_root_moved": {"adam", "rmsprop", "adagrad", "adabelief", "radam"},
             "lazy_sparse": {"sgd", "adam", "lion", "adadelta"}, "wd_twice": {"adamw", "adam", "adamp"}}[bug]
     assert need <= built, need - built
+
+
+def test_a_partial_explanation_is_reported_as_partial():
+    r = check(f"{TARGETS / 'partial_adam.py'}:Adam", "adam", examples=0)
+    assert not r.conforms and r.diagnosis is not None, str(r)
+    assert r.diagnosis.key == "partial:t_never_incremented", str(r)
+    assert "partial explanation" in str(r) and "no catalogued explanation" in str(r)
+    n = r.diagnosis.numbers
+    assert n["agreed_steps"] >= 2 * n["agreed_without"] and n["agreed_steps"] < n["steps"]
+    assert r.as_dict()["diagnosis"]["bug_class"] == "partial:t_never_incremented"

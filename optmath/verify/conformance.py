@@ -95,6 +95,7 @@ COMPOUND_BEAM = 20  # partial combinations (the smallest residual first) extende
 COMPOUND_PER_CLASS = 2  # of them at most this many per combination of bug classes
 RESIDUAL_STREAMS = 2  # the shortest streams seen, on which partial combinations are ranked
 FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
+PARTIAL_STREAMS = 4  # the shortest streams seen, on which a partial explanation is measured
 
 
 #: the precisions a target may compute in, tried in this order (bfloat16 through ml_dtypes): a
@@ -604,6 +605,7 @@ class _Checker:
 
     precision = "float64"
     tell = staticmethod(lambda phase, done, total: None)  # progress (check's ``progress``)
+    partial = None  # the longest partial explanation the compound search met (see _partial_diagnosis)
     method = None  # a NumPy-style class's entry point (check's ``method``)
 
     def prepare(self, s: Stream) -> Stream:
@@ -788,6 +790,7 @@ def _compound(chk, cands, seen, reproduces, P, fresh):
     combination that reproduces every stream seen must also reproduce fresh streams it was not
     found on.  Returns ``(Diagnosis, candidate)``."""
     frontier = [((m,), m.alg, m.tmap, cand) for cand in cands for m in mutants(cand.alg)]
+    best = chk.partial = None  # (steps agreed, chain, candidate): the longest partial explanation
     for _depth in range(2, MAX_COMPOUND + 1):
         # the beam: the best COMPOUND_PER_CLASS of each combination of bug classes (a hard-coded
         # constant that only the other bug reveals must not crowd the right one out), smallest
@@ -800,6 +803,10 @@ def _compound(chk, cands, seen, reproduces, P, fresh):
             if taken.get(key, 0) < COMPOUND_PER_CLASS:
                 taken[key] = taken.get(key, 0) + 1
                 beam.append(f)
+        for chain, alg, tmap, cand in beam[:COMPOUND_BEAM]:
+            agreed = _agreed_steps(seen, alg, tmap, chk.rtol)
+            if best is None or agreed > best[0]:
+                best = chk.partial = (agreed, chain, cand)
         nxt = []
         for chain, alg, tmap, cand in beam[:COMPOUND_BEAM]:
             for mut in mutants(alg):
@@ -816,6 +823,42 @@ def _compound(chk, cands, seen, reproduces, P, fresh):
                 nxt.append((combo, mut.alg, tm, cand))
         frontier = nxt
     return None
+
+
+def _agreed_steps(seen, alg, tmap, rtol) -> int:
+    """Steps on which ``alg`` follows the target before their first difference, summed over the
+    :data:`PARTIAL_STREAMS` shortest streams seen."""
+    total = 0
+    for s, out in seen[:PARTIAL_STREAMS]:
+        d = compare(out, simulate(alg, s, tmap), rtol)
+        total += s.T if d is None else d.step - 1
+    return total
+
+
+def _partial_diagnosis(chk, seen, P) -> Diagnosis | None:
+    """The combination that follows the target longest, when no combination follows it
+    throughout: named as *partial* when it agrees on at least twice as many steps (and two more)
+    as the convention it was found on, on the shortest streams seen."""
+    if chk.partial is None:
+        return None
+    agreed, chain, cand = chk.partial
+    base = _agreed_steps(seen, cand.alg, None, chk.rtol)
+    if agreed < max(2 * base, base + 2):
+        return None
+    total = sum(s.T for s, _ in seen[:PARTIAL_STREAMS])
+    parts, prev = [], cand.alg
+    for m in chain:
+        eff = describe_effect(m, prev, P)
+        parts.append({"bug_class": m.key, "title": m.bug.title, "variant": m.variant, "effect": eff.text,
+                      "factor": None if eff.factor is None else str(eff.factor)})
+        prev = m.alg
+    text = "; ".join(f"({i + 1}) {p['title']} ({p['variant']})" for i, p in enumerate(parts))
+    return Diagnosis("partial:" + "+".join(p["bug_class"] for p in parts), "partial explanation",
+                     " and ".join(p["variant"] for p in parts),
+                     f"{text} reproduce{'s' if len(parts) == 1 else ''} the target for {agreed} of the {total} steps of "
+                     f"the {min(len(seen), PARTIAL_STREAMS)} shortest streams seen ({base} without "
+                     f"{'it' if len(parts) == 1 else 'them'}); the rest of the difference has no catalogued explanation",
+                     numbers={"parts": parts, "agreed_steps": agreed, "steps": total, "agreed_without": base})
 
 
 def _compound_diagnosis(combo, cand, P, n_fresh) -> Diagnosis:
@@ -879,6 +922,9 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
     found = _compound(chk, ranked, seen, reproduces, P, fresh)
     if found is not None:
         return found[0], found[1], ""
+    partial = _partial_diagnosis(chk, seen, P)
+    if partial is not None:
+        return partial, chk.partial[2], ""
     return None, None, ""
 
 
