@@ -454,3 +454,13 @@ def test_a_partial_explanation_is_reported_as_partial():
     n = r.diagnosis.numbers
     assert n["agreed_steps"] >= 2 * n["agreed_without"] and n["agreed_steps"] < n["steps"]
     assert r.as_dict()["diagnosis"]["bug_class"] == "partial:t_never_incremented"
+
+
+def test_keras_on_the_torch_backend_too():
+    import os
+
+    p = subprocess.run([sys.executable, "-m", "optmath.cli", "check", "keras.optimizers:Adam", "--as", "adam",
+                        "--examples", "0", "-q"], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert p.returncode == 0 and p.stdout.startswith("CONFORMS: keras.optimizers:Adam (keras)"), p.stdout + p.stderr
+    assert "profile keras" in p.stdout and "precision: float64" in p.stdout

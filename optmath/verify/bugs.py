@@ -573,4 +573,11 @@ _STATE_EFFECTS = {
     "wd_on_updated": "the decay multiplies the new iterate: x_t = (1 - lr wd)(x_{t-1} - lr u_t) instead "
                      "of x_{t-1} - lr u_t - lr wd x_{t-1}, a difference of lr^2 wd u_t per step",
     "sign_reversed": "the second moment moves away from g^2 instead of towards it",
+    "eps_root_moved": "eps moves between the root and the denominator: sqrt(v + eps) against sqrt(v) + eps, "
+                      "which differ most where v is small (the first steps, rare coordinates): for v = 0 the "
+                      "denominator is sqrt(eps) against eps",
+    "lazy_sparse": "a coordinate whose gradient is 0 keeps its moments and its value, where the dense rule "
+                   "decays the moments and keeps moving by the momentum of earlier steps",
+    "wd_twice": "the parameter decays twice per step: by lr wd x through the gradient (then scaled by the "
+                "adaptive step) and by lr wd x directly",
 }
