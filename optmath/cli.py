@@ -500,19 +500,20 @@ def _parse_options(items) -> dict:
 
 class Progress:
     """Progress lines on stderr, ``NAME: phase done/total, elapsed s``: none in the first
-    ``after`` seconds (a short check prints nothing), then at most one a second."""
+    ``after`` seconds (a short check prints nothing), then at most one a second within a phase
+    and one at each change of phase."""
 
     def __init__(self, name: str, after: float = 3.0, every: float = 1.0) -> None:
         import time
 
         self.name, self.after, self.every, self.clock = name, after, every, time.monotonic
-        self.start, self.last = self.clock(), None
+        self.start, self.last, self.phase = self.clock(), None, None
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         now = self.clock() - self.start
-        if now < self.after or (self.last is not None and now - self.last < self.every):
-            return
-        self.last = now
+        if now < self.after or (self.last is not None and now - self.last < self.every and phase == self.phase):
+            return  # a new phase is shown at once: the step before a long silent one is seen
+        self.last, self.phase = now, phase
         count = f" {done}/{total}" if total else ""
         click.echo(f"{self.name}: {phase}{count}, {now:.0f} s", err=True)
 

@@ -403,7 +403,7 @@ def test_progress_is_reported_and_the_cli_prints_it_on_stderr_unless_quiet():
     assert [a for a in seen if a[0] == "generated streams"][-1][1:] == (2, 2)
     with pytest.raises(OptmathError, match="progress = 3"):
         check(f"{TARGETS / 'torch_impl.py'}:Adam", "adam", progress=3)
-    clock = iter([0.0, 1.0, 3.5, 3.9, 5.0])
+    clock = iter([0.0, 1.0, 3.5, 3.9, 5.0, 5.2])
     lines = []
     p = Progress("optmath check")
     p.clock, p.start = lambda: next(clock), 0.0
@@ -414,10 +414,11 @@ def test_progress_is_reported_and_the_cli_prints_it_on_stderr_unless_quiet():
     try:
         for i in range(1, 6):  # at 0, 1, 3.5, 3.9 and 5 s: none in the first 3 s, then one a second
             p("generated streams", i, 5)
+        p("diagnosing", 0, 0)  # at 5.2 s: a new phase is shown at once
     finally:
         click.echo = orig
     assert lines == [("optmath check: generated streams 3/5, 4 s", True),
-                     ("optmath check: generated streams 5/5, 5 s", True)]
+                     ("optmath check: generated streams 5/5, 5 s", True), ("optmath check: diagnosing, 5 s", True)]
     quiet = _cli("tests/targets/torch_impl.py:Adam", "--as", "adam", "--examples", "0", "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
 

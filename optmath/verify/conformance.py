@@ -644,6 +644,7 @@ class _Checker:
             return False
         key = (id(c), id(s))
         if key not in self.conditioning:  # the value holds the stream, so its id is not reused
+            self.tell(f"judging the stream '{s.label}' against a 60-digit evaluation", 0, 0)
             self.conditioning[key] = (s, self._conditioned(c, s, out, expected, d))
         found = self.conditioning[key][1]  # the target as accurate as the truth allows, or no evidence
         return found is not None and all(cmp.verdict == INCONCLUSIVE or cmp.accurate("target") for cmp in found[1])
