@@ -847,12 +847,7 @@ def _partial_diagnosis(chk, seen, P) -> Diagnosis | None:
     if agreed < max(2 * base, base + 2):
         return None
     total = sum(s.T for s, _ in seen[:PARTIAL_STREAMS])
-    parts, prev = [], cand.alg
-    for m in chain:
-        eff = describe_effect(m, prev, P)
-        parts.append({"bug_class": m.key, "title": m.bug.title, "variant": m.variant, "effect": eff.text,
-                      "factor": None if eff.factor is None else str(eff.factor)})
-        prev = m.alg
+    parts = _chain_parts(chain, cand, P)
     text = "; ".join(f"({i + 1}) {p['title']} ({p['variant']})" for i, p in enumerate(parts))
     return Diagnosis("partial:" + "+".join(p["bug_class"] for p in parts), "partial explanation",
                      " and ".join(p["variant"] for p in parts),
@@ -862,13 +857,19 @@ def _partial_diagnosis(chk, seen, P) -> Diagnosis | None:
                      numbers={"parts": parts, "agreed_steps": agreed, "steps": total, "agreed_without": base})
 
 
-def _compound_diagnosis(combo, cand, P, n_fresh) -> Diagnosis:
+def _chain_parts(chain, cand, P) -> list[dict]:
+    """Each bug of a chain of mutants with its effect relative to the program before it."""
     parts, base = [], cand.alg
-    for m in combo:
+    for m in chain:
         eff = describe_effect(m, base, P)
         parts.append({"bug_class": m.key, "title": m.bug.title, "variant": m.variant, "effect": eff.text,
                       "factor": None if eff.factor is None else str(eff.factor)})
         base = m.alg
+    return parts
+
+
+def _compound_diagnosis(combo, cand, P, n_fresh) -> Diagnosis:
+    parts = _chain_parts(combo, cand, P)
     text = "; ".join(f"({i + 1}) {p['title']} ({p['variant']}): {p['effect']}" for i, p in enumerate(parts))
     return Diagnosis("+".join(p["bug_class"] for p in parts), f"{len(parts)} bugs together",
                      " and ".join(p["variant"] for p in parts),
