@@ -605,7 +605,6 @@ class _Checker:
 
     precision = "float64"
     tell = staticmethod(lambda phase, done, total: None)  # progress (check's ``progress``)
-    partial = None  # the longest partial explanation the compound search met (see _partial_diagnosis)
     method = None  # a NumPy-style class's entry point (check's ``method``)
 
     def prepare(self, s: Stream) -> Stream:
@@ -789,9 +788,10 @@ def _compound(chk, cands, seen, reproduces, P, fresh):
     candidate convention, the :data:`COMPOUND_BEAM` with the smallest :func:`_residual` (then of
     the pairs) are extended by every mutant of their own program (one wrong counter at most).  A
     combination that reproduces every stream seen must also reproduce fresh streams it was not
-    found on.  Returns ``(Diagnosis, candidate)``."""
+    found on.  Returns ``((Diagnosis, candidate) or None, best)`` where ``best`` is the chain that
+    followed the target longest, ``(steps agreed, chain, candidate)``, for :func:`_partial_diagnosis`."""
     frontier = [((m,), m.alg, m.tmap, cand) for cand in cands for m in mutants(cand.alg)]
-    best = chk.partial = None  # (steps agreed, chain, candidate): the longest partial explanation
+    best = None  # (steps agreed, chain, candidate): the longest partial explanation
     for _depth in range(2, MAX_COMPOUND + 1):
         # the beam: the best COMPOUND_PER_CLASS of each combination of bug classes (a hard-coded
         # constant that only the other bug reveals must not crowd the right one out), smallest
@@ -807,7 +807,7 @@ def _compound(chk, cands, seen, reproduces, P, fresh):
         for chain, alg, tmap, cand in beam[:COMPOUND_BEAM]:
             agreed = _agreed_steps(seen, alg, tmap, chk.rtol)
             if best is None or agreed > best[0]:
-                best = chk.partial = (agreed, chain, cand)
+                best = (agreed, chain, cand)
         nxt = []
         for chain, alg, tmap, cand in beam[:COMPOUND_BEAM]:
             for mut in mutants(alg):
@@ -820,10 +820,10 @@ def _compound(chk, cands, seen, reproduces, P, fresh):
                     outs = [(st, chk.run(st)) for st in streams]
                     if all(compare(o, simulate(mut.alg, st, tm), chk.rtol) is None for st, o in outs):
                         chk.seen.extend(outs)
-                        return _compound_diagnosis(combo, cand, P, len(streams)), cand
+                        return (_compound_diagnosis(combo, cand, P, len(streams)), cand), best
                 nxt.append((combo, mut.alg, tm, cand))
         frontier = nxt
-    return None
+    return None, best
 
 
 def _agreed_steps(seen, alg, tmap, rtol) -> int:
@@ -836,13 +836,13 @@ def _agreed_steps(seen, alg, tmap, rtol) -> int:
     return total
 
 
-def _partial_diagnosis(chk, seen, P) -> Diagnosis | None:
+def _partial_diagnosis(best, chk, seen, P) -> Diagnosis | None:
     """The combination that follows the target longest, when no combination follows it
     throughout: named as *partial* when it agrees on at least twice as many steps (and two more)
     as the convention it was found on, on the shortest streams seen."""
-    if chk.partial is None:
+    if best is None:
         return None
-    agreed, chain, cand = chk.partial
+    agreed, chain, cand = best
     base = _agreed_steps(seen, cand.alg, None, chk.rtol)
     if agreed < max(2 * base, base + 2):
         return None
@@ -921,12 +921,12 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
         if hits:
             return None, None, f"the code implements {name} ({' / '.join(hits)} profile), not {spec_name}"
     # the simplest explanations first: one bug, another optimizer; then two or three bugs
-    found = _compound(chk, ranked, seen, reproduces, P, fresh)
+    found, best = _compound(chk, ranked, seen, reproduces, P, fresh)
     if found is not None:
         return found[0], found[1], ""
-    partial = _partial_diagnosis(chk, seen, P)
+    partial = _partial_diagnosis(best, chk, seen, P)
     if partial is not None:
-        return partial, chk.partial[2], ""
+        return partial, best[2], ""
     return None, None, ""
 
 
