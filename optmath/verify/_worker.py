@@ -95,8 +95,8 @@ def describe(obj) -> dict:
     kind = {"is_class": inspect.isclass(obj),
             "methods": [m for m in UPDATE_METHODS if inspect.isclass(obj) and callable(getattr(obj, m, None))],
             "torch_optimizer": False, "positional": [],
-            "public": sorted(m for m in dir(obj) if inspect.isclass(obj) and not m.startswith("_")
-                             and callable(getattr(obj, m, None)))}
+            "public": sorted(m for m in dir(obj) if not m.startswith("_") and callable(getattr(obj, m, None)))
+            if inspect.isclass(obj) else []}
     if kind["is_class"]:
         kind["torch_optimizer"] = any(c.__module__.startswith("torch.optim") and c.__name__ == "Optimizer"
                                       for c in inspect.getmro(obj))

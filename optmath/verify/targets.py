@@ -198,8 +198,6 @@ def make_target(target, style: str | None = None, step=None, init=None) -> Targe
             file = _module_file(module)
             if style is None:
                 style = _style_of_source(file.read_text(errors="replace"))
-                if module.partition(".")[0] == "keras":
-                    style = "keras"
             return Target(style, str(file.resolve()), (name,), module)
     d2l = style in ("d2l", "d2l-numpy") or step is not None or init is not None
     if d2l:
