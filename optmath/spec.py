@@ -13,6 +13,12 @@ Notation inside equations (ASCII names; Greek letters only appear in LaTeX outpu
 * ``x``  the parameter (iterate), ``g`` the stochastic gradient at step ``t`` (``t = 1, 2, ...``),
 * ``lr`` the learning rate of the current step (schedules multiply it),
 * ``d``  the dimension of ``x`` (only vector-level fragments such as AdamP's projection use it),
+* ``rank`` the number of axes of the parameter tensor, ``cols`` the length of one row of its
+  *channel view* (the first axis kept, the others flattened: ``x.view(x.size(0), -1)``); with
+  :class:`RowInner` and :class:`RowNorm` (a reduction within each row) and :class:`TensorMax`
+  (the largest value over the tensor) they state per-row rules such as the AdamP authors'
+  channel view.  A rank-1 tensor (a vector, and every kernel's iterate) has ``cols = 1``: each
+  row is one coordinate,
 * state variables by their names (``m``, ``v``, ...), hyperparameters by theirs (``b1``, ...).
 
 Equations are assignments executed in order; a later one sees the values written by earlier
@@ -32,7 +38,9 @@ from .errors import DomainError, OptmathTypeError, UnknownNameError
 x, g, lr = sp.symbols("x g lr", real=True)
 t = sp.Symbol("t", integer=True, positive=True)
 d = sp.Symbol("d", integer=True, positive=True)
-CONTEXT_SYMBOLS = {"x": x, "g": g, "t": t, "lr": lr, "d": d}
+rank = sp.Symbol("rank", integer=True, positive=True)
+cols = sp.Symbol("cols", integer=True, positive=True)
+CONTEXT_SYMBOLS = {"x": x, "g": g, "t": t, "lr": lr, "d": d, "rank": rank, "cols": cols}
 
 
 class Inner(sp.Function):
@@ -58,6 +66,45 @@ class VecNorm(sp.Function):
 
     def _sympystr(self, printer):
         return f"norm({printer._print(self.args[0])})"
+
+
+class RowInner(sp.Function):
+    """Inner product within each row of the channel view (first axis kept, the rest flattened):
+    a per-coordinate value, the same for every coordinate of one row."""
+
+    nargs = 2
+
+    def _latex(self, printer):
+        a, b = (printer._print(v) for v in self.args)
+        return rf"\langle {a}, {b} \rangle_{{\mathrm{{row}}}}"
+
+    def _sympystr(self, printer):
+        return f"row_inner({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+
+class RowNorm(sp.Function):
+    """Euclidean norm within each row of the channel view (a per-coordinate value)."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        return rf"\lVert {printer._print(self.args[0])} \rVert_{{\mathrm{{row}}}}"
+
+    def _sympystr(self, printer):
+        return f"row_norm({printer._print(self.args[0])})"
+
+
+class TensorMax(sp.Function):
+    """The largest value of a per-coordinate expression over the tensor (NaN if one is NaN),
+    a scalar shared by all coordinates."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        return rf"\max_{{i}} {printer._print(self.args[0])}"
+
+    def _sympystr(self, printer):
+        return f"tensor_max({printer._print(self.args[0])})"
 
 
 def sym(name: str) -> sp.Symbol:
@@ -174,13 +221,16 @@ class Program:
 
 
 PROFILE_NAMES = ("paper", "pytorch", "keras", "optax", "d2l")
-LATEX_CONTEXT = {"x": r"\theta", "g": "g", "t": "t", "lr": r"\eta", "d": "d"}
+LATEX_CONTEXT = {"x": r"\theta", "g": "g", "t": "t", "lr": r"\eta", "d": "d", "rank": r"\operatorname{rank}",
+                 "cols": r"d_{\mathrm{row}}"}
 DOC_CONTEXT = {
     "x": "parameter (iterate)",
     "g": "stochastic gradient at step t",
     "t": "step counter, starting at 1",
     "lr": "learning rate of the current step",
     "d": "dimension of the parameter vector",
+    "rank": "number of axes of the parameter tensor",
+    "cols": "length of one row of the channel view (1 for a vector)",
 }
 
 

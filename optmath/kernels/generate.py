@@ -316,7 +316,7 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
                     f"{ind2}        return k + 1"]
         for ph in range(prog.phases):
             reds = [r for r in prog.reductions if r.phase == ph]
-            out += [f"{ind2}{r.name} = 0.0" for r in reds]
+            out += [f"{ind2}{r.name} = {'-math.inf' if r.kind == 'max' else '0.0'}" for r in reds]
             out += [f"{ind2}for i in range(n):", f"{ind2}    x_0 = x[i]", f"{ind2}    g_0 = {gsrc}"]
             out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
             out += [f"{ind2}    {n} = work[{kept_row[n]}, i]" for n in kept
@@ -324,6 +324,10 @@ def _run_kernels(prog: LaneProgram, names: dict) -> list[str]:
             out += _assign([v for v in prog.lane if v.phase == ph], ind2 + "    ")
             for r in reds:
                 a = expr_source(r.args[0])
+                if r.kind == "max":  # NaN wins, as in NumPy's and torch's max
+                    out += [f"{ind2}    _mx = {a}", f"{ind2}    if _mx > {r.name} or _mx != _mx:",
+                            f"{ind2}        {r.name} = _mx"]
+                    continue
                 b = expr_source(r.args[-1]) if r.kind == "inner" else a
                 out.append(f"{ind2}    {r.name} += ({a}) * ({b})")
             out += [f"{ind2}    work[{kept_row[n]}, i] = {n}" for n in kept

@@ -45,12 +45,15 @@ Hoisting policy (one policy, used by every backend, so their bits agree)
 
 Reductions
 ----------
-``inner(a, b)`` and ``norm(a)`` over the coordinates are ``TENSOR`` values.  A run over ``d``
+``inner(a, b)``, ``norm(a)`` and ``tensor_max(a)`` over the coordinates are ``TENSOR`` values.  A run over ``d``
 coordinates executes the ``LANE`` equations in as many coordinate loops (phases) as the
 nesting of reductions needs: a reduction of values of phase ``p`` is accumulated in loop ``p``
 and available from phase ``p + 1``; a value needed in a later loop than its own is kept in a
 work array.  A one-dimensional configuration (a sweep lane) needs no loops: there
-``inner(a, b) = 0 + a b`` and ``norm(a) = sqrt(0 + a a)``, the same operations as the ``d = 1`` run.
+``inner(a, b) = 0 + a b``, ``norm(a) = sqrt(0 + a a)`` and ``tensor_max(a) = a``, the same
+operations as the ``d = 1`` run.  Every kernel's iterate is a vector (rank 1), whose channel view
+has one coordinate per row: there ``rank = cols = 1``, ``row_inner(a, b) = 0 + a b`` and
+``row_norm(a) = sqrt(0 + a a)`` per coordinate, as the reference step computes for a vector.
 """
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from ..errors import DomainError
-from ..spec import Algorithm, Dot, Norm, sym
+from ..spec import Algorithm, Dot, Norm, RowInner, RowNorm, TensorMax, sym
 
 CONST, STEP, TENSOR, LANE = 0, 1, 2, 3
 LEVEL_NAMES = ("const", "step", "tensor", "lane")
@@ -96,11 +99,12 @@ class Product:
 
 @dataclass(frozen=True)
 class Reduction:
-    """``name = sum_i args[0]_i args[1]_i`` (``inner``) or ``sqrt(sum_i args[0]_i**2)``
-    (``norm``) over the coordinates, accumulated in loop ``phase``; available after it."""
+    """``name = sum_i args[0]_i args[1]_i`` (``inner``), ``sqrt(sum_i args[0]_i**2)``
+    (``norm``) or ``max_i args[0]_i`` (``max``, NaN if one is NaN) over the coordinates,
+    accumulated in loop ``phase``; available after it."""
 
     name: str
-    kind: str  # "inner" | "norm"
+    kind: str  # "inner" | "norm" | "max"
     args: tuple
     phase: int
 
@@ -265,6 +269,9 @@ class _Analyser:
         subs = {}
         for s in e.free_symbols:
             name = str(s)
+            if name in ("rank", "cols"):  # a vector (see the module docstring)
+                subs[s] = sp.Integer(1)
+                continue
             if name not in self.current:
                 raise DomainError(f"{self.alg.spec.name}: the equations read {name!r}, which no equation, state or "
                                   f"hyperparameter defines")
@@ -276,11 +283,13 @@ class _Analyser:
         if e.is_Atom:
             return e
         args = [self.reduce(a) for a in e.args]
-        if isinstance(e, (Dot, Norm)):
-            if self.one_d:
-                prod = Plus0(sp.Mul(args[0], args[-1], evaluate=False))
-                return prod if isinstance(e, Dot) else sp.sqrt(prod, evaluate=False)
-            kind = "inner" if isinstance(e, Dot) else "norm"
+        if isinstance(e, (RowInner, RowNorm)) or (self.one_d and isinstance(e, (Dot, Norm))):
+            prod = Plus0(sp.Mul(args[0], args[-1], evaluate=False))
+            return prod if isinstance(e, (Dot, RowInner)) else sp.sqrt(prod, evaluate=False)
+        if self.one_d and isinstance(e, TensorMax):
+            return args[0]
+        if isinstance(e, (Dot, Norm, TensorMax)):
+            kind = "inner" if isinstance(e, Dot) else "norm" if isinstance(e, Norm) else "max"
             for r in self.reductions:
                 if r.kind == kind and r.args == tuple(args):
                     return sp.Symbol(r.name, real=True)

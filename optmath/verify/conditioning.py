@@ -141,13 +141,14 @@ def _distances(traj: Mapping[str, np.ndarray], hp) -> dict:
 
 def compare_trajectories(alg: Algorithm, grads, x0, runs: Mapping[str, Mapping[str, np.ndarray]], *,
                          rtol: float, lrs=None, t_of=None, precision: str = "float64",
-                         what: str = "", step=None) -> Comparison:
+                         what: str = "", step=None, shape=None) -> Comparison:
     r"""Compare two runs of ``alg`` on the stream ``grads`` (``(T, d)``), following its conditioning.
 
     ``runs`` maps two labels (``"kernel"``, ``"reference"``, ``"torch"``, ...) to trajectories
     by name: ``"x"`` for the iterates and state names for states, each ``(T + 1, d)`` (or
     ``(T, d)`` for steps ``1..T``).  ``precision`` sets the unit roundoff of the perturbation
-    model.  See the module docstring for the decision; the first side is the one under test.
+    model.  ``shape`` is the tensor's shape for rules that reduce per row (``None``: a vector).
+    See the module docstring for the decision; the first side is the one under test.
 
     Examples
     --------
@@ -179,7 +180,7 @@ def compare_trajectories(alg: Algorithm, grads, x0, runs: Mapping[str, Mapping[s
     if lrs is not None:
         lrs = np.asarray(lrs, dtype=np.float64)[:T]
     step = step or reference_step(alg)
-    kw = dict(lrs=lrs, t_of=t_of, step=step)
+    kw = dict(lrs=lrs, t_of=t_of, step=step, shape=shape)
     hp = high_precision_run(alg, G, x0, dps=CONDITIONING_DPS, **kw)
     if hp.nonfinite_step:
         return Comparison(verdict=INCONCLUSIVE, steps=T, reason=f"the {CONDITIONING_DPS}-digit evaluation is "

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from ..spec import Algorithm, Dot, Norm
+from ..spec import Algorithm, Dot, Norm, RowInner, RowNorm, TensorMax
 
 
 class _Printer(PythonCodePrinter):
@@ -66,6 +66,12 @@ class _Printer(PythonCodePrinter):
             return f"F.dot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
         if isinstance(expr, Norm):
             return f"F.norm({self._print(expr.args[0])})"
+        if isinstance(expr, RowInner):
+            return f"F.rowdot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        if isinstance(expr, RowNorm):
+            return f"F.rownorm({self._print(expr.args[0])})"
+        if isinstance(expr, TensorMax):
+            return f"F.tmax({self._print(expr.args[0])})"
         raise TypeError(f"function {expr.func} is not allowed in a spec")
 
 
@@ -82,10 +88,44 @@ def _np_where(c, a, b):
         return np.where(c, a, b)
 
 
-NUMPY = SimpleNamespace(
-    sqrt=np.sqrt, maximum=np.maximum, sign=np.sign, where=_np_where, rat=lambda p, q: p / q,
-    nan=math.nan, dot=lambda a, b: float(np.dot(a, b)), norm=lambda a: float(np.sqrt(np.dot(a, a))),
-)
+def shape_of(shape, dim: int) -> tuple[int, int, int]:
+    """``(rank, rows, cols)`` of the channel view of a tensor of ``shape`` with ``dim``
+    coordinates; ``None`` is a vector (rank 1, ``dim`` rows of one coordinate)."""
+    if shape is None:
+        return 1, dim, 1
+    shape = tuple(int(n) for n in shape)
+    size = math.prod(shape)
+    if size != dim:
+        raise ValueError(f"a tensor of shape {shape} has {size} coordinates, not {dim}")
+    rows = shape[0] if shape else 1
+    return max(len(shape), 1), rows, (size // rows if rows else 0)
+
+
+def numpy_namespace(shape=None) -> SimpleNamespace:
+    """The ``F`` namespace for float NumPy arrays holding one tensor of ``shape``, flattened
+    (``None``: a vector).  The per-row reductions (``rowdot``, ``rownorm``) use its channel view."""
+    if shape is None:
+        rank, cols = 1, 1
+
+        def rowsum(a):
+            return a
+    else:
+        rank, rows, cols = shape_of(shape, math.prod(shape))
+
+        def rowsum(a):
+            flat = np.broadcast_to(a, (rows * cols,)).reshape(rows, cols)
+            return np.repeat(flat.sum(axis=1), cols)
+
+    return SimpleNamespace(
+        sqrt=np.sqrt, maximum=np.maximum, sign=np.sign, where=_np_where, rat=lambda p, q: p / q,
+        nan=math.nan, dot=lambda a, b: float(np.dot(a, b)), norm=lambda a: float(np.sqrt(np.dot(a, a))),
+        rowdot=lambda a, b: rowsum(a * b), rownorm=lambda a: np.sqrt(rowsum(a * a)),
+        tmax=lambda a: float(np.max(a)), rank=rank, cols=cols,
+    )
+
+
+#: the namespace for a vector (rank 1: each row of the channel view is one coordinate)
+NUMPY = numpy_namespace()
 
 
 def mpmath_namespace(mp):
@@ -93,7 +133,8 @@ def mpmath_namespace(mp):
     return SimpleNamespace(
         sqrt=mp.sqrt, maximum=lambda a, b: b if b > a else a, sign=mp.sign,
         where=lambda c, a, b: a if c else b, rat=lambda p, q: mp.mpf(p) / q, nan=mp.nan,
-        dot=lambda a, b: a * b, norm=abs,
+        dot=lambda a, b: a * b, norm=abs, rowdot=lambda a, b: a * b, rownorm=abs, tmax=lambda a: a,
+        rank=1, cols=1,
     )
 
 
@@ -114,6 +155,8 @@ def _generate(alg: Algorithm) -> ReferenceStep:
         lines.append(f"    {h.name} = H[{h.name!r}]")
     for n in names:
         lines.append(f"    {n} = S[{n!r}]")
+    if alg.free_names() & {"rank", "cols"}:
+        lines.append("    rank, cols = F.rank, F.cols")
     for a in alg.updates:
         lines.append(f"    {a.target} = {equation_source(a.expr)}  # {a.note}")
     lines.append("    return x, {" + ", ".join(f"{n!r}: {n}" for n in names) + "}")
@@ -123,6 +166,8 @@ def _generate(alg: Algorithm) -> ReferenceStep:
         look_src = ["def look(x, t, d, H, S, F):"]
         look_src += [f"    {h.name} = H[{h.name!r}]" for h in alg.spec.hypers]
         look_src += [f"    {n} = S[{n!r}]" for n in names]
+        if alg.free_names() & {"rank", "cols"}:
+            look_src.append("    rank, cols = F.rank, F.cols")
         look_src.append(f"    return {equation_source(alg.program.lookahead)}")
         src += "\n\n" + "\n".join(look_src)
     namespace: dict = {}
@@ -158,8 +203,11 @@ class ReferenceRun:
 
 def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None = None, *,
                   step: ReferenceStep | None = None, t_of=None, dtype: str = "float64",
-                  stop_at_nonfinite: bool = True) -> ReferenceRun:
+                  stop_at_nonfinite: bool = True, shape=None) -> ReferenceRun:
     """Run the generated NumPy reference over an explicit gradient stream ``grads`` (T, d).
+
+    ``shape`` is the tensor's shape (``d`` coordinates, flattened in C order) for the rules
+    that reduce per row of its channel view; ``None`` is a vector.
 
     ``step`` replaces the cached generated step (a program built on the fly, e.g. a mutant);
     ``t_of(k)`` is the counter the step sees at step ``k`` (default ``k``); ``dtype`` is the
@@ -171,6 +219,8 @@ def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None 
     dt = np.dtype(dtype)
     grads = np.asarray(grads, dtype=np.float64)
     T, dim = grads.shape
+    shape_of(shape, dim)  # a shape of another size is a caller's error
+    F = numpy_namespace(shape)
     x = np.array(np.broadcast_to(np.asarray(x0, dtype=dt), (dim,)))
     S = {s.name: np.full(dim, alg.initial_value(s), dtype=dt) for s in alg.states}
     H = dict(alg.values)
@@ -185,7 +235,7 @@ def reference_run(alg: Algorithm, grads: np.ndarray, x0, lrs: np.ndarray | None 
             if lrs is not None:
                 H["lr"] = float(lrs[k])
             try:
-                x, S = ref.fn(x, grads[k].astype(dt), k + 1 if t_of is None else t_of(k + 1), dim, H, S, NUMPY)
+                x, S = ref.fn(x, grads[k].astype(dt), k + 1 if t_of is None else t_of(k + 1), dim, H, S, F)
             except ZeroDivisionError:
                 if stop_at_nonfinite:
                     raise

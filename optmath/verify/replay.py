@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 
 from ..spec import Algorithm
-from .reference import ReferenceRun, ReferenceStep, mpmath_namespace, reference_step
+from .reference import ReferenceRun, ReferenceStep, mpmath_namespace, reference_step, shape_of
 
 UNIT_ROUNDOFF = 2.0**-53
 STEP_ROUNDINGS = 64
@@ -153,7 +153,7 @@ def interval_replay(alg: Algorithm, grads, x0: float = 0.0, lrs=None, lo: float 
                      {n: float(SH[i]) for i, n in enumerate(names)}, lost)
 
 
-def mpmath_vector_namespace(mp):
+def mpmath_vector_namespace(mp, shape=None, dim: int = 1):
     """The ``F`` namespace for mpmath numbers in NumPy object arrays (one entry a coordinate).
 
     Arithmetic on object arrays applies mpmath's operators entry by entry, so the generated
@@ -174,13 +174,27 @@ def mpmath_vector_namespace(mp):
     def one(v):  # a scalar as a one-entry object array (see high_precision_run)
         return np.array([v], dtype=object)
 
+    rank, rows, cols = shape_of(shape, dim)
+
+    def rowdot(a, b):
+        flat = np.broadcast_to(a * b, (rows * cols,)).reshape(rows, cols)
+        return np.repeat(np.array([mp.fsum(r) for r in flat], dtype=object), cols)
+
+    def tmax(a):
+        vals = list(np.broadcast_to(a, (dim,)))
+        if any(mp.isnan(v) for v in vals):
+            return one(mp.nan)
+        return one(max(vals))
+
     return SimpleNamespace(sqrt=sqrt, maximum=maximum, sign=sign, where=where,
                            rat=lambda p, q: one(mp.mpf(p) / q), nan=one(mp.nan), dot=lambda a, b: one(dot(a, b)),
-                           norm=lambda a: one(mp.sqrt(dot(a, a))))
+                           norm=lambda a: one(mp.sqrt(dot(a, a))), rowdot=rowdot,
+                           rownorm=lambda a: sqrt(rowdot(a, a)), tmax=tmax, rank=rank, cols=cols)
 
 
 def high_precision_run(alg: Algorithm, grads, x0, lrs=None, *, dps: int = 60, t_of=None,
-                       step: ReferenceStep | None = None, perturb: float = 0.0, seed: int = 0) -> ReferenceRun:
+                       step: ReferenceStep | None = None, perturb: float = 0.0, seed: int = 0,
+                       shape=None) -> ReferenceRun:
     r"""The spec's generated step evaluated in mpmath at ``dps`` digits on a stream ``(T, d)``.
 
     Hyperparameters, gradients, learning rates and ``x0`` enter as their exact float64 values,
@@ -190,6 +204,7 @@ def high_precision_run(alg: Algorithm, grads, x0, lrs=None, *, dps: int = 60, t_
     and step, whose growth measures how the recurrence amplifies rounding errors on this
     stream.  Returns float64 copies of the high-precision values; ``nonfinite_step`` is the
     first step with a non-finite value or an exact division by zero (the run stops there).
+    ``shape`` is the tensor's shape for per-row reductions (``None``: a vector).
     """
     ref = step or reference_step(alg)
     G = np.asarray(grads, dtype=np.float64)
@@ -205,7 +220,7 @@ def high_precision_run(alg: Algorithm, grads, x0, lrs=None, *, dps: int = 60, t_
 
     with mpmath.workdps(dps):
         mp = mpmath.mp
-        F = mpmath_vector_namespace(mp)
+        F = mpmath_vector_namespace(mp, shape, dim)
         # every scalar is a one-entry object array, so that no mpf ever meets an array as the left
         # operand: mpmath would first try to convert the array and format it (numpy's repr) for
         # the error it then swallows, which cost more than the arithmetic (NAdam: 22 of 48 s)
