@@ -29,12 +29,9 @@ CORE = ("torch", "optax", "keras")
 FIELDS = {"id", "package", "version", "target", "style", "optimizer", "kwargs", "hyper_names", "defaults",
           "precision", "expected", "switches", "profile", "needs", "cause", "source", "default_tier",
           "blocked", "note"}  # note: why a row changed after the checker first ran on it
-#: rows whose convention optmath does not model yet: why, from the table's ``needs``
-_ADAMP = ("the authors' AdamP projects only tensors of two or more dimensions and tries the per-row (channel) "
-          "view first: a per-row reduction the spec language lacks (the kernel generator's reduction fragment)")
-UNSUPPORTED: dict[str, str] = {
-    "adamp-adamp": _ADAMP, "torch-optimizer-adamp": _ADAMP, "pytorch-optimizer-adamp": _ADAMP,
-}
+#: rows whose convention optmath does not model yet, each with why (the table's ``needs``); the
+#: AdamP authors' rows left it when the spec language gained rank and per-row reductions
+UNSUPPORTED: dict[str, str] = {}
 pytestmark = pytest.mark.parity  # never skipped in CI
 
 

@@ -8,9 +8,10 @@ r"""Conformance checking: does a user's optimizer implement a spec, and if not, 
    a keyword (a constant hard-coded in d2l-style code) ranges over the values the profiles use
    and the usual eps values.  Weight decay is probed with a positive coefficient whenever the
    target accepts one.
-2. **Probes.**  Eight fixed streams chosen to separate conventions and expose the catalogued
+2. **Probes.**  Nine fixed streams chosen to separate conventions and expose the catalogued
    bugs (magnitudes 1e-12 to 1e6 side by side, sign flips, zeros, a changing learning rate, a
-   start away from 0, sparse spikes, a 1,000-step constant run) prune the candidates.
+   start away from 0, a tiny start along the gradient, sparse spikes, a 1,000-step constant
+   run) prune the candidates.
 3. **Search.**  If candidates survive, Hypothesis generates further streams (shapes, lengths up
    to 300 steps, magnitudes 1e-12..1e6, zeros, sign flips, constant and sparse streams, lr
    changes) looking for one on which no surviving candidate matches.
@@ -207,6 +208,15 @@ def probes(style: str, lr: float, seed: int = 0, vary_lr: bool = True) -> list[S
     if vary_lr:
         lrs = np.array([lr] * 5 + [lr / 10] * 5 + [3 * lr] * 5 + [lr] * 5)
         out.append(Stream(_fill(layout, noisy(20)), zeros, lrs, "changing lr"))
+    if not style.startswith("d2l"):
+        # tensors whose norms are below eps, the gradient along x: tells apart how eps enters a
+        # norm or a cosine.  At eps = 1e-8 and delta = 0.1, AdamP's channel view projects the 3e-9
+        # matrix only under max(|a| |b|, eps) and the 2.5e-9 one also under (|a| + eps)(|b| + eps),
+        # never under max(|a|, eps) max(|b|, eps).  Every shape differs from the others, as in
+        # every probe (a state shared between tensors of one shape is Hypothesis's to find)
+        tiny = [np.full(s, 3e-9) for s in layout] + [np.full((2, 1, 2), 2.5e-9)]
+        out.append(Stream([np.tile(a, (10,) + (1,) * a.ndim) for a in tiny], tiny, None,
+                          "tiny start along the gradient"))
     sparse = np.zeros((60, n))
     sparse[::10] = 5.0 * np.sign(mags)
     sparse[5::10] = -1e-4
@@ -391,7 +401,7 @@ def simulate(alg: Algorithm, stream: Stream, tmap=None) -> list[np.ndarray]:
     for i, (G, x0) in enumerate(zip(stream.grads, stream.x0)):
         t_of = None if tmap is None else (lambda k, i=i: tmap(k, i, P))
         run = reference_run(alg, G.reshape(stream.T, -1), x0.reshape(-1), stream.lrs, step=step, t_of=t_of,
-                            dtype=stream.dtype, stop_at_nonfinite=False)
+                            dtype=stream.dtype, stop_at_nonfinite=False, shape=x0.shape)
         out.append(run.xs.reshape((stream.T + 1,) + x0.shape))
     return out
 
@@ -663,7 +673,7 @@ class _Checker:
             found.append(compare_trajectories(
                 c.alg, G.reshape(s.T, -1), x0.reshape(-1), {"target": {"x": A}, "spec": {"x": E}},
                 rtol=self.rtol[0], lrs=s.lrs, precision=s.dtype, step=_compiled(c.alg),
-                what=f"stream '{s.label}', tensor {i}"))
+                what=f"stream '{s.label}', tensor {i}", shape=x0.shape))
         return s.label, found
 
     def evidence(self, c: Candidate) -> list[dict]:
