@@ -37,7 +37,7 @@ def package_run(cls, shape, kwargs, steps=1000, seed=1):
     x0 = rng.normal(size=shape)
     p = torch.nn.Parameter(torch.tensor(x0))
     opt = cls([p], **kwargs)
-    xs, gs, kinds = [x0.reshape(-1).copy()], [], []
+    xs, gs = [x0.reshape(-1).copy()], []
     for k in range(steps):
         x = p.detach().numpy().reshape(shape[0], -1)
         gm = rng.normal(size=x.shape)
