@@ -16,7 +16,7 @@ from conformance_cases import (CORRECT, FRAMEWORK_OWN, FILES, MUTANTS, TARGETS, 
 from optmath import get_spec
 from optmath.errors import OptmathError
 from optmath.verify.bugs import CATALOGUE, SCALING_CLASSES, describe_effect, factor_holds, mutants
-from optmath.verify.conformance import check
+from optmath.verify.conformance import LARGE_EFFECT, check
 
 pytest.importorskip("torch")
 pytest.importorskip("optax")
@@ -60,6 +60,8 @@ def test_planted_bug_is_caught_and_named(tmp_path, cid, style, optimizer, bug, p
         assert CATALOGUE[bug].title in str(r)
     assert r.difference is not None and r.stream is not None
     assert r.stream.T <= 60 and "first difference: step" in str(r)
+    # the minimal stream keeps a clear part of the difference the failing stream showed
+    assert r.effect >= min(LARGE_EFFECT, r.failing_effect / 2), (r.effect, r.failing_effect)
     if bug == "t_never_incremented":
         assert "sqrt(1 - b2)" in r.diagnosis.effect and "0.3162" in r.diagnosis.effect
 
@@ -77,6 +79,20 @@ def test_catalogue_covers_every_bug_class_of_the_references():
     covered = {c[3] for c in mutant_cases()}
     assert set(CATALOGUE) - {"sign_reversed"} <= covered
     assert len({c[0].split("-", 1)[1] for c in mutant_cases()}) >= 15
+
+
+def test_the_minimal_stream_is_one_where_the_bugs_effect_is_large(tmp_path):
+    """optax's eps_root moved outside the root.  On the failing probe the difference is the whole
+    step; before the shrinking kept the effect, it was traded for one step with g = 1, where the
+    difference is 5e-9 of the path length (measured with LARGE_EFFECT = 0).  Now the step shown
+    still differs by about its own length."""
+    case = next(c for c in mutant_cases() if c[0] == "torch-adam-eps_root_moved")
+    file = tmp_path / "m.py"
+    file.write_text(mutate("torch", "adam", case[5]))
+    r = _run("torch", "adam", file, CORRECT["adam"]["torch"][0], profile=case[4], examples=0)
+    assert r.diagnosis is not None and r.diagnosis.key == "eps_root_moved", str(r)
+    assert r.effect > 0.5 and r.failing_effect > 0.5, (r.effect, r.failing_effect)
+    assert f"the largest difference on it is {100 * r.effect:.3g}% of the expected path length" in str(r)
 
 
 def test_hypothesis_finds_what_the_probes_miss():

@@ -17,7 +17,9 @@ r"""Conformance checking: does a user's optimizer implement a spec, and if not, 
    changes) looking for one on which no surviving candidate matches.
 4. **Verdict.**  CONFORMS names the matching convention(s).  Otherwise the failing stream is
    shrunk (Hypothesis's shrinking, then a greedy pass that truncates, drops tensors and
-   coordinates and rounds values), the first differing step is reported with expected and
+   coordinates and rounds values, never letting the difference fall below ``LARGE_EFFECT`` of
+   the path length, or half of what the failing stream showed if that was less: the stream shown
+   is one where the bug's effect is large), the first differing step is reported with expected and
    actual values, and the bug catalogue (:mod:`optmath.verify.bugs`) and the other optimizers
    of the registry are run on every stream seen: one that reproduces the target everywhere is
    the diagnosis, with its effect in closed form where one exists.
@@ -97,6 +99,10 @@ COMPOUND_PER_CLASS = 2  # of them at most this many per combination of bug class
 RESIDUAL_STREAMS = 2  # the shortest streams seen, on which partial combinations are ranked
 FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
 PARTIAL_STREAMS = 4  # the shortest streams seen, on which a partial explanation is measured
+#: the minimal stream keeps a difference of at least this fraction of the expected path length
+#: (or half the failing stream's, if that was smaller): shrinking never trades a clear effect
+#: of the bug for one that only an initial value's slow decay or rounding leaves
+LARGE_EFFECT = 0.01
 
 
 #: the precisions a target may compute in, tried in this order (bfloat16 through ml_dtypes): a
@@ -450,6 +456,36 @@ def _bound(flatE: np.ndarray, rtol: tuple) -> np.ndarray:
         return rel * path + unit * np.arange(T + 1)[:, None] * np.maximum.accumulate(np.abs(flatE), axis=0)
 
 
+def effect(outcome: Outcome, expected: list) -> float:
+    """The largest ``|actual - expected|`` over the steps and coordinates of ``outcome``, as a
+    fraction of the expected path length ``|x_0| + sum |x_k - x_{k-1}|`` up to that step
+    (``inf`` where one side is not finite and the other is, or the target failed)."""
+    if outcome.crashed or (not outcome.xs and not outcome.arithmetic):
+        return math.inf
+    worst = 0.0
+    for i, E in enumerate(expected):
+        flatE = E.reshape(E.shape[0], -1)
+        if outcome.arithmetic:  # an arithmetic exception at step k is a non-finite value there
+            k = outcome.failed_step
+            if k < flatE.shape[0] and np.any(np.isfinite(flatE[k])):
+                return math.inf
+            if not outcome.xs:
+                continue
+        A = np.asarray(outcome.xs[i], dtype=np.float64).reshape(-1, flatE.shape[1])[: flatE.shape[0]]
+        if outcome.arithmetic:
+            A = A[: outcome.failed_step]
+        flatE = flatE[: A.shape[0]]
+        fin_a, fin_e = np.isfinite(A), np.isfinite(flatE)
+        if np.any(fin_a != fin_e):
+            return math.inf
+        path = _bound(flatE, (1.0, 0.0))
+        with np.errstate(all="ignore"):
+            diff = np.where(fin_a, np.abs(A - flatE), 0.0)
+            r = np.where(path > 0, diff / path, np.where(diff > 0, np.inf, 0.0))
+        worst = max(worst, float(np.max(r, initial=0.0)))
+    return worst
+
+
 def compare(outcome: Outcome, expected: list, rtol: tuple) -> Difference | None:
     """First difference of ``outcome`` from the expected trajectories, or ``None``.
 
@@ -533,6 +569,8 @@ class ConformanceReport:
     precision_reason: str = ""
     matching_profile: str = ""  # with a demanded profile that fails: the convention the code does follow
     lr_fixed: str = ""  # why the learning rate was held constant (the target cannot change it)
+    effect: float | None = None  # the largest difference on the minimal stream / the path length (see effect())
+    failing_effect: float | None = None  # the same on the failing stream, before shrinking
 
     @property
     def verdict(self) -> str:
@@ -568,7 +606,13 @@ class ConformanceReport:
             if self.expected_from:
                 lines.append(f"  expected from: {self.expected_from}")
         if self.stream is not None:
-            lines.append("  minimal stream: " + self.stream.text(self.lr).replace("\n", "\n    "))
+            text = self.stream.text(self.lr)
+            if self.effect is not None:
+                first, _, rest = text.partition("\n")
+                size = ("a non-finite value on one side only" if math.isinf(self.effect)
+                        else f"{100 * self.effect:.3g}% of the expected path length")
+                text = f"{first}; the largest difference on it is {size}" + ("\n" + rest if rest else "")
+            lines.append("  minimal stream: " + text.replace("\n", "\n    "))
         if self.matching_profile:
             lines.append(f"  the code follows {self.matching_profile}, not profile {self.profile}")
         if self.diagnosis is not None:
@@ -586,7 +630,8 @@ class ConformanceReport:
         d = {k: getattr(self, k) for k in ("target", "style", "optimizer", "profile", "conforms", "exit_code",
                                           "matched", "conventions", "probes", "examples", "reason",
                                           "expected_from", "other_algorithm", "lr", "seed", "conditioning",
-                                          "precision", "precision_reason", "matching_profile", "lr_fixed")}
+                                          "precision", "precision_reason", "matching_profile", "lr_fixed",
+                                          "effect", "failing_effect")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -712,15 +757,20 @@ def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
     def truncated(c: Stream, T: int) -> Stream:
         return replace(c, grads=[G[:T] for G in c.grads], lrs=None if c.lrs is None else c.lrs[:T])
 
-    # 1. the shortest prefix: up to the step at which the last candidate stops agreeing
-    out = chk.run(s)
-    worst = 1
-    for c in chk.all:
-        d = compare(out, simulate(c.alg, s), chk.rtol)
-        if d is not None:
-            worst = max(worst, d.step)
-    if worst < s.T and still(truncated(s, worst)):  # no candidate agrees beyond step `worst`
-        s = truncated(s, worst)
+    def shortest(s: Stream, test=still) -> Stream:
+        """The prefix up to the step at which the last candidate stops agreeing, if it still fails."""
+        out = chk.run(s)
+        worst = 1
+        for c in chk.all:
+            d = compare(out, simulate(c.alg, s), chk.rtol)
+            if d is not None:
+                worst = max(worst, d.step)
+        if worst < s.T and test(truncated(s, worst)):  # no candidate agrees beyond step `worst`
+            return truncated(s, worst)
+        return s
+
+    # 1. the shortest prefix
+    s = shortest(s)
     # 2. fewer tensors / coordinates (the d2l layout stays [w (d, 1), b (1,)])
     d2l = chk.style.startswith("d2l")
     if not d2l:
@@ -770,6 +820,9 @@ def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
                     if still(c):
                         s = c
                         break
+    # 4. the shortest prefix again (one try beyond the budget): simpler numbers can make the
+    # difference appear sooner
+    s = shortest(s, fails)
     return replace(s, label="shrunk")
 
 
@@ -1100,9 +1153,18 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             report.conditioning = chk.evidence(chk.alive[0])
             return report
         try:
+            # the effect of the difference on the failing stream, against the convention closest
+            # to the target there; a shrunk stream must keep a clear part of it (LARGE_EFFECT)
+            out0 = chk.run(failing)
+            near, _ = _closest(chk.all, failing, out0, chk.rtol)
+            report.failing_effect = None if near is None or out0.crashed else effect(out0, simulate(near.alg, failing))
+            need = 0.0 if report.failing_effect is None else min(LARGE_EFFECT, 0.5 * report.failing_effect)
+
             def fails(c: Stream) -> bool:
                 o = chk.run(c)
-                return not o.crashed and not chk.matching(c, o, chk.all)
+                if o.crashed or chk.matching(c, o, chk.all):
+                    return False
+                return need == 0.0 or effect(o, simulate(near.alg, c)) >= need
 
             tell("shrinking the failing stream", 0, shrink_budget)
             small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing
@@ -1135,6 +1197,8 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             ref = chk.all[0]
             diff = compare(out, simulate(ref.alg, small), rtol)
         report.stream, report.difference, report.expected_from = small, diff, ref.describe()
+        if not out.crashed:
+            report.effect = effect(out, simulate(ref.alg, small))
         report.diagnosis, report.other_algorithm = diag, other
         if out.crashed:
             report.reason = f"the target failed at step {out.failed_step}: {out.message}"
