@@ -18,6 +18,7 @@ EPS = Hyper("eps", r"\epsilon", "numerical stabiliser", 1e-8, 0.0, None)
 EPS_ROOT = Hyper("eps_root", r"\epsilon_{\mathrm{root}}", "stabiliser inside the square root", 0.0, 0.0, None)
 WD = Hyper("wd", r"\lambda", "weight decay coefficient", 0.0, 0.0, None)
 MU = Hyper("mu", r"\mu", "momentum coefficient", 0.9, 0.0, 1.0, hi_open=True)
+THRESHOLD = Hyper("threshold", r"\rho_{\min}", "rectification threshold on rho_t", 5.0, None, None)
 
 WEIGHT_DECAY_CHOICES = {
     "none": "no weight decay",
@@ -85,13 +86,36 @@ def bias_correction(beta: str, shift: int = 0):
     return 1 - S(beta) ** (t + shift)
 
 
+THRESHOLD_RULES = {"gt": "rho_t > threshold", "ge": "rho_t >= threshold"}
+BELOW_THRESHOLD = {"sgd": "lr m_hat (momentum SGD with bias correction)",
+                   "skip": "no update (the RAdam authors' degenerated_to_sgd=False)"}
+
+
+def sma_length(beta: str = "b2") -> list[Assign]:
+    """RAdam's length of the approximated simple moving average, ``rho_t`` (Liu et al. 2020)."""
+    b = S(beta)
+    rho_inf = 2 / (1 - b) - 1
+    return [A("rho_t", rho_inf - 2 * t * b**t / bias_correction(beta), "length of the approximated SMA")]
+
+
+def rectifier(rule: str, beta: str = "b2"):
+    """``(condition, r_t)`` of RAdam's rectification, on the ``rho_t`` of :func:`sma_length`:
+    ``r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t))`` applies while
+    ``rho_t`` passes the threshold by ``rule`` (``gt`` or ``ge``, :data:`THRESHOLD_RULES`)."""
+    b, rho = S(beta), S("rho_t")
+    rho_inf = 2 / (1 - b) - 1
+    cond = rho > S("threshold") if rule == "gt" else rho >= S("threshold")
+    return cond, sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+
 def descend(direction, note: str = "") -> list[Assign]:
     return [A("x", x - lr * direction, note)]
 
 
 __all__ = [
-    "A", "S", "LR", "B1", "B2", "EPS", "EPS_ROOT", "WD", "MU", "WEIGHT_DECAY_CHOICES",
+    "A", "S", "LR", "B1", "B2", "EPS", "EPS_ROOT", "WD", "MU", "THRESHOLD", "WEIGHT_DECAY_CHOICES",
     "EMA_FORMS", "ema", "l2_penalty", "decoupled_decay", "second_moment",
-    "yogi_second_moment", "belief_second_moment", "bias_correction", "descend",
+    "yogi_second_moment", "belief_second_moment", "bias_correction", "descend", "THRESHOLD_RULES",
+    "BELOW_THRESHOLD", "sma_length", "rectifier",
     "Dot", "Norm", "StateVar", "Hyper", "d", "g", "lr", "t", "x",
 ]

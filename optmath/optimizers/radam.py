@@ -14,30 +14,25 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, WEIGHT_DECAY_CHOICES, A, S, bias_correction,
-                        decoupled_decay, ema, g, l2_penalty, lr, second_moment, t, x)
+from ..spec import Profile, Program, Spec, StateVar, Switch
+from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, LR, THRESHOLD, THRESHOLD_RULES, WD,
+                        WEIGHT_DECAY_CHOICES, A, S, bias_correction, decoupled_decay, ema, g, l2_penalty, lr,
+                        rectifier, second_moment, sma_length, x)
 
-THRESHOLD = Hyper("threshold", r"\rho_{\min}", "rectification threshold on rho_t", 5.0, None, None)
 SWITCHES = (
     Switch("eps_placement", "where eps enters", {"raw": "sqrt(1-b2^t)/(sqrt(v) + eps)",
                                                   "vhat": "1/(sqrt(v_hat) + eps)"}),
-    Switch("threshold_rule", "comparison with the threshold", {"gt": "rho_t > threshold",
-                                                               "ge": "rho_t >= threshold"}),
+    Switch("threshold_rule", "comparison with the threshold", THRESHOLD_RULES),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
     Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
-    Switch("below_threshold", "the step while rho_t has not passed the threshold", {
-        "sgd": "lr m_hat (momentum SGD with bias correction)",
-        "skip": "no update (the authors' degenerated_to_sgd=False)"}),
+    Switch("below_threshold", "the step while rho_t has not passed the threshold", BELOW_THRESHOLD),
 )
 
 
 def build(sw) -> Program:
-    b2, eps, v = S("b2"), S("eps"), S("v")
-    rho_inf = 2 / (1 - b2) - 1
-    rho = S("rho_t")
-    cond = rho > S("threshold") if sw["threshold_rule"] == "gt" else rho >= S("threshold")
-    ups = [A("rho_t", rho_inf - 2 * t * b2**t / bias_correction("b2"), "length of the approximated SMA")]
+    eps, v = S("eps"), S("v")
+    cond, rect = rectifier(sw["threshold_rule"])
+    ups = sma_length()
     if sw["weight_decay"] == "l2":
         ups += l2_penalty()
     else:  # a skipped step skips its decay too (the authors' code, pytorch-optimizer)
@@ -45,7 +40,6 @@ def build(sw) -> Program:
                                ratio=1 if sw["below_threshold"] == "sgd" else sp.Piecewise((1, cond), (0, True)))
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     ups += second_moment()
-    rect = sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
     if sw["eps_placement"] == "raw":
         adaptive = sp.sqrt(bias_correction("b2")) / (sp.sqrt(v) + eps)
     else:
