@@ -19,7 +19,10 @@ paper's "efficient" form used by Keras/TF: ``lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(
 ``weight_decay`` ``none`` | ``l2`` | ``decoupled`` | ``decoupled_unscaled``;
 ``first_moment`` ``blend`` | ``lerp`` (PyTorch's ``lerp_``; equal in exact arithmetic);
 ``init`` ``zero`` | ``accumulator`` (m0 = v0 = acc0: optax Yogi) | ``second_only``
-(m0 = 0, v0 = acc0: TF-Addons Yogi).
+(m0 = 0, v0 = acc0: TF-Addons Yogi);
+``rectify`` ``none`` | ``gt`` | ``ge`` (RAdam's rectifier from :mod:`.fragments`, applied to this
+rule's adaptive step while ``rho_t`` passes the threshold: adabelief-pytorch's ``rectify=True``),
+with ``below_threshold`` ``sgd`` | ``skip`` for the steps before.
 """
 from __future__ import annotations
 
@@ -28,9 +31,9 @@ import sympy as sp
 
 from ..errors import DomainError
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, WEIGHT_DECAY_CHOICES, A, S,
-                        belief_second_moment, bias_correction, decoupled_decay, ema, g,
-                        l2_penalty, lr, second_moment, x, yogi_second_moment)
+from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, EPS_ROOT, LR, THRESHOLD, THRESHOLD_RULES, WD,
+                        WEIGHT_DECAY_CHOICES, A, S, belief_second_moment, bias_correction, decoupled_decay, ema,
+                        g, l2_penalty, lr, rectifier, second_moment, sma_length, x, yogi_second_moment)
 
 ACC0 = Hyper("acc0", r"v_0", "initial accumulator value (Yogi)", 1e-6, 0.0, None)
 
@@ -53,6 +56,10 @@ SWITCHES = (
     Switch("init", "initial moments", {"zero": "m0 = v0 = 0",
                                         "accumulator": "m0 = v0 = acc0 (optax Yogi)",
                                         "second_only": "m0 = 0, v0 = acc0 (TF-Addons Yogi)"}),
+    Switch("rectify", "RAdam's rectification of the adaptive step", {
+        "none": "no rectification", **{k: f"rectified while {v} (RAdam's r_t)" for k, v in THRESHOLD_RULES.items()}}),
+    Switch("below_threshold", "the step while rho_t has not passed the threshold (rectify only)", {
+        "sgd": BELOW_THRESHOLD["sgd"], "skip": "no step (the decay still applies, as in adabelief-pytorch)"}),
 )
 
 
@@ -61,7 +68,8 @@ def build(sw) -> Program:
     if sw["amsgrad"] == "corrected" and sw["eps_placement"] == "hat":
         raise DomainError("amsgrad='corrected' has no eps-hat form; use eps_placement='vhat'")
     wd_mode = sw["weight_decay"]
-    ups = l2_penalty() if wd_mode == "l2" else decoupled_decay(wd_mode)
+    ups = sma_length() if sw["rectify"] != "none" else []
+    ups += l2_penalty() if wd_mode == "l2" else decoupled_decay(wd_mode)
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     kind = sw["second_moment"]
     ups += {"ema": second_moment, "yogi": yogi_second_moment,
@@ -82,22 +90,35 @@ def build(sw) -> Program:
         ups.append(A("vmax", sp.Max(vmax, new), "AMSGrad maximum"))
         second = vmax
     root_eps = S("eps_root") if sw["eps_root"] == "yes" and kind != "belief" else 0
+    rectified = sw["rectify"] != "none"
+    if rectified:  # RAdam's rectifier (fragments.rectifier), applied to this rule's adaptive step
+        cond, rect = rectifier(sw["rectify"])
+        below = 1 if sw["below_threshold"] == "sgd" else 0
+    temps = {"rho_t": "SMA length"} if rectified else {}
     if sw["eps_placement"] == "hat":
-        ups.append(A("x", x - lr * sp.sqrt(bc2) / bc1 * m / (sp.sqrt(second + root_eps) + eps),
-                     "step (eps-hat form)"))
-        return Program(tuple(states), tuple(ups))
+        if rectified:
+            ups.append(A("x", x - lr * sp.Piecewise((rect * sp.sqrt(bc2) / bc1 * m / (sp.sqrt(second + root_eps) + eps),
+                                                     cond), (below * m / bc1, True)), "rectified step (eps-hat form)"))
+        else:
+            ups.append(A("x", x - lr * sp.sqrt(bc2) / bc1 * m / (sp.sqrt(second + root_eps) + eps),
+                         "step (eps-hat form)"))
+        return Program(tuple(states), tuple(ups), temporaries=temps)
     ups.append(A("mhat", m / bc1, "bias-corrected first moment"))
     vhat = second if sw["amsgrad"] == "corrected" else second / bc2
     ups.append(A("vhat", vhat, "bias-corrected second moment"))
-    ups.append(A("x", x - lr * S("mhat") / (sp.sqrt(S("vhat") + root_eps) + eps), "step"))
+    if rectified:
+        ups.append(A("x", x - lr * S("mhat") * sp.Piecewise((rect / (sp.sqrt(S("vhat") + root_eps) + eps), cond),
+                                                           (below, True)), "rectified step"))
+    else:
+        ups.append(A("x", x - lr * S("mhat") / (sp.sqrt(S("vhat") + root_eps) + eps), "step"))
     return Program(tuple(states), tuple(ups),
-                   temporaries={"mhat": "bias-corrected first moment",
+                   temporaries={**temps, "mhat": "bias-corrected first moment",
                                 "vhat": "bias-corrected second moment"})
 
 
 ADAM = Spec(
     "adam", "Adam", "adam",
-    (LR, B1, B2, EPS, EPS_ROOT, WD, ACC0), SWITCHES,
+    (LR, B1, B2, EPS, EPS_ROOT, WD, ACC0, THRESHOLD), SWITCHES,
     {
         "paper": Profile({}, {}, "Kingma & Ba (2014), Algorithm 1"),
         "pytorch": Profile({"first_moment": "lerp", "weight_decay": "l2"}, {},
@@ -145,6 +166,11 @@ ADABELIEF = ADAM.variant("adabelief", "AdaBelief", second_moment="belief", adjus
                      "Zhuang et al. (2020), Algorithm 2 (eps added to s_t and to the root)"),
     "pytorch": None, "keras": None, "d2l": None,
     "optax": Profile({}, {"eps": 1e-16, "eps_root": 1e-16}, "optax.adabelief"),
+    "authors": Profile({"rectify": "ge", "eps_placement": "hat", "weight_decay": "decoupled"},
+                       {"lr": 1e-3, "eps": 1e-16, "eps_root": 1e-16, "wd": 0.0},
+                       "the authors' adabelief-pytorch 0.2.1 with its defaults (rectify=True, weight_decouple=True, "
+                       "degenerated_to_sgd=True; eps_root = eps, added to s in place)",
+                       "adabelief_pytorch/AdaBelief.py:175-179 (decay), 204 (s + eps in place), 224-238 (rectified step)"),
 })
 
 SPECS = (ADAM, ADAMW, AMSGRAD, YOGI, ADABELIEF)

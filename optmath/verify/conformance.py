@@ -7,7 +7,7 @@ r"""Conformance checking: does a user's optimizer implement a spec, and if not, 
    initial state, where lr sits, ...), and every hyperparameter the target does not receive as
    a keyword (a constant hard-coded in d2l-style code) ranges over the values the profiles use
    and the usual eps values.  Weight decay is probed with a positive coefficient whenever the
-   target accepts one.
+   target accepts one, and every kind of decay the spec's switch has is a candidate.
 2. **Probes.**  Nine fixed streams chosen to separate conventions and expose the catalogued
    bugs (magnitudes 1e-12 to 1e6 side by side, sign flips, zeros, a changing learning rate, a
    start away from 0, a tiny start along the gradient, sparse spikes, a 1,000-step constant
@@ -100,8 +100,9 @@ RESIDUAL_STREAMS = 2  # the shortest streams seen, on which partial combinations
 FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
 PARTIAL_STREAMS = 4  # the shortest streams seen, on which a partial explanation is measured
 #: the minimal stream keeps a difference of at least this fraction of the expected path length
-#: (or half the failing stream's, if that was smaller): shrinking never trades a clear effect
-#: of the bug for one that only an initial value's slow decay or rounding leaves
+#: from every legitimate convention (or half the failing stream's, if that was smaller):
+#: shrinking never trades a clear effect of the bug for one that only an initial value's slow
+#: decay or rounding leaves
 LARGE_EFFECT = 0.01
 
 
@@ -309,10 +310,11 @@ def _legit_switch_values(spec, profile: str | None) -> dict[str, list[str]]:
             v = p.switches.get(s.name, next(iter(s.choices)))
             if v not in vals:
                 vals.append(v)
-        if s.name == "weight_decay" and not profile and vals == ["none"]:
-            # a rule whose profiles have no decay (Yogi, AdaBelief): real code adds one of the
-            # usual kinds (torch-optimizer's Yogi: L2), named as a switch setting, not a profile
-            vals = list(s.choices)
+        if s.name == "weight_decay" and not profile:
+            # every rule admits every kind of decay: real code adds one its profiles may not use
+            # (torch-optimizer's Yogi and AdaBelief: L2, where AdaBelief's authors' profile is
+            # decoupled), named as a switch setting when no profile has it
+            vals += [c for c in s.choices if c not in vals]
         out[s.name] = vals
     return out
 
@@ -684,13 +686,13 @@ class _Checker:
     def matching(self, s: Stream, out: Outcome, cands) -> list:
         return [c for c in cands if self.agrees(c, s, out)]
 
-    def agrees(self, c: Candidate, s: Stream, out: Outcome) -> bool:
+    def agrees(self, c: Candidate, s: Stream, out: Outcome, expected: list | None = None) -> bool:
         """The target agrees with candidate ``c`` on ``s``: within the bound, or, where it first
         crosses the bound by less than ``GRADUAL`` times, as accurate as a correct evaluation
         can be on this stream (:mod:`optmath.verify.conditioning`), even where the spec's own
         float64 evaluation is the less accurate one.  A stream that cannot be judged in the
         target's precision is no evidence either way (recorded)."""
-        expected = simulate(c.alg, s)
+        expected = simulate(c.alg, s) if expected is None else expected
         d = compare(out, expected, self.rtol)
         if d is None:
             return True
@@ -1153,18 +1155,21 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             report.conditioning = chk.evidence(chk.alive[0])
             return report
         try:
-            # the effect of the difference on the failing stream, against the convention closest
-            # to the target there; a shrunk stream must keep a clear part of it (LARGE_EFFECT)
+            # the effect of the difference on the failing stream, from the legitimate convention
+            # nearest to the target there; a shrunk stream must keep a clear part of it
             out0 = chk.run(failing)
-            near, _ = _closest(chk.all, failing, out0, chk.rtol)
-            report.failing_effect = None if near is None or out0.crashed else effect(out0, simulate(near.alg, failing))
+            report.failing_effect = None if out0.crashed else min(
+                (effect(out0, simulate(k.alg, failing)) for k in chk.all), default=None)
             need = 0.0 if report.failing_effect is None else min(LARGE_EFFECT, 0.5 * report.failing_effect)
 
             def fails(c: Stream) -> bool:
                 o = chk.run(c)
-                if o.crashed or chk.matching(c, o, chk.all):
+                if o.crashed:
                     return False
-                return need == 0.0 or effect(o, simulate(near.alg, c)) >= need
+                sims = [(k, simulate(k.alg, c)) for k in chk.all]
+                if need and min(effect(o, E) for _, E in sims) < need:
+                    return False
+                return not any(chk.agrees(k, c, o, E) for k, E in sims)
 
             tell("shrinking the failing stream", 0, shrink_budget)
             small = _shrink(chk, failing, fails, shrink_budget) if shrink_budget else failing

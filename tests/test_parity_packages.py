@@ -1,0 +1,54 @@
+"""Profiles that follow an implementation outside torch.optim, optax and Keras, against that
+package itself: float64, 1,000 steps on the parity stream of ``test_parity_torch`` (magnitudes
+1e-3..1e2, exact zeros every 97 steps), the iterates compared by the conditioning-aware
+comparison at the framework-parity tolerance.  Every package is in the test extra, pinned."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from optmath import get_spec  # noqa: E402
+from optmath.verify.conditioning import assert_accurate, compare_trajectories  # noqa: E402
+from optmath.verify.reference import reference_run  # noqa: E402
+from optmath.verify.tolerances import FRAMEWORK_PARITY  # noqa: E402
+from test_parity_torch import stream  # noqa: E402
+
+pytestmark = pytest.mark.parity
+
+# (optmath name, profile, optmath values, "module:Class", kwargs)
+CASES = [
+    ("adabelief", "authors", {}, "adabelief_pytorch:AdaBelief", {"print_change_log": False}),
+    ("adabelief", "authors", {"lr": 1e-2, "wd": 1e-2}, "adabelief_pytorch:AdaBelief",
+     {"lr": 1e-2, "weight_decay": 1e-2, "print_change_log": False}),
+]
+
+
+def package_run(target: str, kwargs: dict, G, x0):
+    module, name = target.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    torch.set_default_dtype(torch.float64)
+    p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
+    opt = cls([p], **kwargs)
+    xs = [p.detach().clone().numpy()]
+    for g in G:
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        xs.append(p.detach().clone().numpy())
+    return np.array(xs)
+
+
+@pytest.mark.parametrize("name,profile,values,target,kwargs", CASES,
+                         ids=[f"{c[0]}:{c[1]}-{c[3].split(':')[0]}-{i}" for i, c in enumerate(CASES)])
+def test_profile_matches_its_package(name, profile, values, target, kwargs):
+    pytest.importorskip(target.split(":")[0])
+    G = stream(3)
+    x0 = np.array([0.5, -1.5, 2.0, 1e-3])
+    alg = get_spec(name).resolve(profile, **values)
+    ref = reference_run(alg, G, x0).xs
+    got = package_run(target, kwargs, G, x0)
+    assert_accurate(compare_trajectories(alg, G, x0, {"package": {"x": got}, "spec": {"x": ref}},
+                                         rtol=FRAMEWORK_PARITY, what=f"{name}:{profile} vs {target}"))
