@@ -168,6 +168,9 @@ def mpmath_vector_namespace(mp, shape=None, dim: int = 1):
     def maximum(a, b):
         return np.where(np.asarray(b > a, dtype=bool), b, a)
 
+    def minimum(a, b):
+        return np.where(np.asarray(b < a, dtype=bool), b, a)
+
     def dot(a, b):
         return mp.fsum(np.broadcast_to(a * b, np.broadcast(a, b).shape).reshape(-1))
 
@@ -186,7 +189,7 @@ def mpmath_vector_namespace(mp, shape=None, dim: int = 1):
             return one(mp.nan)
         return one(max(vals))
 
-    return SimpleNamespace(sqrt=sqrt, maximum=maximum, sign=sign, where=where,
+    return SimpleNamespace(sqrt=sqrt, maximum=maximum, minimum=minimum, sign=sign, where=where,
                            rat=lambda p, q: one(mp.mpf(p) / q), nan=one(mp.nan), dot=lambda a, b: one(dot(a, b)),
                            norm=lambda a: one(mp.sqrt(dot(a, a))), rowdot=rowdot,
                            rownorm=lambda a: sqrt(rowdot(a, a)), tmax=tmax, rank=rank, cols=cols)
