@@ -509,10 +509,11 @@ class TargetProcess:
 KWARG_NAMES = {
     "torch": {"lr": "lr", "b1": ("betas", 0), "b2": ("betas", 1), "eps": "eps", "wd": "weight_decay",
               "mu": "momentum", "damp": "dampening", "alpha": "alpha", "rho": "rho",
-              "acc0": ["initial_accumulator_value", "initial_accumulator"], "lr_decay": "lr_decay"},
+              "acc0": ["initial_accumulator_value", "initial_accumulator"], "lr_decay": "lr_decay",
+              "b3": ("betas", 2), "nu1": ("nus", 0), "nu2": ("nus", 1), "final_lr": "final_lr", "gamma": "gamma"},
     "optax": {"lr": "learning_rate", "b1": "b1", "b2": "b2", "eps": "eps", "eps_root": "eps_root",
               "wd": "weight_decay", "mu": "momentum", "alpha": "decay", "rho": "rho",
-              "acc0": "initial_accumulator_value", "s0": "initial_scale"},
+              "acc0": "initial_accumulator_value", "s0": "initial_scale", "b3": "b3"},
     "d2l": {"lr": "lr", "mu": "momentum", "alpha": "gamma", "rho": "rho", "b1": "beta1", "b2": "beta2",
             "eps": "eps", "wd": "wd"},
 }
