@@ -1,0 +1,73 @@
+r"""LaProp (Ziyin, Wang & Ueda 2020): the gradient is divided by its adaptive scale before the
+momentum averages it, separating momentum from adaptivity.
+
+``v <- b2 v + (1 - b2) g^2``; ``m <- b1 m + (1 - b1) g / D``; ``x <- x - lr m / (1 - b1^t)``
+with ``D = sqrt(v / (1 - b2^t)) + eps`` (the paper).
+
+Switches
+--------
+``lr_placement`` ``outside`` (the paper) | ``inside`` (pytorch-optimizer: the momentum averages
+``lr g / D`` and the bias correction is the same average of ``lr``, ``e <- b1 e + (1 - b1) lr``,
+``x <- x - m lr / e``: equal at a constant lr, and it follows a schedule);
+``eps_placement`` ``vhat`` (``sqrt(v / (1 - b2^t)) + eps``) | ``raw`` (pytorch-optimizer:
+``(sqrt(v + eps_root) + eps) / sqrt(1 - b2^t)``, with its hidden ``eps_root = 1e-15``);
+``weight_decay`` ``none`` | ``decoupled_after`` (``x <- x (1 - lr wd)`` after the step,
+pytorch-optimizer's default ``weight_decouple=True``) | ``l2``.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sympy as sp
+
+from ..spec import Profile, Program, Spec, StateVar, Switch
+from .fragments import B1, B2, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, g, l2_penalty, lr, x
+
+SWITCHES = (
+    Switch("lr_placement", "where the learning rate enters", {
+        "outside": "x <- x - lr m / (1 - b1^t) (the paper)",
+        "inside": "m averages lr g / D, x <- x - m lr / e with e the average of lr (pytorch-optimizer)"}),
+    Switch("eps_placement", "where eps enters D", {
+        "vhat": "sqrt(v / (1 - b2^t)) + eps (the paper)",
+        "raw": "(sqrt(v + eps_root) + eps) / sqrt(1 - b2^t) (pytorch-optimizer)"}),
+    Switch("weight_decay", "weight decay", {
+        "none": "no weight decay", "decoupled_after": "x <- x (1 - lr wd) after the step (pytorch-optimizer)",
+        "l2": "L2 penalty added to the gradient: g <- g + wd x"}),
+)
+
+
+def build(sw) -> Program:
+    m, v, eps = S("m"), S("v"), S("eps")
+    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups.append(A("v", S("b2") * v + (1 - S("b2")) * g**2, "second moment"))
+    if sw["eps_placement"] == "raw":
+        den = (sp.sqrt(v + S("eps_root")) + eps) / sp.sqrt(bias_correction("b2"))
+    else:
+        den = sp.sqrt(v / bias_correction("b2")) + eps
+    ups.append(A("D", den, "adaptive scale"))
+    states = [StateVar("m", "m", "momentum of the scaled gradient"), StateVar("v", "v", "second moment")]
+    if sw["lr_placement"] == "inside":
+        ups += [A("e", S("b1") * S("e") + (1 - S("b1")) * lr, "average of the learning rates"),
+                A("m", S("b1") * m + (1 - S("b1")) * lr * g / S("D"), "momentum of lr g / D"),
+                A("x", x - m * lr / S("e"), "step")]
+        states.append(StateVar("e", "e", "average of the learning rates", sp.Integer(0), scalar=True))
+    else:
+        ups += [A("m", S("b1") * m + (1 - S("b1")) * g / S("D"), "momentum of g / D"),
+                A("x", x - lr * m / bias_correction("b1"), "step")]
+    if sw["weight_decay"] == "decoupled_after":
+        ups.append(A("x", x * (1 - lr * S("wd")), "decoupled weight decay after the step"))
+    return Program(tuple(states), tuple(ups), temporaries={"D": "adaptive scale"})
+
+
+LAPROP = Spec(
+    "laprop", "LaProp", "laprop", (replace(LR, default=4e-4), B1, B2, replace(EPS, default=1e-15), EPS_ROOT, WD),
+    SWITCHES,
+    {
+        "paper": Profile({}, {}, "Ziyin, Wang & Ueda (2020), arXiv:2002.04839, with bias corrections"),
+        "pytorch_optimizer": Profile({"lr_placement": "inside", "eps_placement": "raw", "weight_decay": "decoupled_after"},
+                                     {"eps_root": 1e-15}, "pytorch-optimizer 4.1.0's LaProp (foreach=False; its default "
+                                     "foreach path rounds -1/e lr to float32)", "pytorch_optimizer/optimizer/laprop.py:192-251"),
+    },
+    build, ("Ziyin, Wang & Ueda (2020), LaProp: separating momentum and adaptivity in Adam",),
+)
+SPECS = (LAPROP,)
