@@ -52,6 +52,8 @@ CASES = [
      {("ScaleByBeliefState", "mu"): ("m", 1), ("ScaleByBeliefState", "nu"): ("v", 1)}),
     ("lion", {}, {"lr": 1e-3}, "lion", {"learning_rate": 1e-3},
      {("ScaleByLionState", "mu"): ("m", 1)}),
+    ("adan", {}, {"lr": 1e-2}, "adan", {"learning_rate": 1e-2}, {}),
+    ("adan", {}, {"lr": 1e-2, "wd": 1e-2}, "adan", {"learning_rate": 1e-2, "weight_decay": 1e-2}, {}),
 ]
 
 

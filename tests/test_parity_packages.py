@@ -19,11 +19,27 @@ from test_parity_torch import stream  # noqa: E402
 
 pytestmark = pytest.mark.parity
 
-# (optmath name, profile, optmath values, "module:Class", kwargs)
+# (optmath name, profile, switches, optmath values, "module:Class", kwargs)
 CASES = [
-    ("adabelief", "authors", {}, "adabelief_pytorch:AdaBelief", {"print_change_log": False}),
-    ("adabelief", "authors", {"lr": 1e-2, "wd": 1e-2}, "adabelief_pytorch:AdaBelief",
+    ("adabelief", "authors", {}, {}, "adabelief_pytorch:AdaBelief", {"print_change_log": False}),
+    ("adabelief", "authors", {}, {"lr": 1e-2, "wd": 1e-2}, "adabelief_pytorch:AdaBelief",
      {"lr": 1e-2, "weight_decay": 1e-2, "print_change_log": False}),
+    ("adan", "pytorch_optimizer", {}, {}, "pytorch_optimizer:Adan", {}),
+    ("adan", "pytorch_optimizer", {}, {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:Adan",
+     {"lr": 1e-2, "weight_decay": 1e-2}),
+    ("adan", "pytorch_optimizer", {"weight_decay": "decoupled"}, {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:Adan",
+     {"lr": 1e-2, "weight_decay": 1e-2, "weight_decouple": True}),
+    ("qhadam", "authors", {}, {}, "qhoptim.pyt:QHAdam", {}),
+    ("qhadam", "authors", {}, {"nu1": 0.7, "lr": 1e-2, "wd": 1e-2}, "qhoptim.pyt:QHAdam",
+     {"nus": (0.7, 1.0), "lr": 1e-2, "weight_decay": 1e-2}),
+    ("qhadam", "authors", {}, {"nu1": 0.7, "nu2": 0.9}, "torch_optimizer:QHAdam", {"nus": (0.7, 0.9)}),
+    ("adabound", "authors", {}, {}, "adabound:AdaBound", {}),
+    ("adabound", "authors", {}, {"lr": 1e-2, "wd": 1e-2}, "torch_optimizer:AdaBound", {"lr": 1e-2, "weight_decay": 1e-2}),
+    ("adabound", "pytorch_optimizer", {}, {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:AdaBound",
+     {"lr": 1e-2, "weight_decay": 1e-2}),
+    ("laprop", "pytorch_optimizer", {}, {}, "pytorch_optimizer:LaProp", {"foreach": False}),
+    ("laprop", "pytorch_optimizer", {}, {"lr": 3e-3, "wd": 5e-2}, "pytorch_optimizer:LaProp",
+     {"lr": 3e-3, "weight_decay": 5e-2, "foreach": False}),
 ]
 
 
@@ -35,19 +51,19 @@ def package_run(target: str, kwargs: dict, G, x0):
     opt = cls([p], **kwargs)
     xs = [p.detach().clone().numpy()]
     for g in G:
-        p.grad = torch.tensor(g, dtype=torch.float64)
+        p.grad = torch.tensor(g, dtype=torch.float64)  # a fresh tensor: some packages write into p.grad
         opt.step()
         xs.append(p.detach().clone().numpy())
     return np.array(xs)
 
 
-@pytest.mark.parametrize("name,profile,values,target,kwargs", CASES,
-                         ids=[f"{c[0]}:{c[1]}-{c[3].split(':')[0]}-{i}" for i, c in enumerate(CASES)])
-def test_profile_matches_its_package(name, profile, values, target, kwargs):
+@pytest.mark.parametrize("name,profile,switches,values,target,kwargs", CASES,
+                         ids=[f"{c[0]}:{c[1]}-{c[4].split(':')[0]}-{i}" for i, c in enumerate(CASES)])
+def test_profile_matches_its_package(name, profile, switches, values, target, kwargs):
     pytest.importorskip(target.split(":")[0])
     G = stream(3)
     x0 = np.array([0.5, -1.5, 2.0, 1e-3])
-    alg = get_spec(name).resolve(profile, **values)
+    alg = get_spec(name).resolve(profile, switches, **values)
     ref = reference_run(alg, G, x0).xs
     got = package_run(target, kwargs, G, x0)
     assert_accurate(compare_trajectories(alg, G, x0, {"package": {"x": got}, "spec": {"x": ref}},
