@@ -58,9 +58,16 @@ def assumption_map(expr, alg: Algorithm | None = None) -> dict:
 
 
 def _update_of(alg: Algorithm, state: str) -> sp.Expr:
+    """The update of ``state`` with every temporary computed before it in the step written out
+    (LaProp's momentum averages ``g / D`` with ``D`` computed from ``v`` and ``t``: read as a
+    constant, ``D`` would make a time-varying input look like a fixed gain)."""
+    names = {v.name for v in alg.states}
+    temps: dict = {}
     for a in alg.updates:
         if a.target == state:
-            return a.expr
+            return a.expr.subs(temps) if temps else a.expr
+        if a.target not in names and a.target not in ("x", "g"):
+            temps[sym(a.target)] = a.expr.subs(temps) if temps else a.expr
     raise DomainError(f"{alg.spec.name} has no update of state {state!r}; "
                       f"its states are {', '.join(s.name for s in alg.states) or 'none'}")
 
@@ -98,6 +105,9 @@ def linear_recurrence(alg: Algorithm, state: str) -> LinearRecurrence:
     if sp.diff(e, s, 2) != 0:
         raise DomainError(f"the update of {state!r} is not linear in {state}: {expr}")
     a = sp.factor(sp.diff(e, s))
+    if a == 0:
+        raise DomainError(f"the update of {state!r} in {alg.spec.name} ({alg.profile}) keeps no memory of "
+                          f"{state} (decay 0): it holds the last input, {expr}, not an average")
     rest = sp.simplify(e.subs(s, 0))
     if rest.has(s) or a.has(g):
         raise DomainError(f"the update of {state!r} is not of the form a*{state} + c*phi(g)")
@@ -271,7 +281,7 @@ def analyse(alg: Algorithm, state: str) -> EMAForm:
     """
     rec = linear_recurrence(alg, state)
     a, c = rec.decay, rec.gain
-    phi_i = rec.drive.subs(g, G[i_])
+    phi_i = rec.drive.subs({g: G[i_], T_: i_})  # the input of step i (LaProp's reads the step's t)
     s0 = sp.Symbol(f"{state}_0", real=True)
     checks: dict = {}
     if not (a.has(T_) or c.has(T_)):

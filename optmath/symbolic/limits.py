@@ -155,6 +155,10 @@ def steady_state(alg: Algorithm, **values) -> SteadyState:
             s = sym(target)
             others = {k: v for k, v in env.items() if k != s}
             f = _t_to_infinity(expr.subs(others))
+            if sp.simplify(f - s) == 0:
+                raise DomainError(f"{alg.spec.name}: the update of {target} becomes the identity under a constant "
+                                  f"gradient ({target} <- {target}): its limit is what the first steps leave, "
+                                  f"which no fixed-point equation decides")
             iso, cont = fixed_points(f, s)
             cands = [v for v in iso if v.is_finite is not False] or [v for v in cont if v.is_finite]
             if not cands:
@@ -172,6 +176,22 @@ def steady_state(alg: Algorithm, **values) -> SteadyState:
             env[s] = cands[0]
             result[target] = cands[0]
         else:  # a temporary (mhat, g with decay off, ...)
+            env[sym(target)] = _t_to_infinity(expr.subs(env))
+    # a fixed point found while a state updated later in the step was still a symbol (Adan's v
+    # reads the previous gradient gp): substitute the later ones until none is left
+    state_syms = {sym(k) for k in states}
+    for _ in range(len(result)):
+        done = {sym(k): v for k, v in result.items()}
+        new = {k: sp.simplify(v.subs({s_: e for s_, e in done.items() if s_ != sym(k)})) for k, v in result.items()}
+        if new == result:
+            break
+        result = new
+    if any(v.free_symbols & state_syms for v in result.values()):
+        raise DomainError(f"{alg.spec.name}: the fixed points of its states depend on each other in a cycle "
+                          f"({result}); no sequential derivation decides them")
+    env.update({sym(k): v for k, v in result.items()})
+    for target, expr in exprs:  # temporaries again, now that every state has its value
+        if target not in states and target != "x":
             env[sym(target)] = _t_to_infinity(expr.subs(env))
     # pass 2: temporaries and the step with every state at its fixed point
     for target, expr in exprs:
