@@ -45,7 +45,10 @@ sys.path.insert(0, str(DATA.parent))
 import record_kernels as REC  # noqa: E402
 from conftest import ONE_PER_SPEC  # noqa: E402
 
-CASES = list(REC.cases())
+#: the (optimizer, profile) pairs the hand-written kernels were recorded on; a spec or profile
+#: added after their deletion never had one (its kernels are checked against the reference step)
+RECORDED = {tuple(k.split("/")[1:3]) for k in np.load(DATA).files if k.startswith("run/") and k.endswith("/x")}
+CASES = [c for c in REC.cases() if c in RECORDED]
 #: the programs whose sweeps the default tier compares with the recording (one blocked kernel
 #: each); the slow tier compares every profile
 SWEEP_CASES = [("adam", "pytorch"), ("yogi", "optax"), ("nadam", "pytorch"), ("radam", "optax"),
@@ -79,7 +82,7 @@ def _check_run(before, name, profile):
     assert_accurate(cmp)
 
 
-@pytest.mark.parametrize("name,profile", ONE_PER_SPEC)
+@pytest.mark.parametrize("name,profile", [c for c in ONE_PER_SPEC if c in RECORDED])
 def test_generated_runs_agree_with_the_hand_written_kernels(before, name, profile):
     _check_run(before, name, profile)
 
