@@ -306,6 +306,10 @@ class Spec:
                                   f"use the base optimizer to change it")
             chosen[k] = v
         program = self.build(chosen)
+        for a in program.updates:  # x and g may be reassigned (decay, an L2 penalty); these may not
+            if a.target in ("t", "lr", "d", "rank", "cols"):
+                raise DomainError(f"{self.name}: an equation assigns to {a.target!r}, which names "
+                                  f"{DOC_CONTEXT[a.target]}; give the value another name")
         values: dict[str, float] = {}
         for h in self.hypers:
             values[h.name] = h.check(prof.defaults.get(h.name, h.default), f"{self.name}: ")

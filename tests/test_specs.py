@@ -127,3 +127,20 @@ def test_keras_and_pytorch_adam_forms():
     torch = get_spec("adam").resolve("pytorch").text()
     assert "sqrt(1 - b2**t)" in keras and "vhat" not in keras
     assert "vhat <- v/(1 - b2**t)" in torch and "mhat <- m/(1 - b1**t)" in torch
+
+
+def test_an_equation_may_not_assign_to_a_context_name():
+    """A temporary called d would be the dimension of x (Adan's first draft named its gradient
+    difference so, which made the rule look vector-level to the equivalence checker)."""
+    import sympy as sp
+
+    from optmath.errors import DomainError
+    from optmath.spec import Assign, Hyper, Profile, Program, Spec, g, x
+
+    def build(sw):
+        return Program((), (Assign("d", 2 * g), Assign("x", x - sp.Symbol("lr", real=True) * g)))
+
+    spec = Spec("bad", "Bad", "bad", (Hyper("lr", "lr", "learning rate", 0.1, 0.0, None, lo_open=True),), (),
+                {"paper": Profile()}, build)
+    with pytest.raises(DomainError, match="assigns to 'd', which names dimension of the parameter vector"):
+        spec.resolve("paper")

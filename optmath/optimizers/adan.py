@@ -1,7 +1,7 @@
 r"""Adan (Xie et al. 2022): adaptive Nesterov momentum from the gradient and its difference.
 
-With ``d_t = g_t - g_{t-1}`` (0 at the first step) and decay-convention betas:
-``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) d``, ``n <- b3 n + (1 - b3) (g + c d)^2``,
+With ``dg_t = g_t - g_{t-1}`` (0 at the first step) and decay-convention betas:
+``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) dg``, ``n <- b3 n + (1 - b3) (g + c dg)^2``,
 ``x <- [x - lr (m / (1 - b1^t) + c v / (1 - b2^t)) / (sqrt(n / (1 - b3^t)) + eps)] / (1 + lr wd)``,
 where ``c`` is the weight of the difference: ``b2`` in the paper's Algorithm 1 (its ``1 - beta_2``
 in the paper's convention, 0.92 at the defaults) and ``1 - b2`` (0.08) in ``optax.adan``.
@@ -9,7 +9,7 @@ in the paper's convention, 0.92 at the defaults) and ``1 - b2`` (0.08) in ``opta
 Switches
 --------
 ``difference_weight`` ``b2`` (the paper, the authors' code, pytorch-optimizer) | ``one_minus_b2``
-(optax 0.2.8's ``scale_by_adan``: ``g + (1 - b2) d`` and ``m_hat + (1 - b2) v_hat``);
+(optax 0.2.8's ``scale_by_adan``: ``g + (1 - b2) dg`` and ``m_hat + (1 - b2) v_hat``);
 ``weight_decay`` ``proximal`` (``x / (1 + lr wd)`` after the step: the paper, the authors'
 default ``no_prox=False``) | ``decoupled`` (``x (1 - lr wd)`` before it: ``no_prox=True``,
 pytorch-optimizer's ``weight_decouple=True``, optax);
@@ -44,12 +44,12 @@ SWITCHES = (
 def build(sw) -> Program:
     m, v, n, gp, eps = S("m"), S("v"), S("n"), S("gp"), S("eps")
     c = S("b2") if sw["difference_weight"] == "b2" else 1 - S("b2")
-    ups = [A("d", sp.Piecewise((0, sp.Eq(t, 1)), (g - gp, True)), "gradient difference (0 at the first step)")]
+    ups = [A("dg", sp.Piecewise((0, sp.Eq(t, 1)), (g - gp, True)), "gradient difference (0 at the first step)")]
     if sw["weight_decay"] == "decoupled":
         ups.append(A("x", x * (1 - lr * S("wd")), "decoupled weight decay"))
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
-    ups += ema("v", "b2", S("d"), sw["first_moment"], "EMA of the gradient difference")
-    ups.append(A("n", S("b3") * n + (1 - S("b3")) * (g + c * S("d")) ** 2, "EMA of the squared corrected gradient"))
+    ups += ema("v", "b2", S("dg"), sw["first_moment"], "EMA of the gradient difference")
+    ups.append(A("n", S("b3") * n + (1 - S("b3")) * (g + c * S("dg")) ** 2, "EMA of the squared corrected gradient"))
     if sw["eps_placement"] == "root":
         den = sp.sqrt(n / bias_correction("b3") + S("eps_root")) + eps
     else:
@@ -62,7 +62,7 @@ def build(sw) -> Program:
     ups.append(A("gp", g, "previous gradient"))
     states = (StateVar("m", "m", "first moment"), StateVar("v", "v", "EMA of the gradient difference"),
               StateVar("n", "n", "EMA of the squared corrected gradient"), StateVar("gp", "g'", "previous gradient"))
-    return Program(states, tuple(ups), temporaries={"d": "gradient difference", "den": "denominator"})
+    return Program(states, tuple(ups), temporaries={"dg": "gradient difference", "den": "denominator"})
 
 
 ADAN = Spec(
