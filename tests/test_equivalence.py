@@ -202,12 +202,12 @@ def test_a_verdict_its_numbers_contradict_is_inconclusive(monkeypatch):
 
 
 def test_the_pair_set_holds_the_frameworks_report():
-    from optmath.report.topics.frameworks import OPTIMIZERS, PROFILE_ORDER
+    from optmath.report.topics.frameworks import OPTIMIZERS, profile_order
 
     pairs = set(E.profile_pairs())
     for name in OPTIMIZERS:
         spec = get_spec(name)
-        profiles = [p for p in PROFILE_ORDER if p in spec.profiles]
+        profiles = profile_order(spec)
         base = "pytorch" if "pytorch" in profiles else "paper"
         for p in profiles:
             if p != base:

@@ -10,9 +10,28 @@ from ..common import fnum, table, tex_num
 from ..prose import compare
 
 TITLE = "Framework conventions: PyTorch vs Keras vs optax vs paper"
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "rmsprop_centered", "rmsprop_momentum",
-              "adadelta", "adam", "adamw", "amsgrad", "adamax", "nadam", "radam", "yogi", "adabelief", "lion")
-PROFILE_ORDER = ("paper", "pytorch", "keras", "optax", "d2l")
+PROFILE_ORDER = ("paper", "pytorch", "keras", "optax", "d2l")  # then a spec's other profiles, in its order
+
+
+def profile_order(spec) -> list[str]:
+    """``spec``'s profiles: the frameworks' in ``PROFILE_ORDER``, then the others (authors', packages')."""
+    return [p for p in PROFILE_ORDER if p in spec.profiles] + [p for p in spec.profiles if p not in PROFILE_ORDER]
+
+
+def _optimizers() -> tuple[str, ...]:
+    """Every registered optimizer whose profiles can be compared coordinate-wise (AdamP's
+    projection reads the whole tensor), in registry order: a new spec file appears here by itself."""
+    from ...optimizers import REGISTRY
+
+    out = []
+    for name, spec in REGISTRY.items():
+        alg = spec.resolve("paper" if "paper" in spec.profiles else next(iter(spec.profiles)))
+        if "d" not in alg.free_names() and len(spec.profiles) > 1:
+            out.append(name)
+    return tuple(out)
+
+
+OPTIMIZERS = _optimizers()
 # REFERENCES.md section 2: float64, p0 = 0, g = [1e-6, 1e-3, 1, -2] every step, lr = 2^-10,
 # default betas; after step 1 (values measured with torch, optax and Keras)
 GOLDEN_G = (1e-6, 1e-3, 1.0, -2.0)
@@ -36,7 +55,7 @@ def compute(seed: int) -> dict:
     verdicts, switches = [], []
     for name in OPTIMIZERS:
         spec = get_spec(name)
-        profiles = [p for p in PROFILE_ORDER if p in spec.profiles]
+        profiles = profile_order(spec)
         base = "pytorch" if "pytorch" in profiles else "paper"
         for p in profiles:
             alg = spec.resolve(p)
