@@ -163,6 +163,8 @@ def run_torch(objs, req, out):
                             f"{_one_line(exc)}{_where(exc, req['file'])}", 0, exc_type=type(exc).__name__) from None
     if not hasattr(opt, "step"):
         raise TargetFailure(f"{cls.__name__} has no step() method", 0, "wrong type")
+    if callable(getattr(opt, "train", None)):  # Schedule-Free optimizers step only in training mode
+        _call(lambda: opt.train(), 0, req["file"])
     out.extend([p.detach().numpy().copy()] for p in params)
     for k in range(req["T"]):
         for p, G in zip(params, req["grads"]):
