@@ -37,6 +37,15 @@ CASES = [
     ("adabound", "authors", {}, {"lr": 1e-2, "wd": 1e-2}, "torch_optimizer:AdaBound", {"lr": 1e-2, "weight_decay": 1e-2}),
     ("adabound", "pytorch_optimizer", {}, {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:AdaBound",
      {"lr": 1e-2, "weight_decay": 1e-2}),
+    ("schedulefree_adamw", "paper", {}, {}, "schedulefree:AdamWScheduleFree", {}),
+    ("schedulefree_adamw", "paper", {}, {"lr": 1e-2, "wd": 1e-2, "warmup": 50.0, "r": 0.5},
+     "schedulefree:AdamWScheduleFree", {"lr": 1e-2, "weight_decay": 1e-2, "warmup_steps": 50, "r": 0.5}),
+    ("schedulefree_adamw", "pytorch_optimizer", {}, {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:ScheduleFreeAdamW",
+     {"lr": 1e-2, "weight_decay": 1e-2}),
+    ("schedulefree_sgd", "paper", {}, {"lr": 0.05}, "schedulefree:SGDScheduleFree", {"lr": 0.05}),
+    ("schedulefree_sgd", "paper", {}, {"lr": 0.05, "wd": 1e-2, "warmup": 20.0, "mu": 0.8},
+     "schedulefree:SGDScheduleFree", {"lr": 0.05, "weight_decay": 1e-2, "warmup_steps": 20, "momentum": 0.8}),
+    ("schedulefree_sgd", "paper", {}, {"lr": 0.05}, "pytorch_optimizer:ScheduleFreeSGD", {"lr": 0.05}),
     ("laprop", "pytorch_optimizer", {}, {}, "pytorch_optimizer:LaProp", {"foreach": False}),
     ("laprop", "pytorch_optimizer", {}, {"lr": 3e-3, "wd": 5e-2}, "pytorch_optimizer:LaProp",
      {"lr": 3e-3, "weight_decay": 5e-2, "foreach": False}),
@@ -49,6 +58,8 @@ def package_run(target: str, kwargs: dict, G, x0):
     torch.set_default_dtype(torch.float64)
     p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
     opt = cls([p], **kwargs)
+    if callable(getattr(opt, "train", None)):  # Schedule-Free: the parameter holds y in training mode
+        opt.train()
     xs = [p.detach().clone().numpy()]
     for g in G:
         p.grad = torch.tensor(g, dtype=torch.float64)  # a fresh tensor: some packages write into p.grad
