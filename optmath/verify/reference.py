@@ -54,6 +54,12 @@ class _Printer(PythonCodePrinter):
             out = f"F.minimum({out}, {self._print(a)})"
         return out
 
+    def _print_exp(self, expr):
+        return f"F.exp({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        return f"F.log({self._print(expr.args[0])})"
+
     def _print_sign(self, expr):
         return f"F.sign({self._print(expr.args[0])})"
 
@@ -123,7 +129,7 @@ def numpy_namespace(shape=None) -> SimpleNamespace:
             return np.repeat(flat.sum(axis=1), cols)
 
     return SimpleNamespace(
-        sqrt=np.sqrt, maximum=np.maximum, minimum=np.minimum, sign=np.sign, where=_np_where, rat=lambda p, q: p / q,
+        sqrt=np.sqrt, exp=np.exp, log=np.log, maximum=np.maximum, minimum=np.minimum, sign=np.sign, where=_np_where, rat=lambda p, q: p / q,
         nan=math.nan, dot=lambda a, b: float(np.dot(a, b)), norm=lambda a: float(np.sqrt(np.dot(a, a))),
         rowdot=lambda a, b: rowsum(a * b), rownorm=lambda a: np.sqrt(rowsum(a * a)),
         tmax=lambda a: float(np.max(a)), rank=rank, cols=cols,
@@ -137,7 +143,7 @@ NUMPY = numpy_namespace()
 def mpmath_namespace(mp):
     """The ``F`` namespace for scalar mpmath evaluation (vector functions see one coordinate)."""
     return SimpleNamespace(
-        sqrt=mp.sqrt, maximum=lambda a, b: b if b > a else a, minimum=lambda a, b: b if b < a else a, sign=mp.sign,
+        sqrt=mp.sqrt, exp=mp.exp, log=mp.log, maximum=lambda a, b: b if b > a else a, minimum=lambda a, b: b if b < a else a, sign=mp.sign,
         where=lambda c, a, b: a if c else b, rat=lambda p, q: mp.mpf(p) / q, nan=mp.nan,
         dot=lambda a, b: a * b, norm=abs, rowdot=lambda a, b: a * b, rownorm=abs, tmax=lambda a: a,
         rank=1, cols=1,

@@ -161,6 +161,8 @@ def mpmath_vector_namespace(mp, shape=None, dim: int = 1):
     :func:`~optmath.verify.reference.mpmath_namespace`, which sees one coordinate."""
     sqrt = np.vectorize(mp.sqrt, otypes=[object])
     sign = np.vectorize(mp.sign, otypes=[object])
+    exp = np.vectorize(mp.exp, otypes=[object])
+    log = np.vectorize(mp.log, otypes=[object])
 
     def where(c, a, b):
         return np.where(np.asarray(c, dtype=bool), a, b)
@@ -189,7 +191,7 @@ def mpmath_vector_namespace(mp, shape=None, dim: int = 1):
             return one(mp.nan)
         return one(max(vals))
 
-    return SimpleNamespace(sqrt=sqrt, maximum=maximum, minimum=minimum, sign=sign, where=where,
+    return SimpleNamespace(sqrt=sqrt, exp=exp, log=log, maximum=maximum, minimum=minimum, sign=sign, where=where,
                            rat=lambda p, q: one(mp.mpf(p) / q), nan=one(mp.nan), dot=lambda a, b: one(dot(a, b)),
                            norm=lambda a: one(mp.sqrt(dot(a, a))), rowdot=rowdot,
                            rownorm=lambda a: sqrt(rowdot(a, a)), tmax=tmax, rank=rank, cols=cols)
