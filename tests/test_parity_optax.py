@@ -54,6 +54,9 @@ CASES = [
      {("ScaleByLionState", "mu"): ("m", 1)}),
     ("adan", {}, {"lr": 1e-2}, "adan", {"learning_rate": 1e-2}, {}),
     ("adan", {}, {"lr": 1e-2, "wd": 1e-2}, "adan", {"learning_rate": 1e-2, "weight_decay": 1e-2}, {}),
+    ("ademamix", {}, {"lr": 1e-2}, "contrib.ademamix", {"learning_rate": 1e-2}, {}),
+    ("ademamix", {}, {"lr": 1e-2, "wd": 1e-2, "b3": 0.999, "alpha": 2.0}, "contrib.ademamix",
+     {"learning_rate": 1e-2, "weight_decay": 1e-2, "b3": 0.999, "alpha": 2.0}, {}),
 ]
 
 
@@ -72,7 +75,10 @@ def _walk(state, found):
 
 
 def optax_run(factory, kwargs, G, x0, state_map):
-    opt = getattr(optax, factory)(**kwargs)
+    fn = optax
+    for part in factory.split("."):  # optax.contrib's factories too
+        fn = getattr(fn, part)
+    opt = fn(**kwargs)
     params = jnp.asarray(x0, dtype=jnp.float64)
     state = opt.init(params)
     step = jax.jit(lambda g, s, p: opt.update(g, s, p))
