@@ -91,6 +91,7 @@ def test_a_row_reduction_needs_the_tensors_shape():
     np.testing.assert_allclose(vec, adam, rtol=1e-15)
 
 
+@pytest.mark.slow  # 10 s; the corpus's adamp rows (also slow) check the same, this one by name
 def test_the_checker_finds_the_authors_profile_in_the_authors_code():
     """Issue 18's acceptance point: the AdamP authors' reference code conforms to the authors'
     profile, and the probe with tensors below eps tells its cosine from torch-optimizer's."""

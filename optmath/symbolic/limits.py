@@ -41,8 +41,17 @@ def _t_to_infinity(expr):
         return is_decay(base)
 
     expr = expr.replace(lambda e: isinstance(e, sp.Pow) and small(e), lambda e: sp.Integer(0))
+    # a warm-up written max(T, t) or min(T, t) (T free of t) is t, or T, for every t > T
+    def clipped(e):
+        return isinstance(e, (sp.Max, sp.Min)) and t in e.args and not any(a.has(t) for a in e.args if a != t)
+    expr = expr.replace(clipped, lambda e: t if isinstance(e, sp.Max) else
+                        (e.func(*[a for a in e.args if a != t]) if len(e.args) > 2 else
+                         next(a for a in e.args if a != t)))
     if expr.has(t):
-        expr = limit_t_inf(expr, t, simplify=False)
+        try:
+            expr = limit_t_inf(expr, t, simplify=False)
+        except (NotImplementedError, ValueError, TypeError) as exc:  # SymPy's series machinery
+            raise DomainError(f"the limit t -> oo of {expr} is not found ({type(exc).__name__})") from None
     if expr.has(*_BRANCHY):  # simplify would rewrite sign() as a Piecewise of Abs
         return expr
     return sp.simplify(expr)
