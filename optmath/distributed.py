@@ -15,6 +15,8 @@ is identical and, placed by its index, counted once.
 """
 from __future__ import annotations
 
+import os
+
 from contextlib import contextmanager
 
 from .errors import DomainError, OptmathError
@@ -34,8 +36,15 @@ def _client(scheduler):
         return Client(cluster), cluster
     if not isinstance(scheduler, str) or not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         raise DomainError(f"scheduler {scheduler!r} must be 'local' or an address such as tcp://HOST:8786")
+    timeout = os.environ.get("OPTMATH_DASK_TIMEOUT", "10")  # seconds to wait for a scheduler
     try:
-        return Client(scheduler, timeout="10s"), None
+        seconds = float(timeout)
+        if not seconds > 0:
+            raise ValueError
+    except ValueError:
+        raise DomainError(f"OPTMATH_DASK_TIMEOUT = {timeout!r} must be a positive number of seconds") from None
+    try:
+        return Client(scheduler, timeout=f"{seconds}s"), None
     except OSError as e:
         raise DomainError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
 

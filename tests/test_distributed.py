@@ -153,9 +153,15 @@ def test_bad_scheduler_address_is_a_one_line_error():
 ])
 def test_cli_dask_options_give_exit_2_and_one_line(tmp_path, args, needle):
     r = subprocess.run([sys.executable, "-m", "optmath.cli", *args], cwd=tmp_path, capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "OPTMATH_DASK_TIMEOUT": "2"}, timeout=120)
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
+
+
+def test_a_bad_dask_timeout_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("OPTMATH_DASK_TIMEOUT", "soon")
+    with pytest.raises(OptmathError, match="OPTMATH_DASK_TIMEOUT = 'soon' must be a positive number of seconds"):
+        phase("adam", "reddi", {}, scheduler="tcp://127.0.0.1:1", **PHASE)
 
 
 def test_cli_phase_on_a_local_dask_cluster_writes_the_local_diagram(tmp_path):

@@ -37,6 +37,7 @@ TOY = Spec("toy", "Toy", "none", (LR, Hyper("k", "k", "toy decay", 0.5, 0.0, 1.0
            {"paper": Profile()}, _toy_build)
 
 
+@pytest.mark.slow  # 11 s; since issue 17 seven registered specs (Adan, ...) get theirs in the default tier
 def test_new_spec_gets_its_closed_form_without_new_code():
     alg = TOY.resolve("paper")
     f = analyse(alg, "s")
