@@ -42,17 +42,18 @@ class _Printer(PythonCodePrinter):
     def _print_Float(self, expr):
         return repr(float(expr))
 
-    def _print_Max(self, expr):
+    def _fold(self, name: str, expr) -> str:
+        """``F.name(F.name(a, b), c)`` for a Max or Min of any number of arguments."""
         out = self._print(expr.args[0])
         for a in expr.args[1:]:
-            out = f"F.maximum({out}, {self._print(a)})"
+            out = f"F.{name}({out}, {self._print(a)})"
         return out
 
+    def _print_Max(self, expr):
+        return self._fold("maximum", expr)
+
     def _print_Min(self, expr):
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"F.minimum({out}, {self._print(a)})"
-        return out
+        return self._fold("minimum", expr)
 
     def _print_exp(self, expr):
         return f"F.exp({self._print(expr.args[0])})"
@@ -73,17 +74,13 @@ class _Printer(PythonCodePrinter):
             out = f"F.where({self._print(c)}, {self._print(val)}, {out})"
         return out
 
+    #: the spec's reductions and the namespace function each one is printed as
+    _REDUCTIONS = ((Dot, "dot"), (Norm, "norm"), (RowInner, "rowdot"), (RowNorm, "rownorm"), (TensorMax, "tmax"))
+
     def _print_Function(self, expr):
-        if isinstance(expr, Dot):
-            return f"F.dot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-        if isinstance(expr, Norm):
-            return f"F.norm({self._print(expr.args[0])})"
-        if isinstance(expr, RowInner):
-            return f"F.rowdot({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-        if isinstance(expr, RowNorm):
-            return f"F.rownorm({self._print(expr.args[0])})"
-        if isinstance(expr, TensorMax):
-            return f"F.tmax({self._print(expr.args[0])})"
+        for cls, name in self._REDUCTIONS:
+            if isinstance(expr, cls):
+                return f"F.{name}({', '.join(self._print(a) for a in expr.args)})"
         raise TypeError(f"function {expr.func} is not allowed in a spec")
 
 
