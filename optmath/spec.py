@@ -248,6 +248,9 @@ class Spec:
     references: tuple[str, ...] = ()
     doc: str = ""
     fixed: Mapping[str, str] = field(default_factory=dict)  # switches pinned by a variant
+    #: real implementations that are not profiles (no parity test of their own; the conformance
+    #: corpus checks them): the switch settings they compute, by name (see Algorithm.known_as)
+    implementations: Mapping[str, Profile] = field(default_factory=dict)
 
     # -- lookup helpers --------------------------------------------------------------
     def hyper(self, name: str) -> Hyper:
@@ -264,12 +267,14 @@ class Spec:
 
     def variant(self, name: str, title: str,
                 adjust: Mapping[str, "Profile | None"] | None = None,
+                implementations: Mapping[str, Profile] | None = None,
                 **fixed: str) -> "Spec":
         """The same spec with some switches pinned: a variant is one switch, never a copy.
 
         ``adjust`` patches named profiles: a :class:`Profile` whose switches and defaults are
         merged into the base profile's (its note replaces the base note when given), or
-        ``None`` to drop a profile the variant does not exist in.
+        ``None`` to drop a profile the variant does not exist in.  ``implementations`` are the
+        variant's own known implementations (the base's are not inherited: they are of another rule).
         """
         for k, v in fixed.items():
             if v not in self.switch(k).choices:
@@ -284,8 +289,16 @@ class Spec:
             sw = {**base.switches, **patch.switches, **fixed}
             profiles[pname] = Profile(sw, {**base.defaults, **patch.defaults},
                                       patch.note or base.note, patch.source or base.source)
+        impls = {k: Profile({**v.switches, **fixed}, v.defaults, v.note, v.source)
+                 for k, v in (implementations or {}).items()}
         return Spec(name, title, self.kernel, self.hypers, self.switches, profiles, self.build,
-                    self.references, self.doc, {**self.fixed, **fixed})
+                    self.references, self.doc, {**self.fixed, **fixed}, impls)
+
+    def chosen_switches(self, profile: Profile, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every switch's value under ``profile`` (a switch it leaves out takes its first choice)."""
+        chosen = {s.name: profile.switches.get(s.name, next(iter(s.choices))) for s in self.switches}
+        chosen.update(overrides or {})
+        return chosen
 
     # -- resolution ------------------------------------------------------------------
     def resolve(self, profile: str = "paper", switches: Mapping[str, str] | None = None,
@@ -294,9 +307,7 @@ class Spec:
         if profile not in self.profiles:
             raise UnknownNameError(f"profile of {self.name}", profile, self.profiles)
         prof = self.profiles[profile]
-        chosen: dict[str, str] = {}
-        for s in self.switches:
-            chosen[s.name] = prof.switches.get(s.name, next(iter(s.choices)))
+        chosen = self.chosen_switches(prof)
         for k, v in (switches or {}).items():
             sw = self.switch(k)
             if v not in sw.choices:
@@ -361,6 +372,32 @@ class Algorithm:
         subs = {sym(k): v for k, v in self.values.items()}
         return float(expr.subs(subs))
 
+    def known_as(self) -> list[tuple[str, Profile]]:
+        """The profiles and known implementations (:attr:`Spec.implementations`) whose conventions
+        give this algorithm's equations, as ``(name, profile)``: ``[]`` means that no known
+        implementation uses this combination of switch values.
+
+        Two settings are the same when their equations agree once every hyperparameter that is 0
+        here is set to 0 and the assignments left as ``y <- y`` are dropped (with ``wd = 0`` every
+        kind of weight decay is no decay).  Hyperparameter values are not compared: a profile is a
+        convention, its defaults are not part of it.
+        """
+        mine = _normal_form(self.program, self.values)
+        out = []
+        entries = [(n, p) for n, p in self.spec.profiles.items()] + list(self.spec.implementations.items())
+        for name, prof in entries:
+            chosen = self.spec.chosen_switches(prof)
+            if chosen == dict(self.switches):
+                out.append((name, prof))
+                continue
+            try:
+                other = self.spec.build(chosen)
+            except DomainError:
+                continue
+            if _normal_form(other, self.values) == mine:
+                out.append((name, prof))
+        return out
+
     def with_values(self, **hyper_values: float) -> "Algorithm":
         values = dict(self.values)
         for k, v in hyper_values.items():
@@ -382,6 +419,20 @@ class Algorithm:
         from .render import notation_rows
 
         return notation_rows(self)
+
+
+def _normal_form(program: Program, values: Mapping[str, float]) -> tuple:
+    """``program``'s states and equations with the hyperparameters that are 0 in ``values`` set
+    to 0 and the identity assignments that leaves dropped (see :meth:`Algorithm.known_as`)."""
+    zeros = {sym(k): 0 for k, v in values.items() if v == 0}
+    ups = []
+    for a in program.updates:
+        e = sp.sympify(a.expr).subs(zeros)
+        if e != sym(a.target):
+            ups.append((a.target, e))
+    states = tuple((s.name, sp.sympify(s.init).subs(zeros)) for s in program.states)
+    look = None if program.lookahead is None else sp.sympify(program.lookahead).subs(zeros)
+    return states, tuple(ups), look
 
 
 Dot, Norm = Inner, VecNorm  # short names used by the fragments

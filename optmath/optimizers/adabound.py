@@ -18,13 +18,13 @@ from __future__ import annotations
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, WEIGHT_DECAY_CHOICES, A, S, bias_correction,
-                        decoupled_decay, ema, g, l2_penalty, lr, second_moment, t, x)
+from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, ema, g, lr, second_moment,
+                        t, x, decay_before, weight_decay_switch)
 
 FINAL_LR = Hyper("final_lr", r"\alpha^*", "the SGD learning rate the bounds converge to", 0.1, 0.0, None, lo_open=True)
 GAMMA = Hyper("gamma", r"\gamma", "convergence speed of the bounds", 1e-3, 0.0, None, lo_open=True)
 SWITCHES = (
-    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    weight_decay_switch(),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
 )
 
@@ -33,7 +33,7 @@ def build(sw) -> Program:
     m, v = S("m"), S("v")
     wd = sw["weight_decay"]
     ups = [A("lr1", sp.Piecewise((lr, sp.Eq(t, 1)), (S("lr1"), True)), "the first step's learning rate")]
-    ups += l2_penalty() if wd == "l2" else decoupled_decay(wd)
+    ups += decay_before(wd)
     ups += ema("m", "b1", g, sw["first_moment"], "first moment") + second_moment()
     f = S("final_lr") * lr / S("lr1")
     ups += [A("lo", f * (1 - 1 / (S("gamma") * t + 1)), "lower bound"),

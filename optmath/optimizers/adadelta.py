@@ -11,16 +11,16 @@ from dataclasses import replace
 
 import sympy as sp
 
-from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import EPS, LR, WD, A, S, ema, g, l2_penalty, lr, x
+from ..spec import Hyper, Profile, Program, Spec, StateVar
+from .fragments import EPS, LR, WD, A, S, ema, g, lr, x, decay_before, weight_decay_switch
 
 RHO = Hyper("rho", r"\rho", "decay of both running averages", 0.9, 0.0, 1.0, hi_open=True)
-SWITCHES = (Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),)
+SWITCHES = (weight_decay_switch(),)
 
 
 def build(sw) -> Program:
     s, u, eps = S("s"), S("u"), S("eps")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = decay_before(sw["weight_decay"])
     ups += ema("s", "rho", g**2, note="squared-gradient average")
     ups.append(A("delta", sp.sqrt(u + eps) / sp.sqrt(s + eps) * g, "unit-corrected step"))
     ups += ema("u", "rho", S("delta") ** 2, note="squared-step average")

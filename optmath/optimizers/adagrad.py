@@ -12,7 +12,7 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import EPS, LR, WD, A, S, g, l2_penalty, lr, t, x
+from .fragments import EPS, LR, WD, A, S, g, lr, t, x, decay_before, weight_decay_switch
 
 ACC0 = Hyper("acc0", r"s_0", "initial accumulator value", 0.0, 0.0, None)
 LR_DECAY = Hyper("lr_decay", r"\kappa", "learning-rate decay: lr / (1 + (t-1) lr_decay)", 0.0, 0.0, None)
@@ -20,13 +20,13 @@ LR_DECAY = Hyper("lr_decay", r"\kappa", "learning-rate decay: lr / (1 + (t-1) lr
 SWITCHES = (
     Switch("eps_placement", "where eps enters the denominator",
            {"outside": "g / (sqrt(s) + eps)", "inside": "g / sqrt(s + eps)"}),
-    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    weight_decay_switch(),
 )
 
 
 def build(sw) -> Program:
     s, eps = S("s"), S("eps")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = decay_before(sw["weight_decay"])
     ups.append(A("s", s + g**2, "sum of squared gradients"))
     denom = sp.sqrt(s) + eps if sw["eps_placement"] == "outside" else sp.sqrt(s + eps)
     step_lr = lr / (1 + (t - 1) * S("lr_decay"))

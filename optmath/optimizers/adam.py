@@ -31,9 +31,9 @@ import sympy as sp
 
 from ..errors import DomainError
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, EPS_ROOT, LR, THRESHOLD, THRESHOLD_RULES, WD,
-                        WEIGHT_DECAY_CHOICES, A, S, belief_second_moment, bias_correction, decoupled_decay, ema,
-                        g, l2_penalty, lr, rectifier, second_moment, sma_length, x, yogi_second_moment)
+from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, EPS_ROOT, LR, THRESHOLD, THRESHOLD_RULES, WD, A, S,
+                        belief_second_moment, bias_correction, ema, g, lr, rectifier, second_moment, sma_length, x,
+                        yogi_second_moment, decay_before, weight_decay_switch)
 
 ACC0 = Hyper("acc0", r"v_0", "initial accumulator value (Yogi)", 1e-6, 0.0, None)
 
@@ -51,7 +51,7 @@ SWITCHES = (
         "vhat": "m_hat / (sqrt(v_hat) + eps) (Algorithm 1, PyTorch, optax)",
         "hat": "lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps_hat) (Keras/TF)"}),
     Switch("eps_root", "optax eps_root inside the square root", {"no": "absent", "yes": "sqrt(v_hat + eps_root)"}),
-    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    weight_decay_switch(),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
     Switch("init", "initial moments", {"zero": "m0 = v0 = 0",
                                         "accumulator": "m0 = v0 = acc0 (optax Yogi)",
@@ -69,7 +69,7 @@ def build(sw) -> Program:
         raise DomainError("amsgrad='corrected' has no eps-hat form; use eps_placement='vhat'")
     wd_mode = sw["weight_decay"]
     ups = sma_length() if sw["rectify"] != "none" else []
-    ups += l2_penalty() if wd_mode == "l2" else decoupled_decay(wd_mode)
+    ups += decay_before(wd_mode)
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     kind = sw["second_moment"]
     ups += {"ema": second_moment, "yogi": yogi_second_moment,
@@ -131,6 +131,12 @@ ADAM = Spec(
     build,
     ("Kingma & Ba (2014), arXiv:1412.6980",),
     "Adam with every convention of the frameworks as a switch.",
+    implementations={
+        "qhadam_nu1": Profile({"weight_decay": "l2"}, {}, "QHAdam with nu1 = nu2 = 1 (torch-optimizer 0.3.0, "
+                              "qhoptim 1.1.0): Adam with L2 decay", "torch_optimizer/qhadam.py:137, qhoptim/pyt/qhadam.py:133"),
+        "torchopt": Profile({"eps_root": "yes", "weight_decay": "l2"}, {}, "torchopt 0.7.3's Adam",
+                            "torchopt/transform/scale_by_adam.py:210"),
+    },
 )
 
 ADAMW = ADAM.variant("adamw", "AdamW", adjust={
@@ -159,6 +165,12 @@ YOGI = ADAM.variant("yogi", "Yogi", second_moment="yogi", adjust={
                      {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6}, "TF-Addons tfa.optimizers.Yogi"),
     "optax": Profile({"init": "accumulator"}, {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6}, "optax.yogi"),
     "d2l": Profile({}, {"lr": 0.01, "eps": 1e-3}, "d2l.ai 12.10.3"),
+}, implementations={
+    "torch_optimizer": Profile({"init": "accumulator", "weight_decay": "l2"}, {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6},
+                               "torch-optimizer 0.3.0's Yogi", "torch_optimizer/yogi.py:136"),
+    "pytorch_optimizer": Profile({"init": "accumulator", "weight_decay": "decoupled", "first_moment": "lerp"},
+                                 {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6}, "pytorch-optimizer 4.1.0's Yogi",
+                                 "pytorch_optimizer/optimizer/yogi.py:106"),
 })
 
 ADABELIEF = ADAM.variant("adabelief", "AdaBelief", second_moment="belief", adjust={
@@ -171,6 +183,13 @@ ADABELIEF = ADAM.variant("adabelief", "AdaBelief", second_moment="belief", adjus
                        "the authors' adabelief-pytorch 0.2.1 with its defaults (rectify=True, weight_decouple=True, "
                        "degenerated_to_sgd=True; eps_root = eps, added to s in place)",
                        "adabelief_pytorch/AdaBelief.py:175-179 (decay), 204 (s + eps in place), 224-238 (rectified step)"),
+}, implementations={
+    "authors_unrectified": Profile({"weight_decay": "decoupled"}, {"eps": 1e-16, "eps_root": 1e-16},
+                                   "adabelief-pytorch 0.2.1 with rectify=False", "adabelief_pytorch/AdaBelief.py:204"),
+    "torch_optimizer": Profile({"weight_decay": "l2"}, {"eps": 1e-8, "eps_root": 1e-8},
+                               "torch-optimizer 0.3.0's AdaBelief", "torch_optimizer/adabelief.py:184"),
+    "pytorch_optimizer": Profile({"weight_decay": "decoupled", "first_moment": "lerp"}, {"eps": 1e-16, "eps_root": 1e-16},
+                                 "pytorch-optimizer 4.1.0's AdaBelief", "pytorch_optimizer/optimizer/adabelief.py:142"),
 })
 
 SPECS = (ADAM, ADAMW, AMSGRAD, YOGI, ADABELIEF)

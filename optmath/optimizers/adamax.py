@@ -11,19 +11,20 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Profile, Program, Spec, StateVar, Switch
-from .fragments import B1, B2, EMA_FORMS, EPS, LR, WD, A, S, bias_correction, ema, g, l2_penalty, lr, x
+from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, A, S, bias_correction, ema, g, lr, x, decay_before,
+                        weight_decay_switch)
 
 SWITCHES = (
     Switch("eps_placement", "where eps enters", {"in_max": "max(b2 u, |g| + eps)",
                                                   "denominator": "m / (u + eps)", "none": "no eps"}),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
-    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    weight_decay_switch(),
 )
 
 
 def build(sw) -> Program:
     u, eps = S("u"), S("eps")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = decay_before(sw["weight_decay"])
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     add = eps if sw["eps_placement"] == "in_max" else 0
     ups.append(A("u", sp.Max(S("b2") * u, sp.Abs(g) + add), "infinity-norm accumulator"))

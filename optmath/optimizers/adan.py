@@ -24,16 +24,15 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, ema, g, lr, t, x
+from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, decay_after, decay_before, ema,
+                        g, lr, t, weight_decay_switch, x)
 
 B3 = Hyper("b3", r"\beta_3", "decay of the squared corrected gradient", 0.99, 0.0, 1.0, hi_open=True)
 SWITCHES = (
     Switch("difference_weight", "weight c of the gradient difference in n and in the step", {
         "b2": "c = b2 (the paper's 1 - beta_2; the authors' code, pytorch-optimizer)",
         "one_minus_b2": "c = 1 - b2 (optax.adan)"}),
-    Switch("weight_decay", "weight decay", {
-        "proximal": "x <- x / (1 + lr wd) after the step (the paper, the authors' default)",
-        "decoupled": "x <- x (1 - lr wd) before the step (no_prox=True, pytorch-optimizer weight_decouple, optax)"}),
+    weight_decay_switch("proximal", first="proximal"),
     Switch("eps_placement", "where eps enters", {
         "outside": "sqrt(n) / sqrt(1 - b3^t) + eps",
         "root": "sqrt(n / (1 - b3^t) + eps_root) + eps (optax)"}),
@@ -45,8 +44,7 @@ def build(sw) -> Program:
     m, v, n, gp, eps = S("m"), S("v"), S("n"), S("gp"), S("eps")
     c = S("b2") if sw["difference_weight"] == "b2" else 1 - S("b2")
     ups = [A("dg", sp.Piecewise((0, sp.Eq(t, 1)), (g - gp, True)), "gradient difference (0 at the first step)")]
-    if sw["weight_decay"] == "decoupled":
-        ups.append(A("x", x * (1 - lr * S("wd")), "decoupled weight decay"))
+    ups += decay_before(sw["weight_decay"])  # decoupled: no_prox=True, pytorch-optimizer's weight_decouple, optax
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     ups += ema("v", "b2", S("dg"), sw["first_moment"], "EMA of the gradient difference")
     ups.append(A("n", S("b3") * n + (1 - S("b3")) * (g + c * S("dg")) ** 2, "EMA of the squared corrected gradient"))
@@ -57,8 +55,7 @@ def build(sw) -> Program:
     ups.append(A("den", den, "denominator"))
     ups.append(A("x", x - lr / bias_correction("b1") * m / S("den") - lr * c / bias_correction("b2") * v / S("den"),
                  "step"))
-    if sw["weight_decay"] == "proximal":
-        ups.append(A("x", x / (1 + lr * S("wd")), "proximal weight decay"))
+    ups += decay_after(sw["weight_decay"])  # proximal: the paper, the authors' default
     ups.append(A("gp", g, "previous gradient"))
     states = (StateVar("m", "m", "first moment"), StateVar("v", "v", "EMA of the gradient difference"),
               StateVar("n", "n", "EMA of the squared corrected gradient"), StateVar("gp", "g'", "previous gradient"))

@@ -14,19 +14,17 @@ Switches
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, WEIGHT_DECAY_CHOICES, A, S, bias_correction,
-                        decoupled_decay, ema, g, l2_penalty, lr, second_moment, t, x)
+from .fragments import (B1, B2, EMA_FORMS, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, ema, g, lr, second_moment,
+                        t, x, decay_before, weight_decay_switch)
 
 B3 = Hyper("b3", r"\beta_3", "decay of the slow EMA", 0.9999, 0.0, 1.0, lo_open=True, hi_open=True)
 ALPHA = Hyper("alpha", r"\alpha", "weight of the slow EMA", 5.0, 0.0, None)
 T_WARM = Hyper("tw", "T", "warm-up length of alpha and b3 (0: none)", 0.0, 0.0, None)
 SWITCHES = (
-    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    weight_decay_switch(),
     Switch("first_moment", "arithmetic form of the EMAs of g", EMA_FORMS),
 )
 
@@ -34,7 +32,7 @@ SWITCHES = (
 def build(sw) -> Program:
     b1, b3, tw = S("b1"), S("b3"), S("tw")
     wd = sw["weight_decay"]
-    ups = l2_penalty() if wd == "l2" else decoupled_decay(wd)
+    ups = decay_before(wd)
     frac = t / sp.Max(tw, t)  # t / T until T, then 1 (and 1 without a warm-up)
     ups += [A("alpha_t", S("alpha") * frac, "alpha's warm-up"),
             A("b3_t", sp.Piecewise((b3, sp.Eq(tw, 0)),

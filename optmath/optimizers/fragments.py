@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..spec import Assign, Dot, Hyper, Norm, StateVar, d, g, lr, sym, t, x
+from ..spec import Assign, Dot, Hyper, Norm, StateVar, Switch, d, g, lr, sym, t, x
 
 # --- hyperparameters that many specs share ------------------------------------------------
 LR = Hyper("lr", r"\eta", "learning rate", 1e-3, 0.0, None, lo_open=True)
@@ -26,7 +26,12 @@ WEIGHT_DECAY_CHOICES = {
     "decoupled": "decoupled decay times lr: x <- x - lr wd x (PyTorch AdamW, optax, Keras)",
     "decoupled_unscaled": "decoupled decay not times lr: x <- x - wd x (AdamW paper with "
                           "schedule multiplier 1, TF-Addons)",
+    "decoupled_after": "decoupled decay after the step: x <- x (1 - lr wd) (pytorch-optimizer's LaProp)",
+    "proximal": "proximal decay after the step: x <- x / (1 + lr wd) (Adan's paper and authors' code)",
 }
+#: the kinds of weight decay every rule admits (the frameworks apply them before the step);
+#: a rule whose real code decays after the step adds ``decoupled_after`` or ``proximal``
+STANDARD_DECAY = ("none", "l2", "decoupled", "decoupled_unscaled")
 
 EMA_FORMS = {
     "blend": "b m + (1 - b) g (optax, paper)",
@@ -61,6 +66,31 @@ def decoupled_decay(mode: str, wd: str = "wd", ratio=1) -> list[Assign]:
         return [A("x", x - lr * S(wd) * ratio * x, "decoupled weight decay")]
     if mode == "decoupled_unscaled":
         return [A("x", x - S(wd) * ratio * x, "decoupled weight decay (not times lr)")]
+    return []
+
+
+def weight_decay_switch(*extra: str, first: str = "none") -> Switch:
+    """The ``weight_decay`` convention switch: :data:`STANDARD_DECAY` and the ``extra`` kinds of
+    :data:`WEIGHT_DECAY_CHOICES`, ``first`` the default (the one a profile that names none takes)."""
+    names = [first] + [k for k in (*STANDARD_DECAY, *extra) if k != first]
+    return Switch("weight_decay", "weight decay", {k: WEIGHT_DECAY_CHOICES[k] for k in names})
+
+
+def decay_before(mode: str, wd: str = "wd", ratio=1) -> list[Assign]:
+    """The weight decay of kind ``mode`` that acts before the step: the L2 penalty on ``g`` or a
+    decoupled decay of ``x`` (nothing for ``none`` and for the kinds that act after the step)."""
+    if mode == "l2":
+        return l2_penalty(wd)
+    return decoupled_decay(mode, wd, ratio)
+
+
+def decay_after(mode: str, wd: str = "wd") -> list[Assign]:
+    """The weight decay of kind ``mode`` that acts on the stepped iterate (``decoupled_after``,
+    ``proximal``; nothing for the others)."""
+    if mode == "decoupled_after":
+        return [A("x", x * (1 - lr * S(wd)), "decoupled weight decay after the step")]
+    if mode == "proximal":
+        return [A("x", x / (1 + lr * S(wd)), "proximal weight decay")]
     return []
 
 
@@ -114,6 +144,7 @@ def descend(direction, note: str = "") -> list[Assign]:
 
 __all__ = [
     "A", "S", "LR", "B1", "B2", "EPS", "EPS_ROOT", "WD", "MU", "THRESHOLD", "WEIGHT_DECAY_CHOICES",
+    "STANDARD_DECAY", "weight_decay_switch", "decay_before", "decay_after",
     "EMA_FORMS", "ema", "l2_penalty", "decoupled_decay", "second_moment",
     "yogi_second_moment", "belief_second_moment", "bias_correction", "descend", "THRESHOLD_RULES",
     "BELOW_THRESHOLD", "sma_length", "rectifier",

@@ -21,7 +21,8 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Profile, Program, Spec, StateVar, Switch
-from .fragments import B1, B2, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, g, l2_penalty, lr, x
+from .fragments import (B1, B2, EPS, EPS_ROOT, LR, WD, A, S, bias_correction, decay_after, decay_before, g, lr,
+                        weight_decay_switch, x)
 
 SWITCHES = (
     Switch("lr_placement", "where the learning rate enters", {
@@ -30,15 +31,13 @@ SWITCHES = (
     Switch("eps_placement", "where eps enters D", {
         "vhat": "sqrt(v / (1 - b2^t)) + eps (the paper)",
         "raw": "(sqrt(v + eps_root) + eps) / sqrt(1 - b2^t) (pytorch-optimizer)"}),
-    Switch("weight_decay", "weight decay", {
-        "none": "no weight decay", "decoupled_after": "x <- x (1 - lr wd) after the step (pytorch-optimizer)",
-        "l2": "L2 penalty added to the gradient: g <- g + wd x"}),
+    weight_decay_switch("decoupled_after"),
 )
 
 
 def build(sw) -> Program:
     m, v, eps = S("m"), S("v"), S("eps")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = decay_before(sw["weight_decay"])
     ups.append(A("v", S("b2") * v + (1 - S("b2")) * g**2, "second moment"))
     if sw["eps_placement"] == "raw":
         den = (sp.sqrt(v + S("eps_root")) + eps) / sp.sqrt(bias_correction("b2"))
@@ -54,8 +53,7 @@ def build(sw) -> Program:
     else:
         ups += [A("m", S("b1") * m + (1 - S("b1")) * g / S("D"), "momentum of g / D"),
                 A("x", x - lr * m / bias_correction("b1"), "step")]
-    if sw["weight_decay"] == "decoupled_after":
-        ups.append(A("x", x * (1 - lr * S("wd")), "decoupled weight decay after the step"))
+    ups += decay_after(sw["weight_decay"])
     return Program(tuple(states), tuple(ups), temporaries={"D": "adaptive scale"})
 
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, WEIGHT_DECAY_CHOICES, A, S, decoupled_decay, ema, g,
-                        l2_penalty, lr, second_moment, t, x)
+from .fragments import (B1, B2, EMA_FORMS, EPS, LR, WD, A, S, ema, g, lr, second_moment, t, x, decay_before,
+                        weight_decay_switch)
 
 PSI = Hyper("psi", r"\psi", "momentum decay (PyTorch momentum_decay)", 0.004, 0.0, None)
 SWITCHES = (
@@ -23,7 +23,7 @@ SWITCHES = (
                                                    "keras": "b1 (1 - 0.5 * 0.96^t)",
                                                    "constant": "b1"}),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
-    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    weight_decay_switch(),
 )
 DECAY = sp.Rational(96, 100)
 
@@ -38,7 +38,7 @@ def _mu(step, sched):
 
 def build(sw) -> Program:
     p, eps = S("p"), S("eps")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else decoupled_decay(sw["weight_decay"])
+    ups = decay_before(sw["weight_decay"])
     ups.append(A("mu_t", _mu(t, sw["schedule"]), "momentum coefficient of this step"))
     ups.append(A("mu_next", _mu(t + 1, sw["schedule"]), "momentum coefficient of the next step"))
     ups.append(A("p", p * S("mu_t"), "product of momentum coefficients"))

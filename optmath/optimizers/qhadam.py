@@ -17,8 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, EPS, LR, WD, WEIGHT_DECAY_CHOICES, A, S, bias_correction, decoupled_decay, ema, g,
-                        l2_penalty, lr, x)
+from .fragments import B1, B2, EPS, LR, WD, A, S, bias_correction, ema, g, lr, x, decay_before, weight_decay_switch
 
 NU1 = Hyper("nu1", r"\nu_1", "weight of the momentum in the numerator", 0.7, 0.0, 1.0)
 NU2 = Hyper("nu2", r"\nu_2", "weight of the second moment in the denominator", 1.0, 0.0, 1.0)
@@ -26,14 +25,14 @@ SWITCHES = (
     Switch("moments", "how the bias-corrected moments are computed", {
         "corrected": "EMAs from 0, divided by 1 - b^t (the paper)",
         "weights": "w <- 1 + b w, m <- (1 - 1/w) m + (1/w) g (qhoptim, torch-optimizer)"}),
-    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    weight_decay_switch(),
 )
 
 
 def build(sw) -> Program:
     m, s, eps = S("m"), S("s"), S("eps")
     wd = sw["weight_decay"]
-    ups = l2_penalty() if wd == "l2" else decoupled_decay(wd)
+    ups = decay_before(wd)
     states = [StateVar("m", r"\hat m", "bias-corrected first moment" if sw["moments"] == "weights" else "first moment"),
               StateVar("s", r"\hat s", "bias-corrected second moment" if sw["moments"] == "weights" else "second moment")]
     if sw["moments"] == "weights":

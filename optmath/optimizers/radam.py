@@ -15,16 +15,16 @@ from __future__ import annotations
 import sympy as sp
 
 from ..spec import Profile, Program, Spec, StateVar, Switch
-from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, LR, THRESHOLD, THRESHOLD_RULES, WD,
-                        WEIGHT_DECAY_CHOICES, A, S, bias_correction, decoupled_decay, ema, g, l2_penalty, lr,
-                        rectifier, second_moment, sma_length, x)
+from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, LR, THRESHOLD, THRESHOLD_RULES, WD, A, S,
+                        bias_correction, ema, g, lr, rectifier, second_moment, sma_length, x, decay_before,
+                        weight_decay_switch)
 
 SWITCHES = (
     Switch("eps_placement", "where eps enters", {"raw": "sqrt(1-b2^t)/(sqrt(v) + eps)",
                                                   "vhat": "1/(sqrt(v_hat) + eps)"}),
     Switch("threshold_rule", "comparison with the threshold", THRESHOLD_RULES),
     Switch("first_moment", "arithmetic form of the first-moment EMA", EMA_FORMS),
-    Switch("weight_decay", "weight decay", WEIGHT_DECAY_CHOICES),
+    weight_decay_switch(),
     Switch("below_threshold", "the step while rho_t has not passed the threshold", BELOW_THRESHOLD),
 )
 
@@ -33,11 +33,9 @@ def build(sw) -> Program:
     eps, v = S("eps"), S("v")
     cond, rect = rectifier(sw["threshold_rule"])
     ups = sma_length()
-    if sw["weight_decay"] == "l2":
-        ups += l2_penalty()
-    else:  # a skipped step skips its decay too (the authors' code, pytorch-optimizer)
-        ups += decoupled_decay(sw["weight_decay"],
-                               ratio=1 if sw["below_threshold"] == "sgd" else sp.Piecewise((1, cond), (0, True)))
+    # a skipped step skips a decoupled decay too (the authors' code, pytorch-optimizer)
+    ups += decay_before(sw["weight_decay"],
+                        ratio=1 if sw["below_threshold"] == "sgd" else sp.Piecewise((1, cond), (0, True)))
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     ups += second_moment()
     if sw["eps_placement"] == "raw":
@@ -67,5 +65,16 @@ RADAM = Spec(
                            "below); pytorch-optimizer's RAdam default"),
     },
     build, ("Liu et al. (2020), On the variance of the adaptive learning rate and beyond",),
+    implementations={
+        "torch_optimizer": Profile({"eps_placement": "raw", "threshold_rule": "ge", "weight_decay": "decoupled"}, {},
+                                   "torch-optimizer 0.3.0's RAdam", "torch_optimizer/radam.py:109"),
+        "pytorch_optimizer": Profile({"eps_placement": "raw", "threshold_rule": "ge", "first_moment": "lerp",
+                                      "weight_decay": "decoupled", "below_threshold": "skip"}, {},
+                                     "pytorch-optimizer 4.1.0's RAdam", "pytorch_optimizer/optimizer/radam.py:130"),
+        "pytorch_optimizer_sgd": Profile({"eps_placement": "raw", "threshold_rule": "ge", "first_moment": "lerp",
+                                          "weight_decay": "decoupled"}, {},
+                                         "pytorch-optimizer 4.1.0's RAdam(degenerated_to_sgd=True)",
+                                         "pytorch_optimizer/base/optimizer.py:337"),
+    },
 )
 SPECS = (RADAM,)

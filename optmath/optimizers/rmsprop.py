@@ -17,7 +17,7 @@ from dataclasses import replace
 import sympy as sp
 
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import EPS, LR, MU, WD, A, S, ema, g, l2_penalty, lr, x
+from .fragments import EPS, LR, MU, WD, A, S, ema, g, lr, x, decay_before, weight_decay_switch
 
 ALPHA = Hyper("alpha", r"\gamma", "decay of the squared-gradient average", 0.99, 0.0, 1.0, hi_open=True)
 S0 = Hyper("s0", r"s_0", "initial value of the squared-gradient average", 0.0, 0.0, None)
@@ -29,13 +29,13 @@ SWITCHES = (
     Switch("lr_placement", "lr outside or inside the momentum buffer",
            {"outside_buffer": "x -= lr buf (PyTorch)", "inside_buffer": "buf holds lr-scaled steps"}),
     Switch("eps_placement", "where eps enters", {"outside": "sqrt(.) + eps", "inside": "sqrt(. + eps)"}),
-    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    weight_decay_switch(),
 )
 
 
 def build(sw) -> Program:
     s, a, buf, eps, mu = S("s"), S("a"), S("buf"), S("eps"), S("mu")
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = decay_before(sw["weight_decay"])
     ups += ema("s", "alpha", g**2, note="squared-gradient average")
     states = [StateVar("s", "s", "average of squared gradients", S("s0"))]
     var = s

@@ -21,7 +21,7 @@ import sympy as sp
 
 from ..errors import DomainError
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
-from .fragments import LR, MU, WD, A, S, g, l2_penalty, lr, t, x
+from .fragments import LR, MU, WD, A, S, g, lr, t, x, decay_before, weight_decay_switch
 
 DAMP = Hyper("damp", r"\tau", "dampening of the gradient in the buffer", 0.0, 0.0, 1.0)
 
@@ -36,12 +36,12 @@ SWITCHES = (
     Switch("first_step", "how the buffer starts", {
         "grad": "buf_1 = g_1 undamped (PyTorch)",
         "zero_init": "buf_0 = 0, ordinary update on step 1 (optax, d2l)"}),
-    Switch("weight_decay", "weight decay", {"none": "none", "l2": "L2 penalty added to g"}),
+    weight_decay_switch(),
 )
 
 
 def build(sw) -> Program:
-    ups = l2_penalty() if sw["weight_decay"] == "l2" else []
+    ups = decay_before(sw["weight_decay"])
     kind, form = sw["momentum"], sw["form"]
     mu, damp = S("mu"), S("damp")
     if kind == "none":
@@ -92,7 +92,10 @@ SGD = Spec(
 
 GD = SGD.variant("gd", "Gradient descent (full batch, no momentum)", momentum="none")
 PLAIN_SGD = SGD.variant("sgd", "Stochastic gradient descent", momentum="none")
-MOMENTUM = SGD.variant("momentum", "Heavy-ball momentum", momentum="heavy_ball")
+MOMENTUM = SGD.variant("momentum", "Heavy-ball momentum", momentum="heavy_ball", implementations={
+    "qhm_nu1": Profile({"form": "buffer", "first_step": "zero_init", "weight_decay": "l2"}, {},
+                       "QHM with nu = 1 (torch-optimizer 0.3.0, qhoptim 1.1.0): momentum with L2 decay",
+                       "torch_optimizer/qhm.py:113, qhoptim/pyt/qhm.py:133")})
 NESTEROV = SGD.variant("nesterov", "Nesterov momentum",
                        adjust={"paper": Profile({"form": "lookahead"}, note="Sutskever et al. (2013), eq. (3)-(4)")}, momentum="nesterov")
 
