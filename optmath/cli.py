@@ -233,6 +233,13 @@ def show(name, profile, latex, switches, sets, kernel):
     click.echo("  notation:")
     for code, tex, doc, val in alg.notation():
         click.echo(f"    {code:<10} {tex:<22} {doc}" + (f" [{val}]" if val else ""))
+    known = alg.known_as()
+    if known:
+        click.echo("  conventions used by: " + "; ".join(
+            (f"profile {n}" if n in alg.spec.profiles else n) + (f" ({p.note})" if p.note else "") for n, p in known))
+    else:
+        click.echo("  conventions used by: no known implementation (no profile of " + alg.spec.name
+                   + " and no implementation listed in its spec uses these switch values together)")
 
 
 @cli.command("run")

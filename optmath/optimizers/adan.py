@@ -43,8 +43,8 @@ SWITCHES = (
 def build(sw) -> Program:
     m, v, n, gp, eps = S("m"), S("v"), S("n"), S("gp"), S("eps")
     c = S("b2") if sw["difference_weight"] == "b2" else 1 - S("b2")
-    ups = [A("dg", sp.Piecewise((0, sp.Eq(t, 1)), (g - gp, True)), "gradient difference (0 at the first step)")]
-    ups += decay_before(sw["weight_decay"])  # decoupled: no_prox=True, pytorch-optimizer's weight_decouple, optax
+    ups = decay_before(sw["weight_decay"])  # decoupled: no_prox=True, pytorch-optimizer's weight_decouple, optax
+    ups.append(A("dg", sp.Piecewise((0, sp.Eq(t, 1)), (g - gp, True)), "gradient difference (0 at the first step)"))
     ups += ema("m", "b1", g, sw["first_moment"], "first moment")
     ups += ema("v", "b2", S("dg"), sw["first_moment"], "EMA of the gradient difference")
     ups.append(A("n", S("b3") * n + (1 - S("b3")) * (g + c * S("dg")) ** 2, "EMA of the squared corrected gradient"))

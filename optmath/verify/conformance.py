@@ -52,7 +52,7 @@ from ..spec import Algorithm
 from .bugs import Mutant, describe_effect, mutants
 from .conditioning import AGREE, DIFFER, INCONCLUSIVE, compare_trajectories
 from .reference import compile_step, reference_run
-from .targets import (TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs,
+from .targets import (KWARG_NAMES, TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs,
                       make_target)
 from .tolerances import CONFORMANCE
 
@@ -284,12 +284,23 @@ class Candidate:
     profiles: list
     unknown: dict  # hyperparameters guessed (not told to the target) -> value
     varying: tuple = ()  # the switches that differ between legitimate conventions
+    known: list = field(default_factory=list)  # Spec.implementations (not profiles) with these conventions
+
+    @property
+    def unknown_combination(self) -> bool:
+        """Whether no profile and no known implementation of the spec uses these conventions."""
+        return not self.profiles and not self.known
 
     def describe(self) -> str:
         parts = [f"{n}={self.alg.switches[n]}" for n in self.varying]
         vals = ", ".join(f"{k} = {v:g}" for k, v in self.unknown.items())
         head = f"profile {' / '.join(self.profiles)}" if self.profiles else "switch setting"
-        return head + (f" ({'; '.join(parts)})" if parts else "") + (f"; fixed in the code: {vals}" if vals else "")
+        text = head + (f" ({'; '.join(parts)})" if parts else "")
+        if not self.profiles:
+            impls = self.alg.spec.implementations
+            text += (" as in " + " and ".join(impls[k].note for k in self.known) if self.known
+                     else ", which no known implementation uses")
+        return text + (f"; fixed in the code: {vals}" if vals else "")
 
     def conventions(self) -> dict:
         out = {s.name: f"{self.alg.switches[s.name]}: {s.choices[self.alg.switches[s.name]]}"
@@ -365,15 +376,18 @@ def candidates(spec, values: dict, known: dict, profile: str | None, prefer: str
             matching = [pname for pname, p in spec.profiles.items()
                         if all(alg.switches[k] == v for k, v in _profile_switches(spec, p, legit, values).items())
                         and all(vals[k] == p.defaults.get(k, spec.hyper(k).default) for k in guessed)]
+            known = [iname for iname, p in spec.implementations.items()
+                     if all(alg.switches[k] == v for k, v in _profile_switches(spec, p, legit, values).items())]
             # the same equations under two switch settings (a moot switch) are one candidate
             key = (alg.updates, tuple((s.name, str(s.init)) for s in alg.states),
                    tuple(sorted((k, v) for k, v in vals.items() if k in used)))
             if key in seen:
                 seen[key].profiles.extend(p for p in matching if p not in seen[key].profiles)
+                seen[key].known.extend(p for p in known if p not in seen[key].known)
                 continue
-            seen[key] = Candidate(alg, matching, guessed, varying)
+            seen[key] = Candidate(alg, matching, guessed, varying, known)
             out.append(seen[key])
-    out.sort(key=lambda c: (prefer not in c.profiles, not c.profiles))
+    out.sort(key=lambda c: (prefer not in c.profiles, not c.profiles, not c.known))
     return out
 
 
@@ -573,6 +587,7 @@ class ConformanceReport:
     lr_fixed: str = ""  # why the learning rate was held constant (the target cannot change it)
     effect: float | None = None  # the largest difference on the minimal stream / the path length (see effect())
     failing_effect: float | None = None  # the same on the failing stream, before shrinking
+    known_combination: bool = True  # whether a profile or a known implementation uses the matched conventions
 
     @property
     def verdict(self) -> str:
@@ -585,6 +600,9 @@ class ConformanceReport:
             lines.append(f"  reason: {self.reason}")
         if self.conforms:
             lines.append(f"  matches {self.matched[0]}")
+            if not self.known_combination:
+                lines.append("  note: no profile and no known implementation of this spec uses these conventions "
+                             "together; the code may be a new variant, or a bug that is one")
             if len(self.matched) > 1:
                 lines.append("  indistinguishable from: " + "; ".join(self.matched[1:4])
                              + (f" (+{len(self.matched) - 4} more)" if len(self.matched) > 4 else ""))
@@ -633,7 +651,7 @@ class ConformanceReport:
                                           "matched", "conventions", "probes", "examples", "reason",
                                           "expected_from", "other_algorithm", "lr", "seed", "conditioning",
                                           "precision", "precision_reason", "matching_profile", "lr_fixed",
-                                          "effect", "failing_effect")}
+                                          "effect", "failing_effect", "known_combination")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -1092,8 +1110,13 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         vary = not no_lr and st not in ("numpy", "loop")  # a NumPy class's lr (a loop's step_size) is fixed
         if not no_lr:  # a large step makes every bug visible above rounding, float32 included
             values["lr"] = max(values["lr"], PROBE_LR)
+        if options and not st.startswith("d2l"):
+            # an option that is a hyperparameter's own keyword (weight_decay=1e-2) sets that
+            # hyperparameter: the spec must run with the value the target is given
+            values.update(_hyper_options(st, values, options))
         kwargs, known = framework_kwargs(st, values, base.switches, desc,
-                                         used=base.free_names() - ({"lr"} if no_lr else set()))
+                                         used=base.free_names() - ({"lr"} if no_lr else set()),
+                                         native={s.name: next(iter(s.choices)) for s in spec.switches})
         for h, v in known.items():
             if v is not None and not isinstance(v, list):
                 values[h] = v
@@ -1152,6 +1175,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             report.conforms, report.exit_code = True, 0
             report.matched = [c.describe() for c in chk.alive]
             report.conventions = chk.alive[0].conventions()
+            report.known_combination = not chk.alive[0].unknown_combination
             report.conditioning = chk.evidence(chk.alive[0])
             return report
         try:
@@ -1210,6 +1234,28 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         if out.crashed:
             report.reason = f"the target failed at step {out.failed_step}: {out.message}"
         return report
+
+
+def _hyper_options(style: str, values: dict, options: dict) -> dict:
+    """The hyperparameter values that ``options`` give by the target's own keywords (``betas[1]``
+    from ``betas=(0.9, 0.99)``); an option of another kind is the target's business."""
+    out = {}
+    for h, kw in KWARG_NAMES.get(style, {}).items():
+        if h not in values:
+            continue
+        for opt in (kw if isinstance(kw, list) else [kw]):
+            if opt is None:
+                continue
+            base, idx = opt if isinstance(opt, tuple) else (opt, None)
+            if base not in options:
+                continue
+            v = options[base]
+            if idx is not None:
+                v = v[idx] if isinstance(v, (list, tuple)) and len(v) > idx else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                out[h] = float(v)
+            break
+    return out
 
 
 def _check_options(options) -> dict:

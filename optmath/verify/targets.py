@@ -551,12 +551,15 @@ def _flag_value(switches, rule) -> bool:
 
 
 def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None,
-                     used: set | None = None) -> tuple[dict, dict]:
+                     used: set | None = None, native: dict | None = None) -> tuple[dict, dict]:
     """Keyword arguments for the target and the value of each hyperparameter it will use.
 
     Returns ``(kwargs, known)``: ``known[name]`` is the value the target is told or defaults
     to, ``None`` where it cannot be known from outside (a hard-coded constant).  In the d2l
-    styles only the hyperparameters in ``used`` go into ``hyperparams``.
+    styles only the hyperparameters in ``used`` go into ``hyperparams``.  ``native`` maps a
+    switch to the value the rule has without being told (its first choice): a flag that would
+    select it is not set (Lion's decay is decoupled by definition; lion-pytorch's
+    ``decoupled_weight_decay=True`` means another thing, the decay divided by the initial lr).
     """
     names = KWARG_NAMES[style]
     d2l = style.startswith("d2l") or style == "course"  # hyperparameters in a dict, constants in the code
@@ -603,8 +606,11 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     for flag, rule in FLAGS.get(style, {}).items():
         if rule[0] not in switches:  # the spec has no such switch: the target's default stands
             continue               # (optax.nadam is adam with nesterov=True)
-        if flag in accepted or (var_kw and _flag_value(switches, rule)):
-            kwargs[flag] = _flag_value(switches, rule)
+        on = _flag_value(switches, rule)
+        if on and native and native.get(rule[0]) == switches[rule[0]]:
+            continue
+        if flag in accepted or (var_kw and on):
+            kwargs[flag] = on
     if not d2l:
         for k, v in list(kwargs.items()):  # a tuple kwarg with an entry we could not fill
             if isinstance(v, tuple) and None in v:

@@ -1,0 +1,145 @@
+"""Convention fragments on every rule (issue 17): the weight-decay kinds act as their fragment
+says on every spec that admits them, every profile is known as itself, and a switch setting that
+no profile and no listed implementation uses is accepted but flagged, in ``optmath show`` and in
+a conformance verdict."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import CASES
+from optmath.cli import cli
+from optmath.optimizers import REGISTRY, get_spec
+from optmath.optimizers.fragments import STANDARD_DECAY, WEIGHT_DECAY_CHOICES
+from optmath.verify.conformance import check
+from optmath.verify.reference import numpy_namespace, reference_step
+from optmath.verify.tolerances import FRAGMENT_IDENTITY
+
+#: the rules whose decay is not a free fragment, and why
+NO_DECAY_SWITCH = {
+    "adamp": "its authors' decay is scaled by wd_ratio on projected tensors, a per-tensor choice not yet a fragment",
+    "schedulefree_adamw": "its decay is taken at the interpolated point y, inside the gradient (not yet a fragment)",
+    "schedulefree_sgd": "as schedulefree_adamw",
+}
+DECAYED = [n for n in REGISTRY if n not in NO_DECAY_SWITCH]
+
+
+def test_every_rule_admits_every_standard_kind_of_weight_decay():
+    assert set(NO_DECAY_SWITCH) <= set(REGISTRY)
+    for name in DECAYED:
+        choices = get_spec(name).switch("weight_decay").choices
+        assert set(STANDARD_DECAY) <= set(choices), name
+        assert all(choices[k] == WEIGHT_DECAY_CHOICES[k] for k in choices), name  # one wording, one fragment
+
+
+def _run(alg, grads, x0, pre=None, post=None, extra=None):
+    """The generated reference step of ``alg`` over ``grads``, with ``pre``/``post`` applied to the
+    iterate around every step and ``extra(x)`` added to every gradient."""
+    ref, F = reference_step(alg), numpy_namespace()
+    x = np.array(x0, dtype=float)
+    S = {s.name: np.full(x.size, alg.initial_value(s)) for s in alg.states}
+    out = []
+    with np.errstate(invalid="ignore"):  # a Piecewise evaluates the branch it does not take
+        for k, g in enumerate(grads, start=1):
+            if pre:
+                x = pre(x)
+            g = g + (extra(x) if extra else 0.0)
+            x, S = ref.fn(x, g, k, x.size, dict(alg.values), S, F)
+            x = np.broadcast_to(np.asarray(x, dtype=float), (len(x0),)).copy()
+            S = {n: np.broadcast_to(np.asarray(v, dtype=float), (len(x0),)).copy() for n, v in S.items()}
+            if post:
+                x = post(x)
+            out.append(x)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", DECAYED)
+def test_each_kind_of_weight_decay_is_its_fragment(name):
+    """With decay of kind K the rule computes what it computes without decay on a modified
+    problem: L2 adds wd x to the gradient, the decoupled kinds shrink x before the step, the
+    kinds after the step shrink the stepped iterate."""
+    spec = get_spec(name)
+    profile = next(iter(spec.profiles))
+    lr, wd = 0.05, 0.1
+    grads = np.array([[0.3, -1.2], [0.5, 0.2], [-0.7, 0.9], [0.1, -0.4]])
+    x0 = [1.0, -2.0]
+    plain = spec.resolve(profile, {"weight_decay": "none"}, lr=lr, wd=wd)
+    expect = {
+        "l2": dict(extra=lambda x: wd * x),
+        "decoupled": dict(pre=lambda x: x - lr * wd * x),
+        "decoupled_unscaled": dict(pre=lambda x: x - wd * x),
+        "decoupled_after": dict(post=lambda x: x * (1 - lr * wd)),
+        "proximal": dict(post=lambda x: x / (1 + lr * wd)),
+    }
+    for kind in spec.switch("weight_decay").choices:
+        if kind == "none":
+            continue
+        got = _run(spec.resolve(profile, {"weight_decay": kind}, lr=lr, wd=wd), grads, x0)
+        want = _run(plain, grads, x0, **expect[kind])
+        assert np.all(np.isfinite(got)), (name, kind)
+        np.testing.assert_allclose(got, want, rtol=FRAGMENT_IDENTITY, atol=0, err_msg=f"{name} {kind}")
+        assert not np.allclose(got, _run(plain, grads, x0), rtol=1e-6), (name, kind)  # the decay acts
+
+
+@pytest.mark.parametrize("name,profile", CASES, ids=[f"{n}-{p}" for n, p in CASES])
+def test_every_profile_is_known_as_itself(name, profile):
+    alg = get_spec(name).resolve(profile)
+    assert profile in [n for n, _ in alg.known_as()]
+
+
+def test_listed_implementations_are_valid_settings_with_their_source():
+    listed = 0
+    for spec in REGISTRY.values():
+        for iname, p in spec.implementations.items():
+            assert iname not in spec.profiles and p.note and p.source, (spec.name, iname)
+            for k, v in p.switches.items():
+                assert v in spec.switch(k).choices, (spec.name, iname, k)
+            sw = {k: v for k, v in spec.chosen_switches(p).items() if k not in spec.fixed}
+            alg = spec.resolve(next(iter(spec.profiles)), sw, wd=1e-2)
+            assert iname in [n for n, _ in alg.known_as()], (spec.name, iname)
+            listed += 1
+    assert listed >= 10
+
+
+def test_known_as_ignores_a_switch_that_a_zero_hyperparameter_makes_moot():
+    adagrad = get_spec("adagrad")
+    assert adagrad.resolve("pytorch", {"weight_decay": "decoupled"}, wd=1e-2).known_as() == []
+    assert "pytorch" in [n for n, _ in adagrad.resolve("pytorch", {"weight_decay": "decoupled"}, wd=0.0).known_as()]
+    yogi_l2 = get_spec("yogi").resolve("optax", {"weight_decay": "l2"}, wd=1e-2)
+    assert [n for n, _ in yogi_l2.known_as()] == ["torch_optimizer"]
+
+
+def test_show_names_who_uses_the_conventions_and_flags_a_new_combination():
+    run = CliRunner().invoke(cli, ["show", "adagrad", "-p", "pytorch", "--switch", "weight_decay=decoupled",
+                                   "--set", "wd=0.01"])
+    assert run.exit_code == 0, run.output
+    assert "conventions used by: no known implementation" in run.output
+    run = CliRunner().invoke(cli, ["show", "yogi", "-p", "optax", "--switch", "weight_decay=l2", "--set", "wd=0.01"])
+    assert "conventions used by: torch_optimizer (torch-optimizer 0.3.0's Yogi)" in run.output
+    run = CliRunner().invoke(cli, ["show", "adam", "-p", "pytorch"])
+    assert "conventions used by: profile pytorch (torch.optim.Adam)" in run.output
+
+
+def test_a_correct_rule_with_a_new_combination_conforms_and_is_flagged():
+    r = check("tests/targets/conventions_impl.py:AdagradDecoupled", "adagrad", examples=5)
+    assert r.conforms, str(r)
+    assert not r.known_combination and "which no known implementation uses" in r.matched[0], str(r)
+    assert "no profile and no known implementation" in str(r) and r.as_dict()["known_combination"] is False
+    assert r.conventions["weight_decay"].startswith("decoupled:")
+
+
+def test_weight_decay_given_as_an_option_is_the_value_the_spec_runs_with():
+    # torch-optimizer's Yogi with weight_decay=1e-2 (issue 17): L2 decay, named as its listed implementation
+    r = check("torch_optimizer:Yogi", "yogi", examples=5, options={"weight_decay": 1e-2})
+    assert r.conforms and r.kwargs["weight_decay"] == 1e-2, str(r)
+    assert r.known_combination and "torch-optimizer 0.3.0's Yogi" in r.matched[0], str(r)
+    assert r.conventions["weight_decay"].startswith("l2:")
+    betas = check("torch.optim:Adam", "adam", examples=3, options={"betas": (0.8, 0.99)})
+    assert betas.conforms and betas.kwargs["betas"] == (0.8, 0.99), str(betas)
+
+
+def test_a_flag_for_a_rule_s_native_convention_is_not_passed():
+    # Lion's decay is decoupled by definition; lion-pytorch's decoupled_weight_decay=True divides wd by the initial lr
+    r = check("lion_pytorch:Lion", "lion", examples=3)
+    assert r.conforms and "decoupled_weight_decay" not in r.kwargs, str(r)
