@@ -372,17 +372,19 @@ class Algorithm:
         subs = {sym(k): v for k, v in self.values.items()}
         return float(expr.subs(subs))
 
-    def known_as(self) -> list[tuple[str, Profile]]:
+    def known_as(self, up_to_order: bool = False) -> list[tuple[str, Profile]]:
         """The profiles and known implementations (:attr:`Spec.implementations`) whose conventions
         give this algorithm's equations, as ``(name, profile)``: ``[]`` means that no known
         implementation uses this combination of switch values.
 
         Two settings are the same when their equations agree once every hyperparameter that is 0
         here is set to 0 and the assignments left as ``y <- y`` are dropped (with ``wd = 0`` every
-        kind of weight decay is no decay).  Hyperparameter values are not compared: a profile is a
-        convention, its defaults are not part of it.
+        kind of weight decay is no decay).  With ``up_to_order`` the equations are compared
+        expanded, so that two operation orders of one formula (PyTorch's ``lerp_`` and the paper's
+        blend of an EMA) are one convention.  Hyperparameter values are not compared: a profile is
+        a convention, its defaults are not part of it.
         """
-        mine = _normal_form(self.program, self.values)
+        mine = _normal_form(self.program, self.values, up_to_order)
         out = []
         entries = [(n, p) for n, p in self.spec.profiles.items()] + list(self.spec.implementations.items())
         for name, prof in entries:
@@ -394,7 +396,7 @@ class Algorithm:
                 other = self.spec.build(chosen)
             except DomainError:
                 continue
-            if _normal_form(other, self.values) == mine:
+            if _normal_form(other, self.values, up_to_order) == mine:
                 out.append((name, prof))
         return out
 
@@ -421,13 +423,16 @@ class Algorithm:
         return notation_rows(self)
 
 
-def _normal_form(program: Program, values: Mapping[str, float]) -> tuple:
+def _normal_form(program: Program, values: Mapping[str, float], expand: bool = False) -> tuple:
     """``program``'s states and equations with the hyperparameters that are 0 in ``values`` set
-    to 0 and the identity assignments that leaves dropped (see :meth:`Algorithm.known_as`)."""
+    to 0 and the identity assignments that leaves dropped, expanded with ``expand`` (see
+    :meth:`Algorithm.known_as`)."""
     zeros = {sym(k): 0 for k, v in values.items() if v == 0}
     ups = []
     for a in program.updates:
         e = sp.sympify(a.expr).subs(zeros)
+        if expand:
+            e = sp.expand(e)
         if e != sym(a.target):
             ups.append((a.target, e))
     states = tuple((s.name, sp.sympify(s.init).subs(zeros)) for s in program.states)

@@ -143,3 +143,48 @@ def test_a_flag_for_a_rule_s_native_convention_is_not_passed():
     # Lion's decay is decoupled by definition; lion-pytorch's decoupled_weight_decay=True divides wd by the initial lr
     r = check("lion_pytorch:Lion", "lion", examples=3)
     assert r.conforms and "decoupled_weight_decay" not in r.kwargs, str(r)
+
+
+def _space(name, profile, wd=0.05):
+    from optmath.verify.conformance import CandidateSpace
+
+    spec = get_spec(name)
+    vals = dict(spec.resolve(profile).values, lr=0.1)
+    if "wd" in vals:
+        vals["wd"] = wd
+    return CandidateSpace(spec, vals, dict(vals), None, profile)
+
+
+#: products the default tier settles exhaustively (a few seconds); the slow tier takes every spec
+SETTLE_DEFAULT = [("adam", "pytorch"), ("nadam", "pytorch"), ("rmsprop_momentum", "pytorch")]
+
+
+@pytest.mark.parametrize("name,profile", [
+    pytest.param(n, next(iter(s.profiles)) if (n, "pytorch") not in SETTLE_DEFAULT else "pytorch", id=n,
+                 marks=() if (n, "pytorch") in SETTLE_DEFAULT else pytest.mark.slow)
+    for n, s in REGISTRY.items()])
+def test_the_probes_settle_every_convention_setting_one_coordinate_at_a_time(name, profile):
+    """Every setting of the product, simulated as the target, is found by settling the
+    coordinates on the probes, trying fewer settings than the product has."""
+    import itertools
+
+    from optmath.verify.conformance import Outcome, probes, settle, simulate
+
+    space = _space(name, profile)
+    streams = [p for p in probes("torch", 0.1) if p.T < 1000]
+    targets = [c for c in (space.at(st) for st in itertools.product(*(v for _, v in space.dims))) if c is not None]
+    total = 0
+    for truth in targets:
+        seen = [(p, Outcome(simulate(truth.alg, p))) for p in streams]
+        found, tried = settle(_space(name, profile), seen)
+        assert found, (name, truth.describe())
+        assert any(c.alg.updates == truth.alg.updates for c in found) or found[0].describe()
+        total += tried
+    if space.size >= 8:
+        assert total / len(targets) < space.size, (name, total / len(targets), space.size)
+
+
+def test_a_check_reports_how_many_settings_the_probes_tried():
+    r = check("torch.optim:Adagrad", "adagrad", examples=0, options={"weight_decay": 1e-2})
+    assert r.conforms and 0 < r.settings_tried <= r.settings == 6, str(r)
+    assert f"conventions settled on the probes: {r.settings_tried} of 6 settings tried" in str(r)

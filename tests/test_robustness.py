@@ -197,7 +197,7 @@ def _rows():
         (["phase", "-o", "lion", "--eps", "1e-8"], "lion has no hyperparameter eps (its hyperparameters: b1, b2, lr, wd)"),
         (["search", "--converges", "sgd", "--b1", "0.5"], "sgd has no hyperparameter b1 (its hyperparameters: damp, lr"),
         (["search", "--converges", "yogi", "--converges", "lion", "--switch", "bias_correction=none"],
-         "lion has no switch bias_correction (its switches: none)"),
+         "lion has no switch bias_correction (its switches: weight_decay)"),
         # 4. one key from two flags
         (["sweep", "adam", "--set", "lr=0.1", "--axis", "lr=0.1,0.2"],
          "lr is given by both --set lr=0.1 and --axis lr=0.1,0.2; give it once"),

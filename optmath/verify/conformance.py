@@ -2,16 +2,23 @@ r"""Conformance checking: does a user's optimizer implement a spec, and if not, 
 
 :func:`check` runs the target (see :mod:`optmath.verify.targets`) and the spec side by side:
 
-1. **Candidates.**  Every legitimate convention of the spec is a candidate: each switch takes
-   any value some profile gives it (eps placement, first-moment form, AMSGrad's maximum, Yogi's
-   initial state, where lr sits, ...), and every hyperparameter the target does not receive as
-   a keyword (a constant hard-coded in d2l-style code) ranges over the values the profiles use
-   and the usual eps values.  Weight decay is probed with a positive coefficient whenever the
-   target accepts one, and every kind of decay the spec's switch has is a candidate.
+1. **Candidates.**  Every legitimate convention of the spec is a candidate
+   (:class:`CandidateSpace`): each switch takes any value some profile or listed implementation
+   (``Spec.implementations``) gives it (eps placement, first-moment form, AMSGrad's maximum,
+   Yogi's initial state, where lr sits, ...), and every hyperparameter the target does not
+   receive as a keyword (a constant hard-coded in d2l-style code) ranges over the values the
+   profiles use and the usual eps values.  Weight decay is probed with a positive coefficient
+   whenever the target accepts one, and every kind of decay the spec's switch has is a candidate.
 2. **Probes.**  Nine fixed streams chosen to separate conventions and expose the catalogued
    bugs (magnitudes 1e-12 to 1e6 side by side, sign flips, zeros, a changing learning rate, a
    start away from 0, a tiny start along the gradient, sparse spikes, a 1,000-step constant
-   run) prune the candidates.
+   run) settle the conventions one coordinate at a time (:func:`_settle`: from the preferred
+   profile, each coordinate takes the value of least residual, the others held, until none
+   changes), so a check tries the sum of the coordinates' sizes rather than their product.  The
+   settings tried that agree on every probe are the candidates; where none does, the whole
+   product is pruned probe by probe, and before a generated stream rejects the last candidate
+   every other setting of the product that agrees with every stream run so far takes over: a
+   target is rejected only when no setting of the product agrees with every stream run.
 3. **Search.**  If candidates survive, Hypothesis generates further streams (shapes, lengths up
    to 300 steps, magnitudes 1e-12..1e6, zeros, sign flips, constant and sparse streams, lr
    changes) looking for one on which no surviving candidate matches.
@@ -97,6 +104,7 @@ MAX_COMPOUND = 3  # bugs in one compound diagnosis
 COMPOUND_BEAM = 20  # partial combinations (the smallest residual first) extended at each depth
 COMPOUND_PER_CLASS = 2  # of them at most this many per combination of bug classes
 RESIDUAL_STREAMS = 2  # the shortest streams seen, on which partial combinations are ranked
+SETTLE_SWEEPS = 3  # sweeps over the conventions' coordinates when the probes settle them (_settle)
 FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
 PARTIAL_STREAMS = 4  # the shortest streams seen, on which a partial explanation is measured
 #: the minimal stream keeps a difference of at least this fraction of the expected path length
@@ -286,10 +294,18 @@ class Candidate:
     varying: tuple = ()  # the switches that differ between legitimate conventions
     known: list = field(default_factory=list)  # Spec.implementations (not profiles) with these conventions
 
+    def _kin(self) -> list:
+        """Names of the profiles and implementations with these equations up to operation order
+        (:meth:`~optmath.spec.Algorithm.known_as`), computed once and only where needed."""
+        if not hasattr(self, "_kin_cache"):
+            self._kin_cache = [n for n, _ in self.alg.known_as(up_to_order=True)]
+        return self._kin_cache
+
     @property
     def unknown_combination(self) -> bool:
-        """Whether no profile and no known implementation of the spec uses these conventions."""
-        return not self.profiles and not self.known
+        """Whether no profile and no known implementation of the spec uses these conventions,
+        not even in another operation order."""
+        return not self.profiles and not self.known and not self._kin()
 
     def describe(self) -> str:
         parts = [f"{n}={self.alg.switches[n]}" for n in self.varying]
@@ -297,9 +313,14 @@ class Candidate:
         head = f"profile {' / '.join(self.profiles)}" if self.profiles else "switch setting"
         text = head + (f" ({'; '.join(parts)})" if parts else "")
         if not self.profiles:
-            impls = self.alg.spec.implementations
-            text += (" as in " + " and ".join(impls[k].note for k in self.known) if self.known
-                     else ", which no known implementation uses")
+            spec = self.alg.spec
+            if self.known:
+                text += " as in " + " and ".join(spec.implementations[k].note for k in self.known)
+            elif self._kin():
+                text += " as in " + " and ".join(f"profile {k}" if k in spec.profiles else spec.implementations[k].note
+                                                 for k in self._kin()[:2]) + " up to operation order"
+            else:
+                text += ", which no known implementation uses"
         return text + (f"; fixed in the code: {vals}" if vals else "")
 
     def conventions(self) -> dict:
@@ -311,7 +332,8 @@ class Candidate:
 
 def _legit_switch_values(spec, profile: str | None) -> dict[str, list[str]]:
     out = {}
-    profiles = [spec.profiles[profile]] if profile else list(spec.profiles.values())
+    # the values every profile and every listed implementation gives a switch (a demanded profile: its own)
+    profiles = [spec.profiles[profile]] if profile else [*spec.profiles.values(), *spec.implementations.values()]
     for s in spec.switches:
         if s.name in spec.fixed:
             out[s.name] = [spec.fixed[s.name]]
@@ -330,65 +352,104 @@ def _legit_switch_values(spec, profile: str | None) -> dict[str, list[str]]:
     return out
 
 
+class CandidateSpace:
+    """The legitimate convention settings of a spec (step 1 of the module docstring), resolved
+    lazily: one coordinate per varying switch and per constant the target does not receive, each
+    with its legitimate values.  :meth:`at` gives the candidate of one setting, :meth:`all` the
+    whole product, :attr:`start` the preferred profile's setting (where :func:`_settle` starts)."""
+
+    def __init__(self, spec, values: dict, known: dict, profile: str | None, prefer: str):
+        self.spec, self.values, self.prefer = spec, values, prefer
+        legit = _legit_switch_values(spec, profile)
+        if "weight_decay" in legit:
+            if values.get("wd", 0.0) == 0.0:
+                legit["weight_decay"] = (["none"] if "none" in spec.switch("weight_decay").choices
+                                         else legit["weight_decay"][:1])
+            else:
+                legit["weight_decay"] = [v for v in legit["weight_decay"] if v != "none"] or legit["weight_decay"]
+        if "eps_root" in legit and values.get("eps_root", 0.0) == 0.0:
+            legit["eps_root"] = ["no"]
+        unknown = {}
+        base = spec.resolve(next(iter(spec.profiles)))
+        initial = {str(v) for st in base.states for v in getattr(st.init, "free_symbols", ())}
+        for h in spec.hypers:
+            if known.get(h.name, 0) is None:
+                guesses = [values[h.name]] + [p.defaults[h.name] for p in spec.profiles.values() if h.name in p.defaults]
+                guesses.append(h.default)
+                if h.name == "eps":
+                    guesses += list(EPS_GUESSES)
+                if h.name in initial:  # a hard-coded initial state: the values real code uses
+                    guesses += list(INIT_GUESSES)
+                if h.name != "lr":  # tied to another of its kind (autograd: dampening = momentum;
+                    # adabelief-pytorch: eps_root = eps, one eps added to s and outside the root)
+                    guesses += [values[o.name] for o in spec.hypers if o.name not in (h.name, "lr")
+                                and (o.lo, o.hi) == (h.lo, h.hi) and known.get(o.name) is not None and o.name in values]
+                unknown[h.name] = list(dict.fromkeys(float(v) for v in guesses))
+        self.legit, self.unknown = legit, unknown
+        self.names = list(legit)
+        self.varying = tuple(n for n in self.names if len(legit[n]) > 1)
+        #: the coordinates: (name, values) for every switch, then every guessed constant
+        self.dims = [(n, legit[n]) for n in self.names] + list(unknown.items())
+        pref = spec.chosen_switches(spec.profiles[prefer])
+        self.start = tuple(pref[n] if pref.get(n) in vals else vals[0] for n, vals in self.dims[:len(self.names)]) \
+            + tuple(vals[0] for _, vals in self.dims[len(self.names):])
+        self.size = math.prod(len(v) for _, v in self.dims)
+        self._at: dict = {}
+        self._by_equations: dict = {}
+
+    def at(self, setting: tuple) -> Candidate | None:
+        """The candidate of ``setting`` (one value per coordinate of :attr:`dims`); ``None`` where
+        the spec refuses the combination or evaluates the gradient elsewhere (a look-ahead)."""
+        if setting in self._at:
+            return self._at[setting]
+        spec, values, legit = self.spec, self.values, self.legit
+        k = len(self.names)
+        sw = dict(zip(self.names, setting[:k]))
+        guess = setting[k:]
+        vals = dict(values)
+        vals.update(dict(zip(self.unknown, guess)))
+        try:
+            alg = spec.resolve(next(iter(spec.profiles)), sw, **vals)
+        except DomainError:
+            alg = None
+        if alg is None or alg.program.lookahead is not None:
+            # a fixed gradient stream cannot see where the gradient is evaluated
+            self._at[setting] = None
+            return None
+        used = alg.free_names()
+        guessed = {n: v for n, v in zip(self.unknown, guess) if n in used}
+        matching = [pname for pname, p in spec.profiles.items()
+                    if all(alg.switches[n] == v for n, v in _profile_switches(spec, p, legit, values).items())
+                    and all(vals[n] == p.defaults.get(n, spec.hyper(n).default) for n in guessed)]
+        impls = [iname for iname, p in spec.implementations.items()
+                 if all(alg.switches[n] == v for n, v in _profile_switches(spec, p, legit, values).items())]
+        # the same equations under two switch settings (a moot switch) are one candidate
+        key = (alg.updates, tuple((st.name, str(st.init)) for st in alg.states),
+               tuple(sorted((n, v) for n, v in vals.items() if n in used)))
+        c = self._by_equations.get(key)
+        if c is None:
+            c = self._by_equations[key] = Candidate(alg, matching, guessed, self.varying, impls)
+        else:
+            c.profiles.extend(p for p in matching if p not in c.profiles)
+            c.known.extend(p for p in impls if p not in c.known)
+        self._at[setting] = c
+        return c
+
+    def order(self, cands) -> list[Candidate]:
+        """``cands`` without repeats, the preferred profile first, then other profiles, then
+        listed implementations."""
+        out = list({id(c): c for c in cands if c is not None}.values())
+        out.sort(key=lambda c: (self.prefer not in c.profiles, not c.profiles, not c.known))
+        return out
+
+    def all(self) -> list[Candidate]:
+        """Every setting of the product (the fallback of :func:`_settle`), preferred profile first."""
+        return self.order(self.at(tuple(st)) for st in itertools.product(*(v for _, v in self.dims)))
+
+
 def candidates(spec, values: dict, known: dict, profile: str | None, prefer: str) -> list[Candidate]:
     """Every legitimate convention setting (see the module docstring), preferred profile first."""
-    legit = _legit_switch_values(spec, profile)
-    if "weight_decay" in legit:
-        if values.get("wd", 0.0) == 0.0:
-            legit["weight_decay"] = ["none"] if "none" in spec.switch("weight_decay").choices else legit["weight_decay"][:1]
-        else:
-            legit["weight_decay"] = [v for v in legit["weight_decay"] if v != "none"] or legit["weight_decay"]
-    if "eps_root" in legit and values.get("eps_root", 0.0) == 0.0:
-        legit["eps_root"] = ["no"]
-    unknown = {}
-    base = spec.resolve(next(iter(spec.profiles)))
-    initial = {str(v) for st in base.states for v in getattr(st.init, "free_symbols", ())}
-    for h in spec.hypers:
-        if known.get(h.name, 0) is None:
-            guesses = [values[h.name]] + [p.defaults[h.name] for p in spec.profiles.values() if h.name in p.defaults]
-            guesses.append(h.default)
-            if h.name == "eps":
-                guesses += list(EPS_GUESSES)
-            if h.name in initial:  # a hard-coded initial state: the values real code uses
-                guesses += list(INIT_GUESSES)
-            if h.name != "lr":  # tied to another of its kind (autograd: dampening = momentum;
-                # adabelief-pytorch: eps_root = eps, one eps added to s and outside the root)
-                guesses += [values[o.name] for o in spec.hypers if o.name not in (h.name, "lr")
-                            and (o.lo, o.hi) == (h.lo, h.hi) and known.get(o.name) is not None and o.name in values]
-            unknown[h.name] = list(dict.fromkeys(float(v) for v in guesses))
-    names = list(legit)
-    varying = tuple(n for n in names if len(legit[n]) > 1)
-    out: list[Candidate] = []
-    seen: dict = {}
-    for combo in itertools.product(*(legit[n] for n in names)):
-        sw = dict(zip(names, combo))
-        for guess in itertools.product(*unknown.values()):
-            vals = dict(values)
-            vals.update(dict(zip(unknown, guess)))
-            try:
-                alg = spec.resolve(next(iter(spec.profiles)), sw, **vals)
-            except DomainError:
-                continue
-            if alg.program.lookahead is not None:
-                continue  # a fixed gradient stream cannot see where the gradient is evaluated
-            used = alg.free_names()
-            guessed = {k: v for k, v in zip(unknown, guess) if k in used}
-            matching = [pname for pname, p in spec.profiles.items()
-                        if all(alg.switches[k] == v for k, v in _profile_switches(spec, p, legit, values).items())
-                        and all(vals[k] == p.defaults.get(k, spec.hyper(k).default) for k in guessed)]
-            known = [iname for iname, p in spec.implementations.items()
-                     if all(alg.switches[k] == v for k, v in _profile_switches(spec, p, legit, values).items())]
-            # the same equations under two switch settings (a moot switch) are one candidate
-            key = (alg.updates, tuple((s.name, str(s.init)) for s in alg.states),
-                   tuple(sorted((k, v) for k, v in vals.items() if k in used)))
-            if key in seen:
-                seen[key].profiles.extend(p for p in matching if p not in seen[key].profiles)
-                seen[key].known.extend(p for p in known if p not in seen[key].known)
-                continue
-            seen[key] = Candidate(alg, matching, guessed, varying, known)
-            out.append(seen[key])
-    out.sort(key=lambda c: (prefer not in c.profiles, not c.profiles, not c.known))
-    return out
+    return CandidateSpace(spec, values, known, profile, prefer).all()
 
 
 def _profile_switches(spec, p, legit, values) -> dict:
@@ -588,6 +649,8 @@ class ConformanceReport:
     effect: float | None = None  # the largest difference on the minimal stream / the path length (see effect())
     failing_effect: float | None = None  # the same on the failing stream, before shrinking
     known_combination: bool = True  # whether a profile or a known implementation uses the matched conventions
+    settings: int = 0  # convention settings in the product (CandidateSpace.size)
+    settings_tried: int = 0  # those the probes tried (_settle), with any fallback
 
     @property
     def verdict(self) -> str:
@@ -620,7 +683,9 @@ class ConformanceReport:
         if self.kwargs:
             lines.append("  called with: " + ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items()))
         if self.probes or self.examples:
-            lines.append(f"  streams run: {self.probes} probes, {self.examples} generated by Hypothesis (seed {self.seed})")
+            lines.append(f"  streams run: {self.probes} probes, {self.examples} generated by Hypothesis (seed {self.seed})"
+                         + (f"; conventions settled on the probes: {self.settings_tried} of {self.settings} "
+                            "settings tried" if self.settings > 1 else ""))
         if self.difference is not None:
             lines.append(f"  first difference: {self.difference.text()}")
             if self.expected_from:
@@ -651,7 +716,8 @@ class ConformanceReport:
                                           "matched", "conventions", "probes", "examples", "reason",
                                           "expected_from", "other_algorithm", "lr", "seed", "conditioning",
                                           "precision", "precision_reason", "matching_profile", "lr_fixed",
-                                          "effect", "failing_effect", "known_combination")}
+                                          "effect", "failing_effect", "known_combination", "settings",
+                                          "settings_tried")}
         d["verdict"] = self.verdict
         d["kwargs"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.kwargs.items()}
         d["difference"] = None if self.difference is None else {
@@ -671,12 +737,21 @@ class ConformanceReport:
 class _Checker:
     """State of one check: the process, the candidates and every stream run so far."""
 
-    def __init__(self, proc: TargetProcess, style: str, kwargs: dict, rtol: tuple, cands: list[Candidate]):
+    def __init__(self, proc: TargetProcess, style: str, kwargs: dict, rtol: tuple, space: CandidateSpace):
         self.proc, self.style, self.kwargs, self.rtol = proc, style, kwargs, rtol
-        self.alive = list(cands)
-        self.all = list(cands)
-        self.seen: list[tuple[Stream, Outcome]] = []
+        self.space = space
+        self.alive: list[Candidate] = []
+        self._all: list | None = None
+        self.seen: list[tuple[Stream, Outcome]] = []  # the probes and every failing stream
+        self.passed: list[tuple[Stream, Outcome]] = []  # the generated streams the alive candidates matched
         self.conditioning: dict = {}  # (id(candidate), id(stream)) -> (stream, (label, [Comparison]) or None)
+
+    @property
+    def all(self) -> list[Candidate]:
+        """Every candidate of the product (built on first use: a failure, or a fallback)."""
+        if self._all is None:
+            self._all = self.space.all()
+        return self._all
 
     precision = "float64"
     tell = staticmethod(lambda phase, done, total: None)  # progress (check's ``progress``)
@@ -752,6 +827,25 @@ class _Checker:
                     cmp = max(worst, key=lambda m: (m.verdict == INCONCLUSIVE, m.tolerance))
                     out.append({"stream": found[0], "tensors": len(worst), **cmp.as_dict(), "text": cmp.text()})
         return out
+
+
+def _prune(chk: _Checker, s: Stream | None, out: Outcome | None, tried: set, report) -> bool:
+    """Keep the alive candidates that agree on ``s`` (already in ``chk.seen``; ``None``: a stream
+    that rejected them all).  When none does, every setting of the product not tried yet that
+    agrees with every stream run so far takes over (step 2 of the module docstring).  Returns
+    whether any candidate is left."""
+    if s is not None:
+        alive = chk.matching(s, out, chk.alive)
+        if alive:
+            chk.alive = alive
+            return True
+    more = [c for c in chk.all if id(c) not in tried
+            and all(chk.agrees(c, s2, o2) for s2, o2 in chk.seen + chk.passed)]
+    tried |= {id(c) for c in more}
+    report.settings_tried += len(more)
+    if more:
+        chk.alive = more
+    return bool(more)
 
 
 def _closest(cands, s: Stream, out: Outcome, rtol: tuple):
@@ -846,13 +940,13 @@ def _shrink(chk: _Checker, s: Stream, fails, budget: int = 120) -> Stream:
     return replace(s, label="shrunk")
 
 
-def _residual(chk, seen, alg, tmap) -> float:
+def _residual(chk, seen, alg, tmap, limit: int = RESIDUAL_STREAMS) -> float:
     """How far ``alg`` (with counter map ``tmap``) is from the target on the shortest streams
     seen (:data:`RESIDUAL_STREAMS`): the mean over steps and coordinates of
     ``log10(1 + |error| / bound)`` (the bound of :func:`compare`), so that a bug which removes a
     large relative error anywhere ranks first."""
     total = 0.0
-    for s, out in seen[:RESIDUAL_STREAMS]:
+    for s, out in seen[:limit]:
         if not out.xs:
             continue
         for E, A in zip(simulate(alg, s, tmap), out.xs):
@@ -864,6 +958,55 @@ def _residual(chk, seen, alg, tmap) -> float:
                 r = np.where(np.isfinite(r), r, 1e6)  # a non-finite value: a large, bounded miss
                 total += float(np.mean(np.log10(1.0 + r))) if r.size else 0.0
     return total
+
+
+def _settle(chk, space: CandidateSpace, seen) -> tuple[list, int]:
+    """The conventions the probes ``seen`` find, one coordinate at a time (step 1 of the module
+    docstring): from the preferred profile's setting, each varying switch and each guessed
+    constant takes the value whose residual (:func:`_residual`) on the probes is least, the others
+    held, in sweeps until none changes (at most :data:`SETTLE_SWEEPS`).  The cost is the sum of
+    the coordinates' sizes per sweep, not their product.  Returns the settings tried that agree
+    with the target on every probe (preferred first; empty where the coordinates interact so
+    that no sweep reaches an agreeing setting: the caller then falls back to the product) and the
+    number of settings tried."""
+    streams = sorted((so for so in seen if so[1].xs and not so[1].crashed), key=lambda so: so[0].T)
+    ranked = streams[:-1] or streams  # all but the longest (the 1,000-step probe): rank cheaply
+    scores: dict = {}
+
+    def score(c: Candidate) -> float:
+        if id(c) not in scores:
+            scores[id(c)] = (c, _residual(chk, ranked, c.alg, None, limit=len(ranked)))
+        return scores[id(c)][1]
+
+    cur = list(space.start)
+    if space.at(space.start) is not None:
+        score(space.at(space.start))  # the start is tried even where no coordinate varies
+    for _ in range(SETTLE_SWEEPS):
+        changed = False
+        for i, (_, vals) in enumerate(space.dims):
+            opts = []
+            for j, v in enumerate(vals):
+                c = space.at(tuple(cur[:i] + [v] + cur[i + 1:]))
+                if c is not None:
+                    opts.append((score(c), j, v))
+            if opts:
+                best = min(opts)[2]
+                if best != cur[i]:
+                    cur[i], changed = best, True
+        if not changed:
+            break
+    tried = [c for c, _ in scores.values()]
+    agree = [c for c in tried if all(chk.agrees(c, st, out) for st, out in streams)]
+    return space.order(agree), len(tried)
+
+
+def settle(space: CandidateSpace, seen: list, precision: str = "float64") -> tuple[list, int]:
+    """:func:`_settle` on outcomes already known: ``seen`` is ``[(Stream, Outcome)]`` (the
+    target's iterates on each stream, e.g. another candidate's simulation), judged with the
+    tolerance of ``precision``.  Returns the agreeing settings tried and how many were tried."""
+    chk = _Checker(None, "torch", {}, CONFORMANCE[precision], space)
+    chk.precision = precision
+    return _settle(chk, space, list(seen))
 
 
 def _compound(chk, cands, seen, reproduces, P, fresh):
@@ -1125,8 +1268,8 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 raise TargetError("options are keyword arguments of a constructor or factory; the d2l style has none")
             kwargs.update(options)
         report.kwargs, report.lr = kwargs, values.get("lr", 0.0)
-        cands = candidates(spec, values, known, profile, prefer)
-        chk = _Checker(proc, st, kwargs, CONFORMANCE["float64"], cands)
+        space = CandidateSpace(spec, values, known, profile, prefer)
+        chk = _Checker(proc, st, kwargs, CONFORMANCE["float64"], space)
         chk.tell, chk.method = tell, method
         P = len(default_layout(st))
         failing: Stream | None = None
@@ -1142,31 +1285,63 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
             chk.precision, chk.rtol = precision, CONFORMANCE[precision]
             report.precision, report.precision_reason = precision, why
             pending = list(probe_list)
+            longest = max(pending, key=lambda p: p.T).label  # run once the conventions are settled
+            deferred = []
             while pending:
-                s = chk.prepare(pending.pop(0))
+                raw = pending.pop(0)
+                if raw.label == longest:
+                    deferred.append(raw)
+                    continue
+                s = chk.prepare(raw)
                 out = found if s.label == first_probe.label and not chk.seen else chk.run(s)
                 if out.crashed and out.kind == "lr fixed" and vary:
                     # the target's lr cannot change between steps (torchopt): constant-lr probes only
                     vary = False
                     report.lr_fixed = out.message
-                    seen_labels = {x.label for x, _ in chk.seen}
+                    seen_labels = {x.label for x, _ in chk.seen} | {x.label for x in deferred}
                     pending = [p for p in probes(st, values.get("lr", 1e-3), seed, vary_lr=False)
                                if p.label not in seen_labels]
                     continue
                 chk.seen.append((s, out))
                 report.probes += 1
-                tell("probe streams", report.probes, report.probes + len(pending))
+                tell("probe streams", report.probes, report.probes + len(pending) + len(deferred))
                 if out.crashed:
                     when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
                     report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
                     return report
-                alive = chk.matching(s, out, chk.alive)
-                if not alive:
+            tell("settling the conventions on the probes", 0, 0)
+            settled, report.settings_tried = _settle(chk, space, chk.seen)
+            report.settings = space.size
+            tried: set = set()
+            if settled:
+                chk.alive = settled
+                tried = {id(c) for c in settled}
+            else:  # the coordinates interact: the whole product, pruned probe by probe
+                chk.alive, tried = chk.all, {id(c) for c in chk.all}
+                report.settings_tried = len(chk.all)
+                for s, out in chk.seen:
+                    alive = chk.matching(s, out, chk.alive)
+                    if not alive:
+                        failing = s
+                        break
+                    chk.alive = alive
+            for raw in deferred if failing is None else ():
+                s = chk.prepare(raw)
+                out = chk.run(s)
+                chk.seen.append((s, out))
+                report.probes += 1
+                tell("probe streams", report.probes, report.probes)
+                if out.crashed:
+                    when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
+                    report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
+                    return report
+                if not _prune(chk, s, out, tried, report):
                     failing = s
-                    break
-                chk.alive = alive
-            if failing is None and examples > 0:
+            while failing is None and examples > 0:
                 failing = _search(chk, st, values.get("lr", 1e-3), examples, seed, report, vary)
+                if failing is None or not _prune(chk, None, None, tried, report):
+                    break
+                failing = None  # other settings of the product agree with every stream so far: search on
         except (TargetTimeout, TargetCrashed) as exc:
             report.reason = str(exc)
             return report
@@ -1292,6 +1467,7 @@ def _search(chk: _Checker, style: str, lr: float, examples: int, seed: int, repo
         alive = chk.matching(s, out, chk.alive)
         if alive:
             chk.alive = alive
+            chk.passed.append((s, out))
             return False
         chk.seen.append((s, out))
         return True
@@ -1302,9 +1478,9 @@ def _search(chk: _Checker, style: str, lr: float, examples: int, seed: int, repo
         found = find(stream_strategy(style, lr, vary_lr), bad, settings=conf, random=Random(seed))
     except NoSuchExample:
         found = None
-    report.examples = state["n"]
+    report.examples += state["n"]
     return None if found is None else chk.prepare(found)
 
 
 __all__ = ["check", "ConformanceReport", "Stream", "probes", "stream_strategy", "candidates", "simulate",
-           "compare", "Mutant"]
+           "compare", "Mutant", "CandidateSpace", "settle", "Outcome"]
