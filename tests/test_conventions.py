@@ -188,3 +188,25 @@ def test_a_check_reports_how_many_settings_the_probes_tried():
     r = check("torch.optim:Adagrad", "adagrad", examples=0, options={"weight_decay": 1e-2})
     assert r.conforms and 0 < r.settings_tried <= r.settings == 6, str(r)
     assert f"conventions settled on the probes: {r.settings_tried} of 6 settings tried" in str(r)
+
+
+@pytest.mark.parametrize("target,optimizer,options,named", [
+    # issue 17's acceptance: installed classes, each with the fragment settings named
+    ("torch_optimizer:Yogi", "yogi", {"weight_decay": 1e-2}, {"weight_decay": "l2", "init": "accumulator"}),
+    ("adabelief_pytorch:AdaBelief", "adabelief", {"print_change_log": False},
+     {"weight_decay": "decoupled", "rectify": "ge", "eps_placement": "hat"}),
+    ("adabelief_pytorch:AdaBelief", "adabelief", {"weight_decay": 1e-2, "print_change_log": False},
+     {"weight_decay": "decoupled", "rectify": "ge", "eps_placement": "hat"}),
+    ("torch.optim:RAdam", "radam", {"weight_decay": 1e-2, "decoupled_weight_decay": True},
+     {"weight_decay": "decoupled", "eps_placement": "raw"}),
+], ids=["torch-optimizer-yogi-wd", "adabelief-pytorch-defaults", "adabelief-pytorch-wd", "torch-radam-decoupled"])
+def test_installed_classes_with_weight_decay_conform_with_their_fragments_named(target, optimizer, options, named):
+    r = check(target, optimizer, examples=5, options=options)
+    assert r.conforms, str(r)
+    for switch, value in named.items():
+        assert r.conventions[switch].startswith(f"{value}:"), (switch, r.conventions)
+        assert f"{switch}={value}" in r.matched[0], str(r)
+    if "weight_decay" in options:
+        assert r.kwargs["weight_decay"] == options["weight_decay"]
+    else:  # the defaults: the checker probes decay with its own coefficient
+        assert r.kwargs["weight_decay"] > 0
