@@ -6,7 +6,6 @@ the same input gives the same bits.  A non-finite value is reported with its ste
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,10 +14,10 @@ from .. import problems as P
 from ..errors import DomainError, NonFiniteError, OptmathTypeError, ShapeError, UnknownNameError
 from ..spec import Algorithm
 from . import compile_once, generate
+from .execute import check_bounds as _check_bounds
+from .execute import initial_iterate as _x0
+from .execute import learning_rates, oracle, start_arrays, trajectory_bytes
 from .plan import plan
-
-SCHEDULES = ("constant", "inv_sqrt")
-
 
 @dataclass
 class Trajectory:
@@ -43,35 +42,6 @@ class Trajectory:
         return float(np.mean(self.regrets))
 
 
-#: most states a registry rule keeps per coordinate (the default of trajectory_bytes)
-MAX_STATES = 4
-
-
-def trajectory_bytes(steps: int, dim: int = 1, record_states: bool = False, states: int = MAX_STATES) -> int:
-    """Bytes :func:`run` allocates for a trajectory of ``steps`` steps: iterates, the states when
-    recorded, losses, regrets and the learning rates (checked against the available memory
-    before anything is allocated)."""
-    rows = (steps + 1) * dim * (1 + (states if record_states else 0))
-    return 8 * (rows + 3 * steps)
-
-
-def learning_rates(lr: float, schedule, steps: int) -> np.ndarray:
-    """Per-step learning rates: ``constant``, ``inv_sqrt`` (lr/sqrt(t)) or an explicit array."""
-    if isinstance(schedule, str):
-        if schedule == "constant":
-            return np.full(steps, float(lr))
-        if schedule == "inv_sqrt":  # lr times the multiplier 1/sqrt(t), as a sweep computes it
-            return float(lr) * (1.0 / np.sqrt(np.arange(1, steps + 1, dtype=np.float64)))
-        raise UnknownNameError("schedule", schedule, SCHEDULES)
-    arr = np.asarray(schedule, dtype=np.float64)
-    if arr.shape != (steps,):
-        raise ShapeError(f"learning-rate array has shape {arr.shape}, expected ({steps},)")
-    bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
-    if bad.size:
-        raise DomainError(f"learning rate at step {bad[0] + 1} is {float(arr[bad[0]])!r}; must be finite and > 0")
-    return arr
-
-
 def _resolve(alg) -> Algorithm:
     if isinstance(alg, Algorithm):
         return alg
@@ -80,33 +50,6 @@ def _resolve(alg) -> Algorithm:
 
         return get_spec(alg).resolve("paper")
     raise OptmathTypeError(f"expected an Algorithm or an optimizer name, got {type(alg).__name__}")
-
-
-def _x0(x0, dim) -> np.ndarray:
-    arr = np.asarray(x0, dtype=np.float64)
-    if arr.ndim == 0:
-        arr = np.full(dim, float(arr))
-    if arr.shape != (dim,):
-        raise ShapeError(f"x0 has shape {arr.shape}, expected ({dim},) to match the gradients")
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"x0 contains a non-finite value {float(arr[~np.isfinite(arr)][0])!r}")
-    return arr.copy()
-
-
-def _check_bounds(lo, hi):
-    lo = -math.inf if lo is None else float(lo)
-    hi = math.inf if hi is None else float(hi)
-    if not lo < hi or math.isnan(lo) or math.isnan(hi):
-        raise DomainError(f"projection interval [{lo!r}, {hi!r}] is empty")
-    return lo, hi
-
-
-def _start(p, dim: int):
-    """The input vector (``d`` = ``dim``) and the state array (states x coordinates) of a run."""
-    hv = p.hv.copy()
-    hv[0] = float(dim)
-    st = np.ascontiguousarray(np.repeat(p.init[:, None], dim, axis=1)) if p.states else np.zeros((0, dim))
-    return hv, st
 
 
 def _finish(alg, xs, srec, p, bad, on_nonfinite, record_states, **kw) -> Trajectory:
@@ -167,7 +110,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
         lo_, hi_ = _check_bounds(lo, hi)
         x = _x0(x0, dim)
         mod = generate.load_run(alg)
-        hv, st = _start(p, dim)
+        hv, st = start_arrays(p.hv, p.init, dim)
         xs = np.empty((T + 1, dim))
         srec = np.empty((T + 1, ns, dim) if record_states else (1, ns, dim))
         bad_step = compile_once.call(mod.run_grads, x, st, hv, np.ascontiguousarray(G), lrs, lo_, hi_,
@@ -177,32 +120,9 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     prob = P.parse_problem(problem) if isinstance(problem, str) else problem
     if not isinstance(prob, P.Problem):
         raise OptmathTypeError(f"problem must be a Problem or text, got {type(problem).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise DomainError(f"steps = {steps!r} must be a positive integer")
-    steps = limits.check_count("steps", steps, limits.MAX_STEPS)
-    limits.check_seed(seed)
-    dim0 = 1 if np.ndim(x0) == 0 else len(x0)
-    ns = len(p.states)
-    limits.check_memory(trajectory_bytes(steps, dim0, record_states, ns), f"a run of {steps:,} steps")
-    lo_ = prob.lo if lo is None else float(lo)
-    hi_ = prob.hi if hi is None else float(hi)
-    lo_, hi_ = _check_bounds(lo_, hi_)
-    lrs = learning_rates(p.lr, schedule, int(steps))
-    x = _x0(x0, 1 if np.ndim(x0) == 0 else len(x0))
-    dim = x.shape[0]
-    draws = P.draws(prob, int(steps), seed)
-    mod = generate.load_run(alg)
-    hv, st = _start(p, dim)
-    xs = np.empty((steps + 1, dim))
-    srec = np.empty((steps + 1, ns, dim) if record_states else (1, ns, dim))
-    losses, regrets = np.empty(steps), np.empty(steps)
-    bad_step = compile_once.call(mod.run_oracle, x, st, hv, prob.code, prob.pp, draws, lrs, lo_, hi_,
-                                 bool(math.isfinite(lo_) or math.isfinite(hi_)), float(prob.xstar), xs, srec,
-                                 record_states, losses, regrets, np.empty((mod.KEPT, dim)), np.empty(dim),
-                                 np.empty(dim), np.empty(dim))
-    n = bad_step or steps
-    return _finish(alg, xs, srec, p, bad_step, on_nonfinite, record_states,
-                   losses=losses[:n], regrets=regrets[:n], meta={"problem": prob.name, "seed": seed})
+    out = oracle(lambda: generate.load_run(alg), p.hv, p.init, p.lr, prob, steps, x0, schedule, seed, lo, hi, record_states)
+    return _finish(alg, out["xs"], out["srec"], p, out["bad_step"], on_nonfinite, record_states,
+                   losses=out["losses"], regrets=out["regrets"], meta={"problem": prob.name, "seed": seed})
 
 
 @dataclass
