@@ -32,10 +32,7 @@ does; ``Piecewise`` is a chain of conditional expressions; rationals are float l
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-import sys
-import tempfile
 from dataclasses import dataclass
 
 import sympy as sp
@@ -44,6 +41,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..errors import DomainError
 from ..spec import Algorithm
 from . import oracle
+from .cache import cache_dir, fallback_dir, import_file, write_text
 from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 
 #: bump when the templates change: part of every cache key
@@ -598,30 +596,6 @@ def sweep_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cache_dir() -> str:
-    """Where generated modules are written: ``$OPTMATH_KERNEL_CACHE``, else
-    ``$XDG_CACHE_HOME/optmath/kernels`` (``~/.cache/optmath/kernels``), else a folder in the
-    temporary directory."""
-    env = os.environ.get("OPTMATH_KERNEL_CACHE")
-    if env:
-        return env
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "optmath", "kernels")
-
-
-def _write(path: str, text: str) -> None:
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                return
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 _MODULES: dict = {}
 
 
@@ -642,16 +616,11 @@ def load_source(text: str):
         return hit
     path = module_path(text)
     try:
-        _write(path, text)
+        write_text(path, text)
     except OSError:
-        folder = os.path.join(tempfile.gettempdir(), f"optmath-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}")
-        path = os.path.join(folder, f"k_{k}.py")
-        _write(path, text)
-    name = f"optmath_generated_{k}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
+        path = os.path.join(fallback_dir(), f"k_{k}.py")
+        write_text(path, text)
+    mod = import_file(f"optmath_generated_{k}", path)
     _MODULES[k] = mod
     return mod
 
