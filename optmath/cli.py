@@ -5,6 +5,7 @@ instant.  Every error on bad input is one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -261,20 +262,37 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
     _output_file(plot, "--plot")
     import time
 
-    from .kernels.runner import run
-    from .optimizers import get_spec
+    from .kernels import quick
     from .problems import parse_problem
 
-    alg = get_spec(name).resolve(profile, _parse_switches(switches), **_parse_sets(sets))
+    sw, st = _parse_switches(switches), _parse_sets(sets)
+    # a command run before (same optimizer arguments, same source) needs no spec, hence no SymPy
+    plan = quick.load(name, profile, sw, st)
+    alg = None
+    if plan is None:
+        from .optimizers import get_spec
+
+        alg = get_spec(name).resolve(profile, sw, **st)
     prob = parse_problem(problem)
     t0 = time.perf_counter()
-    tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed)
+    if plan is not None:
+        out = quick.run(plan, prob, steps, x0=x0, schedule=schedule, seed=seed)
+        xs, regrets, spec_name, title = out["xs"], out["regrets"], plan["spec"], plan["title"]
+    else:
+        from .kernels.runner import run
+
+        tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed)
+        xs, regrets, spec_name, title = tr.xs, tr.regrets, alg.spec.name, alg.spec.title
     wall = time.perf_counter() - t0
-    click.echo(f"{alg.spec.name}/{profile} on {prob.name} for {steps} steps (seed {seed})")
-    click.echo(f"  final x         {tr.final[0]:+.10g}   (optimum {prob.xstar:+g})")
-    click.echo(f"  average regret  {tr.average_regret:.6g}")
-    click.echo(f"  max |x|         {abs(tr.xs).max():.6g}")
+    if alg is not None:
+        quick.store(name, profile, sw, st, alg)
+    click.echo(f"{spec_name}/{profile} on {prob.name} for {steps} steps (seed {seed})")
+    click.echo(f"  final x         {xs[-1][0]:+.10g}   (optimum {prob.xstar:+g})")
+    click.echo(f"  average regret  {float(regrets.mean()):.6g}")
+    click.echo(f"  max |x|         {abs(xs).max():.6g}")
     click.echo(f"  kernel time     {wall:.3f} s (includes compilation on a cold cache)")
+    if plan is not None and not plot:
+        _QUICK_EXIT.append(True)
     if plot:
         import matplotlib
 
@@ -282,11 +300,11 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.plot(tr.xs[:, 0], lw=1)
+        ax.plot(xs[:, 0], lw=1)
         ax.axhline(prob.xstar, color="k", ls=":", lw=1, label="optimum")
         ax.set_xlabel("step t")
         ax.set_ylabel("x_t")
-        ax.set_title(f"{alg.spec.title} ({profile}) on {prob.name}")
+        ax.set_title(f"{title} ({profile}) on {prob.name}")
         ax.legend()
         fig.tight_layout()
         fig.savefig(plot, dpi=120, metadata={"Software": None})
@@ -904,9 +922,19 @@ def _stderr_console():
     return Console(stderr=True)
 
 
+#: set by a command whose process has nothing left to clean up (a warm ``optmath run``): the
+#: console script then ends it without the interpreter's teardown, which costs a loaded Numba
+#: about 0.13 s, more than the run (see :mod:`optmath.kernels.quick`)
+_QUICK_EXIT: list = []
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)
+        if _QUICK_EXIT and argv is None:  # the console script itself, never a caller's process
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
     except click.exceptions.Abort:
         click.echo("optmath: aborted", err=True)
         sys.exit(2)

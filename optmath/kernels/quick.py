@@ -1,0 +1,112 @@
+r"""A warm ``optmath run`` without SymPy: a command's resolved plan, stored beside its kernel.
+
+A run resolves its spec (SymPy: the builder, the domains, the initial states), generates its
+kernel module and plans the kernel's inputs.  All of that depends only on the optimizer's source
+and on the command's optimizer arguments (name, profile, ``--switch``, ``--set``).  After a run
+that resolved the spec, :func:`store` writes what a run needs, as numbers and names: the
+generated module's file, the input vector, the initial states, the learning rate, the names
+printed.  It goes to a JSON *plan* in ``cache_dir()/plans``, keyed by a hash of those arguments
+and of the text of every source file the resolution or the generated code depends on
+(:func:`fingerprint`: ``spec.py``, ``problems.py``, the version, ``optimizers/`` and
+``kernels/``).  :func:`load` finds it; an edited spec, fragment or generator gives another key,
+so a stale plan is never used, and a plan that cannot be read is a miss, never an error.  The
+run itself goes through :func:`optmath.kernels.execute.oracle`, as :func:`~optmath.kernels.runner.run`
+does, so a warm run gives the cold run's bits; the module is imported from the file the cold run
+wrote, so Numba's disk cache of it is reused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from ..errors import NonFiniteError
+from . import execute
+from .cache import cache_dir, import_file, write_text
+
+PLAN_VERSION = "1"
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_FINGERPRINT: list = []
+
+
+def _sources() -> list[str]:
+    files = [os.path.join(_PACKAGE, f) for f in ("spec.py", "problems.py", "_version.py")]
+    for sub in ("optimizers", "kernels"):
+        folder = os.path.join(_PACKAGE, sub)
+        files += sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".py"))
+    return files
+
+
+def fingerprint() -> str:
+    """A hash of the text of every source file a plan depends on (computed once per process)."""
+    if not _FINGERPRINT:
+        h = hashlib.sha256(PLAN_VERSION.encode())
+        for path in _sources():
+            h.update(os.path.relpath(path, _PACKAGE).encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read())
+        _FINGERPRINT.append(h.hexdigest())
+    return _FINGERPRINT[0]
+
+
+def plan_key(name: str, profile: str, switches: dict, sets: dict, source: str | None = None) -> str:
+    """The key of a command's plan: its optimizer arguments and the source fingerprint."""
+    payload = json.dumps([source or fingerprint(), name, profile, sorted(switches.items()),
+                          sorted((k, float(v).hex()) for k, v in sets.items())])
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def plan_path(name: str, profile: str, switches: dict, sets: dict) -> str:
+    return os.path.join(cache_dir(), "plans", f"p_{plan_key(name, profile, switches, sets)}.json")
+
+
+def load(name: str, profile: str, switches: dict, sets: dict) -> dict | None:
+    """The stored plan of the command, or ``None`` (none yet, unreadable, or its module gone)."""
+    try:
+        with open(plan_path(name, profile, switches, sets), encoding="utf-8") as f:
+            plan = json.load(f)
+        if plan.get("version") != PLAN_VERSION or not os.path.isfile(plan["module"]):
+            return None
+        plan["hv"] = np.array(plan["hv"], dtype=np.float64)
+        plan["init"] = np.array(plan["init"], dtype=np.float64)
+        float(plan["lr"]), str(plan["spec"]), str(plan["title"]), str(plan["module_name"])
+        return plan
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(name: str, profile: str, switches: dict, sets: dict, alg) -> str | None:
+    """Write the plan of the command whose resolved algorithm is ``alg`` (after a run, so its
+    module is in the cache); returns the plan's path, ``None`` where the cache cannot be written."""
+    from . import generate
+    from .plan import plan as kernel_plan
+
+    mod = generate.load_run(alg)
+    p = kernel_plan(alg)
+    data = {"version": PLAN_VERSION, "spec": alg.spec.name, "title": alg.spec.title, "profile": profile,
+            "module": os.path.abspath(mod.__file__), "module_name": mod.__name__,
+            "hv": [float(v) for v in p.hv], "init": [float(v) for v in p.init], "lr": float(p.lr),
+            "states": list(p.states)}
+    path = plan_path(name, profile, switches, sets)
+    try:
+        write_text(path, json.dumps(data, indent=1))
+    except OSError:
+        return None
+    return path
+
+
+def run(plan: dict, prob, steps, x0=0.0, schedule="constant", seed: int = 0) -> dict:
+    """Run a stored plan on the problem ``prob`` (what :func:`~optmath.kernels.runner.run` does
+    for a problem, from the plan's numbers): ``xs``, ``losses``, ``regrets``; a non-finite value
+    raises :class:`~optmath.errors.NonFiniteError` with the step, as a resolved run does."""
+    out = execute.oracle(lambda: import_file(plan["module_name"], plan["module"]), plan["hv"], plan["init"],
+                         plan["lr"], prob, steps, x0, schedule, seed)
+    bad = out["bad_step"]
+    if bad:
+        raise NonFiniteError(f"{plan['spec']}/{plan['profile']}: non-finite value at step {bad}", bad)
+    return out
+
+
+__all__ = ["fingerprint", "plan_key", "plan_path", "load", "store", "run", "PLAN_VERSION"]
