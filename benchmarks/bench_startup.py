@@ -56,7 +56,7 @@ def measure(repeat: int = 7) -> dict:
         f"python -c pass (median of {repeat})": f"{base:.3f} s",
         'python -c "import optmath"': f"{imp:.3f} s, heavy modules loaded: {heavy}",
         "optmath --help": f"{hlp:.3f} s (target < {HELP_TARGET_S} s: {'met' if hlp < HELP_TARGET_S else 'MISSED'})",
-        f"optmath {' '.join(COMMAND)}, cold (empty Numba cache)": f"{cold:.3f} s",
+        f"optmath {' '.join(COMMAND)}, cold (empty Numba and kernel caches)": f"{cold:.3f} s",
         f"optmath {' '.join(COMMAND)}, warm (caches filled, median of {max(3, repeat)})":
             f"{warm:.3f} s (cold/warm {cold / warm:.1f}; target <= {WARM_RUN_TARGET_S} s: "
             f"{'met' if warm <= WARM_RUN_TARGET_S else 'MISSED'}); SymPy imported by the warm run: {sympy_warm}",
