@@ -94,14 +94,17 @@ def _optimum(periodic, c):
 
 
 @njit(parallel=True, cache=True)
-def stripped_shared(yogi, periodic, b1, b2, eps, m0, lr, C, T, u):
-    """Shared betas: the bias factors and 1/sqrt(t) once per step, the lanes in blocks of W."""
+def stripped_shared(yogi, periodic, b1, b2, eps, m0, lr, C, T, u, divide=False):
+    """Shared betas: the bias factors and 1/sqrt(t) once per step, the lanes in blocks of W.
+    With ``divide`` each lane divides by the factors ``1 - b^t`` instead of multiplying by their
+    reciprocals (as the generated kernels do): a diagnostic row, not a ceiling candidate."""
     n = lr.shape[0]
     fx = np.empty(n); reg = np.empty(n); mx = np.empty(n); bad = np.zeros(n, np.int64)
-    c1s = np.empty(T); c2s = np.empty(T); rss = np.empty(T)
+    c1s = np.empty(T); c2s = np.empty(T); h1s = np.empty(T); h2s = np.empty(T); rss = np.empty(T)
     p1 = 1.0; p2 = 1.0
     for t in range(1, T + 1):
         p1 *= b1; p2 *= b2
+        h1s[t - 1] = 1.0 - p1; h2s[t - 1] = 1.0 - p2
         c1s[t - 1] = 1.0 / (1.0 - p1); c2s[t - 1] = 1.0 / (1.0 - p2); rss[t - 1] = 1.0 / math.sqrt(t)
     for blk in prange((n + W - 1) // W):
         lo = blk * W; hi = min(n, lo + W); w = hi - lo
@@ -111,7 +114,7 @@ def stripped_shared(yogi, periodic, b1, b2, eps, m0, lr, C, T, u):
         for j in range(w):
             xs[j] = _optimum(periodic, cc[j])
         for t in range(1, T + 1):
-            c1 = c1s[t - 1]; c2 = c2s[t - 1]; rs = rss[t - 1]
+            c1 = c1s[t - 1]; c2 = c2s[t - 1]; h1 = h1s[t - 1]; h2 = h2s[t - 1]; rs = rss[t - 1]
             for j in range(w):
                 g = _slope(periodic, cc[j], t, u)
                 r[j] += live[j] * (g * x[j] - g * xs[j])
@@ -121,7 +124,10 @@ def stripped_shared(yogi, periodic, b1, b2, eps, m0, lr, C, T, u):
                     vj = v[j] - (1.0 - b2) * (1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * g * g
                 else:
                     vj = b2 * v[j] + (1.0 - b2) * g * g
-                xn = x[j] - ll[j] * rs * (mj * c1) / (math.sqrt(vj * c2) + eps)
+                if divide:
+                    xn = x[j] - ll[j] * rs * (mj / h1) / (math.sqrt(vj / h2) + eps)
+                else:
+                    xn = x[j] - ll[j] * rs * (mj * c1) / (math.sqrt(vj * c2) + eps)
                 xn = min(1.0, max(-1.0, xn))
                 ok = live[j] * (xn - xn == 0.0)
                 stop[j] += (live[j] - ok) * t
@@ -312,6 +318,13 @@ def measure(name, a, peers) -> dict:
     shared = shared_ceiling(name, s, T, a.repeat)
     rows = [("optmath generated blocked kernel", work / t_gen, 0.0),
             ("stripped loop (this file)", work / t_own, float(np.max(np.abs(own - ref))))]
+    if name != "phase":  # diagnostic: the stripped loop dividing in every lane, as the generated kernel does
+        div = lambda: stripped_shared(s["yogi"], s["periodic"], 0.9, 0.999, s["eps"], s["m0"], s["lr"], s["C"], T,  # noqa: E731
+                                      s["u"], True)[0]
+        div()
+        t_div, res = best(div, a.repeat)
+        rows.append(("stripped loop dividing by 1 - b^t per lane (diagnostic)", work / t_div,
+                     float(np.max(np.abs(res - ref)))))
     if shared is not None:
         rows.append(("shared/bench/ceiling.py", shared, float("nan")))
     ceiling = max(work / t_own, shared or 0.0)
