@@ -929,6 +929,7 @@ _QUICK_EXIT: list = []
 
 
 def main(argv=None):
+    _QUICK_EXIT.clear()
     try:
         cli.main(args=argv, prog_name="optmath", standalone_mode=False)
         if _QUICK_EXIT and argv is None:  # the console script itself, never a caller's process

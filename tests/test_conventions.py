@@ -210,3 +210,24 @@ def test_installed_classes_with_weight_decay_conform_with_their_fragments_named(
         assert r.kwargs["weight_decay"] == options["weight_decay"]
     else:  # the defaults: the checker probes decay with its own coefficient
         assert r.kwargs["weight_decay"] > 0
+
+
+@pytest.mark.parametrize("target,optimizer,option,message", [
+    ("torch.optim:SGD", "momentum", {"momentum": 1.0}, "an option sets mu outside the spec's domain"),
+    ("tests/targets/conventions_impl.py:AdagradDecoupled", "adagrad", {"weight_decay": -0.01},
+     "an option sets wd outside the spec's domain"),
+    ("torch.optim:Adam", "adam", {"betas": (0.9, 1.5)}, "an option sets b2 outside the spec's domain"),
+])
+def test_an_option_outside_the_spec_s_domain_is_a_usage_error(target, optimizer, option, message, capsys):
+    import json
+
+    from optmath.cli import main
+    from optmath.errors import OptmathError
+
+    with pytest.raises(OptmathError, match=message):
+        check(target, optimizer, examples=0, options=option)
+    (key, value), = option.items()
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", target, "--as", optimizer, "-q", "--examples", "0", "-o", f"{key}={json.dumps(value)}"])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert exit_.value.code == 2 and len(err) == 1 and message in err[0], err

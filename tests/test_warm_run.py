@@ -82,7 +82,8 @@ def test_a_plan_is_keyed_by_the_source_and_the_optimizer_arguments():
     assert len(quick.fingerprint()) == 64
 
 
-@pytest.mark.parametrize("damage", ["garbage", "wrong version", "module gone", "missing field"])
+@pytest.mark.parametrize("damage", ["garbage", "wrong version", "module gone", "missing field", "states mismatch",
+                                    "foreign module"])
 def test_an_unreadable_plan_is_a_miss_never_an_error(tmp_path, monkeypatch, damage):
     monkeypatch.setenv("OPTMATH_KERNEL_CACHE", str(tmp_path))
     alg = get_spec("adam").resolve("paper")
@@ -95,8 +96,12 @@ def test_an_unreadable_plan_is_a_miss_never_an_error(tmp_path, monkeypatch, dama
         json.dump({**data, "version": "0"}, open(path, "w"))
     elif damage == "module gone":
         json.dump({**data, "module": str(tmp_path / "nowhere.py")}, open(path, "w"))
-    else:
+    elif damage == "missing field":
         json.dump({k: v for k, v in data.items() if k != "hv"}, open(path, "w"))
+    elif damage == "states mismatch":
+        json.dump({**data, "init": data["init"] + [0.0]}, open(path, "w"))
+    else:
+        json.dump({**data, "module_name": "os"}, open(path, "w"))
     assert quick.load("adam", "paper", {}, {}) is None
 
 

@@ -8,8 +8,9 @@ generated module's file, the input vector, the initial states, the learning rate
 printed.  It goes to a JSON *plan* in ``cache_dir()/plans``, keyed by a hash of those arguments
 and of the text of every source file the resolution or the generated code depends on
 (:func:`fingerprint`: ``spec.py``, ``problems.py``, the version, ``optimizers/`` and
-``kernels/``).  :func:`load` finds it; an edited spec, fragment or generator gives another key,
-so a stale plan is never used, and a plan that cannot be read is a miss, never an error.  The
+``kernels/``, and SymPy's version).  :func:`load` finds it; an edited spec, fragment or
+generator, or another SymPy, gives another key, so a stale plan is never used, and a plan that
+cannot be read is a miss, never an error.  The
 run itself goes through :func:`optmath.kernels.execute.oracle`, as :func:`~optmath.kernels.runner.run`
 does, so a warm run gives the cold run's bits; the module is imported from the file the cold run
 wrote, so Numba's disk cache of it is reused.
@@ -43,6 +44,12 @@ def fingerprint() -> str:
     """A hash of the text of every source file a plan depends on (computed once per process)."""
     if not _FINGERPRINT:
         h = hashlib.sha256(PLAN_VERSION.encode())
+        try:  # the printer of the generated source is SymPy's: another version may print other bits
+            from importlib.metadata import version
+
+            h.update(f"sympy {version('sympy')}\0".encode())
+        except Exception:  # pragma: no cover - metadata unavailable: the source alone keys the plan
+            pass
         for path in _sources():
             h.update(os.path.relpath(path, _PACKAGE).encode() + b"\0")
             with open(path, "rb") as f:
@@ -72,6 +79,9 @@ def load(name: str, profile: str, switches: dict, sets: dict) -> dict | None:
         plan["hv"] = np.array(plan["hv"], dtype=np.float64)
         plan["init"] = np.array(plan["init"], dtype=np.float64)
         float(plan["lr"]), str(plan["spec"]), str(plan["title"]), str(plan["module_name"])
+        if (plan["hv"].ndim != 1 or plan["hv"].size < 1 or plan["init"].ndim != 1
+                or plan["init"].size != len(plan["states"]) or not str(plan["module_name"]).startswith("optmath_generated_")):
+            return None
         return plan
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -105,6 +105,7 @@ COMPOUND_BEAM = 20  # partial combinations (the smallest residual first) extende
 COMPOUND_PER_CLASS = 2  # of them at most this many per combination of bug classes
 RESIDUAL_STREAMS = 2  # the shortest streams seen, on which partial combinations are ranked
 SETTLE_SWEEPS = 3  # sweeps over the conventions' coordinates when the probes settle them (_settle)
+SETTLE_MAX_STEPS = 300  # the streams _settle ranks settings on (a longer one only judges agreement)
 FRESH_STREAMS = 2  # streams a compound diagnosis must also reproduce, not among those it was found on
 PARTIAL_STREAMS = 4  # the shortest streams seen, on which a partial explanation is measured
 #: the minimal stream keeps a difference of at least this fraction of the expected path length
@@ -970,7 +971,7 @@ def _settle(chk, space: CandidateSpace, seen) -> tuple[list, int]:
     that no sweep reaches an agreeing setting: the caller then falls back to the product) and the
     number of settings tried."""
     streams = sorted((so for so in seen if so[1].xs and not so[1].crashed), key=lambda so: so[0].T)
-    ranked = streams[:-1] or streams  # all but the longest (the 1,000-step probe): rank cheaply
+    ranked = [so for so in streams if so[0].T <= SETTLE_MAX_STEPS] or streams  # rank on the short ones
     scores: dict = {}
 
     def score(c: Candidate) -> float:
@@ -1256,7 +1257,11 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         if options and not st.startswith("d2l"):
             # an option that is a hyperparameter's own keyword (weight_decay=1e-2) sets that
             # hyperparameter: the spec must run with the value the target is given
-            values.update(_hyper_options(st, values, options))
+            for h, v in _hyper_options(st, values, options).items():
+                try:
+                    values[h] = spec.hyper(h).check(v, f"{spec.name}: ")
+                except DomainError as exc:
+                    raise TargetError(f"an option sets {h} outside the spec's domain ({exc})") from None
         kwargs, known = framework_kwargs(st, values, base.switches, desc,
                                          used=base.free_names() - ({"lr"} if no_lr else set()),
                                          native={s.name: next(iter(s.choices)) for s in spec.switches})
@@ -1318,7 +1323,10 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 tried = {id(c) for c in settled}
             else:  # the coordinates interact: the whole product, pruned probe by probe
                 chk.alive, tried = chk.all, {id(c) for c in chk.all}
-                report.settings_tried = len(chk.all)
+                report.settings_tried = space.size
+                if not chk.all:
+                    report.reason = f"no convention setting of {spec.name} accepts these hyperparameter values"
+                    return report
                 for s, out in chk.seen:
                     alive = chk.matching(s, out, chk.alive)
                     if not alive:
@@ -1337,8 +1345,11 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                     return report
                 if not _prune(chk, s, out, tried, report):
                     failing = s
+            rounds = 0
             while failing is None and examples > 0:
-                failing = _search(chk, st, values.get("lr", 1e-3), examples, seed, report, vary)
+                # a search after a fallback draws other streams (the first ones are in chk.passed)
+                failing = _search(chk, st, values.get("lr", 1e-3), examples, seed + 7919 * rounds, report, vary)
+                rounds += 1
                 if failing is None or not _prune(chk, None, None, tried, report):
                     break
                 failing = None  # other settings of the product agree with every stream so far: search on
