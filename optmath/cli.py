@@ -472,8 +472,11 @@ def equiv(a, b, steps, varying_lr, keep, a_switches, b_switches, a_sets, b_sets,
                    "true, 1e-3, [1, 1], \"text\", else as a string), e.g. -o foreach=true -o rectify=false")
 @click.option("--method", default=None, metavar="NAME",
               help="a NumPy-style class's entry point: obj.NAME(w, grad) (default: update, else step)")
+@click.option("--keyword", "-k", "keywords", multiple=True, metavar="HYPER=KEYWORD",
+              help="the target's own keyword for a hyperparameter: NAME, NAME[i], 1 - NAME or 1 - NAME[i] "
+                   "(repeatable), e.g. -k 'b1=1 - betas[0]'")
 def check(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file, sandbox, quiet,
-          options, method):
+          options, method, keywords):
     """Does TARGET (file.py:Name, an installed module:Name such as torch.optim:NAdam, or file.py
     with --step/--init) implement optimizer NAME?
 
@@ -489,15 +492,15 @@ def check(target, as_, profile, style, step, init, examples, timeout, memory, se
     from pathlib import Path
 
     if sandbox:
-        if options or method:
-            raise click.UsageError("--option and --method are not available with --sandbox")
+        if options or method or keywords:
+            raise click.UsageError("--option, --method and --keyword are not available with --sandbox")
         return _check_sandboxed(target, as_, profile, style, step, init, examples, timeout, memory, seed, json_file)
     from .verify.conformance import check as run_check
 
     report = run_check(target, as_, profile=profile, style=style, step=step, init=init, examples=examples,
                        timeout=timeout, seed=seed, memory=_gib(memory, "--memory"),
                        progress=None if quiet else Progress("optmath check"), options=_parse_options(options),
-                       method=method)
+                       method=method, keywords=_pairs(keywords, "--keyword", str))
     if json_file:
         Path(json_file).write_text(report.to_json())
     if report.exit_code == 2:

@@ -231,3 +231,39 @@ def test_an_option_outside_the_spec_s_domain_is_a_usage_error(target, optimizer,
         main(["check", target, "--as", optimizer, "-q", "--examples", "0", "-o", f"{key}={json.dumps(value)}"])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert exit_.value.code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_a_keyword_that_holds_one_minus_the_hyperparameter_is_declared_not_adapted():
+    target = "tests/targets/conventions_impl.py:AdamComplementBetas"
+    plain = check(target, "adam", examples=0)
+    assert not plain.conforms  # told betas = (0.9, 0.999), it runs with (0.1, 0.001)
+    r = check(target, "adam", examples=5, keywords={"b1": "1 - betas[0]", "b2": "1-betas[1]"})
+    assert r.conforms and "profile pytorch" in r.matched[0], str(r)
+    assert r.kwargs["betas"] == pytest.approx((0.1, 0.001), abs=1e-15)
+    given = check(target, "adam", examples=3, keywords={"b1": "1 - betas[0]", "b2": "1 - betas[1]"},
+                  options={"betas": (0.2, 0.01)})  # an option by that keyword is read through the declaration
+    assert given.conforms, str(given)
+
+
+@pytest.mark.parametrize("keywords,error,message", [
+    ({"b1": "betas[0] ** 2"}, "TargetError", "must be NAME, NAME[i], 1 - NAME or 1 - NAME[i]"),
+    ({"b1": "__import__('os')"}, "TargetError", "must be NAME, NAME[i], 1 - NAME or 1 - NAME[i]"),
+    ({"beta1": "betas[0]"}, "UnknownNameError", "beta1"),
+])
+def test_a_bad_keyword_declaration_is_a_one_line_usage_error(keywords, error, message):
+    import re
+
+    from optmath.errors import UnknownNameError
+    from optmath.verify.targets import TargetError
+
+    with pytest.raises({"TargetError": TargetError, "UnknownNameError": UnknownNameError}[error], match=re.escape(message)):
+        check("torch.optim:Adam", "adam", examples=0, keywords=keywords)
+
+
+def test_the_cli_takes_keyword_declarations(capsys):
+    from optmath.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "tests/targets/conventions_impl.py:AdamComplementBetas", "--as", "adam", "-q",
+              "--examples", "2", "-k", "b1=1 - betas[0]", "-k", "b2=1 - betas[1]"])
+    assert exit_.value.code == 0 and "CONFORMS" in capsys.readouterr().out

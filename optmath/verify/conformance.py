@@ -60,7 +60,7 @@ from .bugs import Mutant, describe_effect, mutants
 from .conditioning import AGREE, DIFFER, INCONCLUSIVE, compare_trajectories
 from .reference import compile_step, reference_run
 from .targets import (KWARG_NAMES, TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs,
-                      make_target)
+                      make_target, parse_keywords)
 from .tolerances import CONFORMANCE
 
 ARITHMETIC = ("ZeroDivisionError", "FloatingPointError", "OverflowError")
@@ -1160,7 +1160,8 @@ def _diagnose(chk: _Checker, spec_name: str, values: dict, P: int, fresh=None):
 def check(target, optimizer: str, profile: str | None = None, style: str | None = None,
           step=None, init=None, examples: int = 100, timeout: float = 60.0, seed: int = 0,
           shrink_budget: int = 120, memory: int = limits.TARGET_MEMORY, progress=None,
-          options: dict | None = None, method: str | None = None) -> ConformanceReport:
+          options: dict | None = None, method: str | None = None,
+          keywords: dict | None = None) -> ConformanceReport:
     r"""Check ``target`` against the spec ``optimizer`` (see the module docstring).
 
     ``target`` is ``'path/to/file.py:Name'`` or the class/factory itself; for the d2l style give
@@ -1173,7 +1174,9 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
     sets (``{"foreach": True}``, ``{"rectify": False}``); they win over the checker's own
     flags.  ``method`` names the method a NumPy-style class is called through, ``obj.METHOD(w,
     grad)`` (default: ``update``, else ``step``): a custom entry point without an adapter.
-    ``progress``, when
+    ``keywords`` names the target's own keyword for a hyperparameter where it is not the style's
+    (``{"b1": "1 - betas[0]"}``: adan-pytorch's betas hold 1 - beta; see
+    :func:`~optmath.verify.targets.parse_keywords`).  ``progress``, when
     given, is called as ``progress(phase, done, total)`` as streams are run (the CLI prints it on
     stderr).  Returns a :class:`ConformanceReport`; raises
     :class:`~optmath.verify.targets.TargetError` (a ``ValueError``) on a usage error.
@@ -1189,6 +1192,9 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
     spec = get_spec(optimizer)
     if profile is not None and profile not in spec.profiles:
         raise UnknownNameError(f"profile of {spec.name}", profile, spec.profiles)
+    kw_map = parse_keywords(keywords)
+    for h in kw_map:
+        spec.hyper(h)  # an unknown name is a one-line UnknownNameError
     for name, v, lo in (("examples", examples, 0), ("timeout", timeout, 1e-3), ("shrink_budget", shrink_budget, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= lo) or not math.isfinite(v):
             raise TargetError(f"{name} = {v!r} must be a number >= {lo:g}")
@@ -1257,14 +1263,15 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         if options and not st.startswith("d2l"):
             # an option that is a hyperparameter's own keyword (weight_decay=1e-2) sets that
             # hyperparameter: the spec must run with the value the target is given
-            for h, v in _hyper_options(st, values, options).items():
+            for h, v in _hyper_options(st, values, options, kw_map).items():
                 try:
                     values[h] = spec.hyper(h).check(v, f"{spec.name}: ")
                 except DomainError as exc:
                     raise TargetError(f"an option sets {h} outside the spec's domain ({exc})") from None
         kwargs, known = framework_kwargs(st, values, base.switches, desc,
                                          used=base.free_names() - ({"lr"} if no_lr else set()),
-                                         native={s.name: next(iter(s.choices)) for s in spec.switches})
+                                         native={s.name: next(iter(s.choices)) for s in spec.switches},
+                                         keywords=kw_map)
         for h, v in known.items():
             if v is not None and not isinstance(v, list):
                 values[h] = v
@@ -1422,12 +1429,20 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
         return report
 
 
-def _hyper_options(style: str, values: dict, options: dict) -> dict:
+def _hyper_options(style: str, values: dict, options: dict, keywords: dict | None = None) -> dict:
     """The hyperparameter values that ``options`` give by the target's own keywords (``betas[1]``
-    from ``betas=(0.9, 0.99)``); an option of another kind is the target's business."""
+    from ``betas=(0.9, 0.99)``; with ``keywords`` from :func:`parse_keywords`, the target's
+    declared keyword and its complement); an option of another kind is the target's business."""
     out = {}
+    for h, (base, idx, complement) in (keywords or {}).items():
+        if h in values and base in options:
+            v = options[base]
+            if idx is not None:
+                v = v[idx] if isinstance(v, (list, tuple)) and len(v) > idx else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                out[h] = 1.0 - float(v) if complement else float(v)
     for h, kw in KWARG_NAMES.get(style, {}).items():
-        if h not in values:
+        if h not in values or h in (keywords or {}):
             continue
         for opt in (kw if isinstance(kw, list) else [kw]):
             if opt is None:

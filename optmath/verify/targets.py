@@ -550,8 +550,25 @@ def _flag_value(switches, rule) -> bool:
     return switches[name] != value[1:] if value.startswith("!") else switches[name] == value
 
 
+_KEYWORD = re.compile(r"^\s*(1\s*-\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+)\s*\])?\s*$")
+
+
+def parse_keywords(keywords: dict | None) -> dict:
+    """A target's own keyword for each named hyperparameter: ``{"b1": "1 - betas[0]"}`` gives
+    ``{"b1": ("betas", 0, True)}`` (keyword, entry or ``None``, whether it holds ``1 - value``).
+    The text is matched, never evaluated; anything else is a one-line :class:`TargetError`."""
+    out = {}
+    for h, text in (keywords or {}).items():
+        m = _KEYWORD.match(text) if isinstance(text, str) else None
+        if not isinstance(h, str) or m is None:
+            raise TargetError(f"keyword for {h!r} = {text!r} must be NAME, NAME[i], 1 - NAME or 1 - NAME[i]")
+        out[h] = (m.group(2), None if m.group(3) is None else int(m.group(3)), bool(m.group(1)))
+    return out
+
+
 def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None,
-                     used: set | None = None, native: dict | None = None) -> tuple[dict, dict]:
+                     used: set | None = None, native: dict | None = None,
+                     keywords: dict | None = None) -> tuple[dict, dict]:
     """Keyword arguments for the target and the value of each hyperparameter it will use.
 
     Returns ``(kwargs, known)``: ``known[name]`` is the value the target is told or defaults
@@ -560,6 +577,8 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     switch to the value the rule has without being told (its first choice): a flag that would
     select it is not set (Lion's decay is decoupled by definition; lion-pytorch's
     ``decoupled_weight_decay=True`` means another thing, the decay divided by the initial lr).
+    ``keywords`` (:func:`parse_keywords`) replaces the style's keyword of a hyperparameter with
+    the target's own, possibly holding ``1 - value`` (adan-pytorch's ``betas``).
     """
     names = KWARG_NAMES[style]
     d2l = style.startswith("d2l") or style == "course"  # hyperparameters in a dict, constants in the code
@@ -570,6 +589,25 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     kwargs: dict = {}
     known: dict = {}
     for h, v in values.items():
+        if keywords and h in keywords and not d2l:
+            base, idx, complement = keywords[h]
+            told = 1.0 - v if complement else v
+            if base in accepted or var_kw:
+                if idx is None:
+                    kwargs[base] = told
+                else:
+                    cur = list(kwargs.get(base, defaults.get(base) or []))
+                    cur += [None] * (idx + 1 - len(cur))
+                    cur[idx] = told
+                    kwargs[base] = tuple(cur)
+                known[h] = v
+            else:
+                dv = defaults.get(base)
+                raw = dv[idx] if idx is not None and isinstance(dv, list) and len(dv) > idx else (
+                    dv if idx is None else None)
+                known[h] = (1.0 - raw if complement else raw) if isinstance(raw, (int, float)) and not isinstance(
+                    raw, bool) else None
+            continue
         kw = names.get(h)
         if style == "keras" and h == "wd" and v == 0:  # Keras' default, None: no decay at all
             known[h] = 0.0

@@ -17,3 +17,10 @@ class AdagradDecoupled(torch.optim.Adagrad):
             for p in group["params"]:
                 p.mul_(1 - group["lr"] * group["decoupled_wd"])
         return super().step(closure)
+
+
+class AdamComplementBetas(torch.optim.Adam):
+    """torch.optim.Adam whose ``betas`` keyword holds 1 - beta (as adan-pytorch's does)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.1, 0.001), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr=lr, betas=(1 - betas[0], 1 - betas[1]), eps=eps, weight_decay=weight_decay)
