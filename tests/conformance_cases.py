@@ -78,6 +78,16 @@ MUTANTS = [
         "d2l": [("v[:] = beta1 * v + (1 - beta1) * p.grad\n            s[:] = beta2 * s + (1 - beta2) * torch.square(p.grad)",
                  "v[:] = p.grad if t == 1 else beta1 * v + (1 - beta1) * p.grad\n"
                  "            s[:] = torch.square(p.grad) if t == 1 else beta2 * s + (1 - beta2) * torch.square(p.grad)")]}),
+    ("adam", "first_update_skipped", None, {  # adan-pytorch 0.1.0's `if step > 0:` (adan.py:62)
+        "torch": [("                m.mul_(b1).add_((1 - b1) * g)\n                v.mul_(b2).add_((1 - b2) * g * g)\n",
+                   "                if self.t > 1:\n                    m.mul_(b1).add_((1 - b1) * g)\n"
+                   "                    v.mul_(b2).add_((1 - b2) * g * g)\n")],
+        "optax": [("m = b1 * m + (1 - b1) * g\n            v = b2 * v + (1 - b2) * g * g",
+                   "m = jnp.where(t == 1, m, b1 * m + (1 - b1) * g)\n"
+                   "            v = jnp.where(t == 1, v, b2 * v + (1 - b2) * g * g)")],
+        "d2l": [("v[:] = beta1 * v + (1 - beta1) * p.grad\n            s[:] = beta2 * s + (1 - beta2) * torch.square(p.grad)",
+                 "v[:] = v if t == 1 else beta1 * v + (1 - beta1) * p.grad\n"
+                 "            s[:] = s if t == 1 else beta2 * s + (1 - beta2) * torch.square(p.grad)")]}),
     ("adam", "exponent_minus_one", None, {
         "torch": [("bc2 = 1 - b2 ** self.t", "bc2 = 1 - b2 ** (self.t - 1)")],
         "optax": [("v_hat = v / (1 - b2 ** t)", "v_hat = v / (1 - b2 ** (t - 1))")],

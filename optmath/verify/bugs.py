@@ -317,6 +317,26 @@ def _wd_twice(alg):
     return []
 
 
+def _first_update_skipped(alg):
+    """The first step updates no state while the step counter advances: code that guards the
+    moment updates with ``if step > 0:`` and counts that step in its bias corrections
+    (adan-pytorch 0.1.0, adan.py:62-81).  The parameter takes its step with the initial states
+    (no move for a moment-driven rule; a decay still acts), and a state that copies the gradient
+    (Adan's previous gradient) still copies it."""
+    states = _state_names(alg)
+    ups, changed = [], False
+    for a in alg.updates:
+        if a.target in states and sp.sympify(a.expr) != g:
+            ups.append(Assign(a.target, sp.Piecewise((sym(a.target), sp.Eq(t, 1)), (a.expr, True)), a.note))
+            changed = True
+        else:
+            ups.append(a)
+    if not changed:
+        return []
+    return [Mutant("first_update_skipped", "no state updated at t = 1; the counter counts that step",
+                   _with_updates(alg, ups))]
+
+
 CATALOGUE: dict[str, BugClass] = {b.key: b for b in (
     BugClass("eps_precedence", "eps added outside the division by operator precedence",
              "`p - lr*m/sqrt(s) + eps`", _eps_precedence),
@@ -348,6 +368,8 @@ CATALOGUE: dict[str, BugClass] = {b.key: b for b in (
     BugClass("lazy_sparse", "a lazy sparse update: states and parameter frozen where the gradient is 0 "
              "(TF-Addons LazyAdam, MXNet lazy_update)", "extra", _lazy_sparse),
     BugClass("wd_twice", "weight decay applied twice (L2 in the gradient and decoupled)", "extra", _wd_twice),
+    BugClass("first_update_skipped", "the first step updates no state, yet the step counter counts it "
+             "(adan-pytorch 0.1.0)", "extra", _first_update_skipped),
 )}
 
 
