@@ -28,7 +28,8 @@ ROWS = tomllib.loads(TABLE.read_text())["implementation"]
 CORE = ("torch", "optax", "keras")
 FIELDS = {"id", "package", "version", "target", "style", "optimizer", "kwargs", "hyper_names", "defaults",
           "precision", "expected", "switches", "profile", "needs", "cause", "source", "default_tier",
-          "blocked", "note"}  # note: why a row changed after the checker first ran on it
+          "blocked", "note", "keywords"}  # note: why a row changed after the checker first ran on it;
+#: keywords: the target's own keyword of a hyperparameter where it is not the style's (check's keywords)
 #: rows whose convention optmath does not model yet, each with why (the table's ``needs``); the
 #: AdamP authors' rows left it when the spec language gained rank and per-row reductions
 UNSUPPORTED: dict[str, str] = {}
@@ -66,7 +67,7 @@ def test_corpus_implementation_gets_its_documented_verdict(row):
         f"{row['package']} {row['version']} (the test extra) is not installed"
     os.environ.setdefault("KERAS_BACKEND", "jax")
     r = check(row["target"], row["optimizer"], options=row.get("kwargs") or None,
-              examples=2 if row.get("default_tier") else 20)
+              examples=2 if row.get("default_tier") else 20, keywords=row.get("keywords") or None)
     assert r.exit_code != 2, r.reason
     if row["expected"] == "conforms":
         assert r.conforms, str(r)
