@@ -59,7 +59,7 @@ from ..spec import Algorithm
 from .bugs import Mutant, describe_effect, mutants
 from .conditioning import AGREE, DIFFER, INCONCLUSIVE, compare_trajectories
 from .reference import compile_step, reference_run
-from .targets import (KWARG_NAMES, TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs,
+from .targets import (TargetCrashed, TargetError, TargetProcess, TargetTimeout, framework_kwargs, keyword_places,
                       make_target, parse_keywords)
 from .tolerances import CONFORMANCE
 
@@ -419,11 +419,13 @@ class CandidateSpace:
             return None
         used = alg.free_names()
         guessed = {n: v for n, v in zip(self.unknown, guess) if n in used}
+
+        def follows(p) -> bool:  # the switches of profile (or implementation) p, moot ones aside
+            return all(alg.switches[n] == v for n, v in _profile_switches(spec, p, legit, values).items())
+
         matching = [pname for pname, p in spec.profiles.items()
-                    if all(alg.switches[n] == v for n, v in _profile_switches(spec, p, legit, values).items())
-                    and all(vals[n] == p.defaults.get(n, spec.hyper(n).default) for n in guessed)]
-        impls = [iname for iname, p in spec.implementations.items()
-                 if all(alg.switches[n] == v for n, v in _profile_switches(spec, p, legit, values).items())]
+                    if follows(p) and all(vals[n] == p.defaults.get(n, spec.hyper(n).default) for n in guessed)]
+        impls = [iname for iname, p in spec.implementations.items() if follows(p)]
         # the same equations under two switch settings (a moot switch) are one candidate
         key = (alg.updates, tuple((st.name, str(st.init)) for st in alg.states),
                tuple(sorted((n, v) for n, v in vals.items() if n in used)))
@@ -828,6 +830,12 @@ class _Checker:
                     cmp = max(worst, key=lambda m: (m.verdict == INCONCLUSIVE, m.tolerance))
                     out.append({"stream": found[0], "tensors": len(worst), **cmp.as_dict(), "text": cmp.text()})
         return out
+
+
+def _probe_failure(s: Stream, out: Outcome) -> str:
+    """The report's reason when the target fails on the probe ``s``."""
+    when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
+    return f"the target failed {when} of the probe '{s.label}': {out.message}"
 
 
 def _prune(chk: _Checker, s: Stream | None, out: Outcome | None, tried: set, report) -> bool:
@@ -1318,8 +1326,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 report.probes += 1
                 tell("probe streams", report.probes, report.probes + len(pending) + len(deferred))
                 if out.crashed:
-                    when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
-                    report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
+                    report.reason = _probe_failure(s, out)
                     return report
             tell("settling the conventions on the probes", 0, 0)
             settled, report.settings_tried = _settle(chk, space, chk.seen)
@@ -1347,8 +1354,7 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
                 report.probes += 1
                 tell("probe streams", report.probes, report.probes)
                 if out.crashed:
-                    when = f"at step {out.failed_step}" if out.failed_step > 0 else "before its first step"
-                    report.reason = f"the target failed {when} of the probe '{s.label}': {out.message}"
+                    report.reason = _probe_failure(s, out)
                     return report
                 if not _prune(chk, s, out, tried, report):
                     failing = s
@@ -1431,30 +1437,18 @@ def check(target, optimizer: str, profile: str | None = None, style: str | None 
 
 def _hyper_options(style: str, values: dict, options: dict, keywords: dict | None = None) -> dict:
     """The hyperparameter values that ``options`` give by the target's own keywords (``betas[1]``
-    from ``betas=(0.9, 0.99)``; with ``keywords`` from :func:`parse_keywords`, the target's
-    declared keyword and its complement); an option of another kind is the target's business."""
+    from ``betas=(0.9, 0.99)``; a declared keyword, :func:`~optmath.verify.targets.parse_keywords`,
+    read through its complement); an option of another kind is the target's business."""
     out = {}
-    for h, (base, idx, complement) in (keywords or {}).items():
-        if h in values and base in options:
-            v = options[base]
-            if idx is not None:
-                v = v[idx] if isinstance(v, (list, tuple)) and len(v) > idx else None
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                out[h] = 1.0 - float(v) if complement else float(v)
-    for h, kw in KWARG_NAMES.get(style, {}).items():
-        if h not in values or h in (keywords or {}):
-            continue
-        for opt in (kw if isinstance(kw, list) else [kw]):
-            if opt is None:
-                continue
-            base, idx = opt if isinstance(opt, tuple) else (opt, None)
+    for h in values:
+        for base, idx, complement in keyword_places(style, h, keywords):
             if base not in options:
                 continue
             v = options[base]
             if idx is not None:
                 v = v[idx] if isinstance(v, (list, tuple)) and len(v) > idx else None
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                out[h] = float(v)
+                out[h] = 1.0 - float(v) if complement else float(v)
             break
     return out
 

@@ -566,6 +566,21 @@ def parse_keywords(keywords: dict | None) -> dict:
     return out
 
 
+def keyword_places(style: str, h: str, keywords: dict | None = None) -> list[tuple[str, int | None, bool]]:
+    """Where hyperparameter ``h`` goes among a target's keywords, as ``(keyword, entry or None,
+    holds 1 - value)``: the declared place (:func:`parse_keywords`), else the style's
+    :data:`KWARG_NAMES` entries in order of preference."""
+    if keywords and h in keywords:
+        return [keywords[h]]
+    kw = KWARG_NAMES.get(style, {}).get(h)
+    out = []
+    for opt in (kw if isinstance(kw, list) else [kw]):
+        if opt is not None:
+            base, idx = opt if isinstance(opt, tuple) else (opt, None)
+            out.append((base, idx, False))
+    return out
+
+
 def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None,
                      used: set | None = None, native: dict | None = None,
                      keywords: dict | None = None) -> tuple[dict, dict]:
@@ -589,58 +604,36 @@ def framework_kwargs(style: str, values: dict, switches: dict, desc: dict | None
     kwargs: dict = {}
     known: dict = {}
     for h, v in values.items():
-        if keywords and h in keywords and not d2l:
-            base, idx, complement = keywords[h]
-            told = 1.0 - v if complement else v
-            if base in accepted or var_kw:
-                if idx is None:
-                    kwargs[base] = told
-                else:
-                    cur = list(kwargs.get(base, defaults.get(base) or []))
-                    cur += [None] * (idx + 1 - len(cur))
-                    cur[idx] = told
-                    kwargs[base] = tuple(cur)
-                known[h] = v
-            else:
-                dv = defaults.get(base)
-                raw = dv[idx] if idx is not None and isinstance(dv, list) and len(dv) > idx else (
-                    dv if idx is None else None)
-                known[h] = (1.0 - raw if complement else raw) if isinstance(raw, (int, float)) and not isinstance(
-                    raw, bool) else None
-            continue
-        kw = names.get(h)
         if style == "keras" and h == "wd" and v == 0:  # Keras' default, None: no decay at all
             known[h] = 0.0
             continue
         if d2l:
+            kw = names.get(h)
             if kw is not None and (used is None or h in used):
                 kwargs[kw] = v
             known[h] = v if h in ("lr", "mu", "alpha", "rho", "wd") else None
             continue
-        options = kw if isinstance(kw, list) else [kw]
-        placed = False
-        for opt in options:
-            if opt is None:
-                continue
-            base, idx = (opt if isinstance(opt, tuple) else (opt, None))
+        known[h] = None  # unless a keyword takes it, or the target's default shows it
+        for base, idx, complement in keyword_places(style, h, keywords):
             if base in accepted or var_kw:
+                told = 1.0 - v if complement else v
                 if idx is None:
-                    kwargs[base] = v
+                    kwargs[base] = told
                 else:
-                    cur = list(kwargs.get(base, defaults.get(base, [None, None])))
-                    cur[idx] = v
+                    cur = list(kwargs.get(base, defaults.get(base) or [None, None]))
+                    cur += [None] * (idx + 1 - len(cur))
+                    cur[idx] = told
                     kwargs[base] = tuple(cur)
                 known[h] = v
-                placed = True
                 break
             if base in defaults:
                 dv = defaults[base]
-                known[h] = dv[idx] if idx is not None and isinstance(dv, list) else (
+                raw = dv[idx] if idx is not None and isinstance(dv, list) and len(dv) > idx else (
                     dv if idx is None and not isinstance(dv, list) else None)
-                placed = True
+                if complement:
+                    raw = 1.0 - raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+                known[h] = raw
                 break
-        if not placed:
-            known[h] = None
     for flag, rule in FLAGS.get(style, {}).items():
         if rule[0] not in switches:  # the spec has no such switch: the target's default stands
             continue               # (optax.nadam is adam with nesterov=True)
