@@ -19,10 +19,10 @@ SWITCHES = (weight_decay_switch(first="decoupled"),)
 
 def build(sw) -> Program:
     m = S("m")
-    coupled = sw["weight_decay"] == "decoupled"  # the paper's form: the decay inside the step
-    ups = [] if coupled else decay_before(sw["weight_decay"])
+    native = sw["weight_decay"] == "decoupled"  # the paper's form: the decay inside the step
+    ups = [] if native else decay_before(sw["weight_decay"])
     ups += [A("c", S("b1") * m + (1 - S("b1")) * g, "interpolation"),
-            A("x", x - lr * (sp.sign(S("c")) + S("wd") * x), "sign step with decoupled decay") if coupled
+            A("x", x - lr * (sp.sign(S("c")) + S("wd") * x), "sign step with decoupled decay") if native
             else A("x", x - lr * sp.sign(S("c")), "sign step")]
     ups += ema("m", "b2", g, note="momentum")
     return Program((StateVar("m", "m", "momentum"),), tuple(ups), temporaries={"c": "interpolation"})
