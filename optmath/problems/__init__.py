@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .errors import DomainError, UnknownNameError
+from ..errors import DomainError, UnknownNameError
 
 QUADRATIC, PERIODIC, STOCHASTIC, FINITE_SUM, SPARSE, HEAVY_TAIL = 0, 1, 2, 3, 4, 5
 
