@@ -213,19 +213,24 @@ def list_cmd():
 @click.option("--latex", is_flag=True, help="print the LaTeX algorithm block")
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE", help="override a convention switch")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a hyperparameter")
-@click.option("--kernel", is_flag=True, help="print the generated Numba kernels (run and sweep modules)")
-def show(name, profile, latex, switches, sets, kernel):
+@click.option("--kernel", is_flag=True, help="print the generated Numba kernels (run, oracle and sweep modules)")
+@click.option("--family", default="periodic", show_default=True,
+              help="with --kernel: the problem family of the oracle and sweep modules")
+def show(name, profile, latex, switches, sets, kernel, family):
     """Show one optimizer's update rule for a profile, with its notation table."""
     from .optimizers import get_spec
 
     alg = get_spec(name).resolve(profile, _parse_switches(switches), **_parse_sets(sets))
     if kernel:
         from .kernels import generate
+        from .problems import get_family
 
-        click.echo(f"# run module: {generate.module_path(generate.run_source(alg))}")
-        click.echo(generate.run_source(alg))
-        click.echo(f"# sweep module: {generate.module_path(generate.sweep_source(alg))}")
-        click.echo(generate.sweep_source(alg))
+        fam = get_family(family)
+        for title, text in (("run module", generate.run_source(alg)),
+                            (f"oracle module ({fam.name})", generate.oracle_source(alg, fam)),
+                            (f"sweep module ({fam.name})", generate.sweep_source(alg, fam))):
+            click.echo(f"# {title}: {generate.module_path(text)}")
+            click.echo(text)
         return
     if latex:
         click.echo(alg.latex())
@@ -266,14 +271,14 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
     from .problems import parse_problem
 
     sw, st = _parse_switches(switches), _parse_sets(sets)
-    # a command run before (same optimizer arguments, same source) needs no spec, hence no SymPy
-    plan = quick.load(name, profile, sw, st)
+    prob = parse_problem(problem)
+    # a command run before (same optimizer arguments, family and source) needs no spec, hence no SymPy
+    plan = quick.load(name, profile, sw, st, prob.family)
     alg = None
     if plan is None:
         from .optimizers import get_spec
 
         alg = get_spec(name).resolve(profile, sw, **st)
-    prob = parse_problem(problem)
     t0 = time.perf_counter()
     if plan is not None:
         out = quick.run(plan, prob, steps, x0=x0, schedule=schedule, seed=seed)
@@ -285,7 +290,7 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
         xs, regrets, spec_name, title = tr.xs, tr.regrets, alg.spec.name, alg.spec.title
     wall = time.perf_counter() - t0
     if alg is not None:
-        quick.store(name, profile, sw, st, alg)
+        quick.store(name, profile, sw, st, alg, prob.family)
     click.echo(f"{spec_name}/{profile} on {prob.name} for {steps} steps (seed {seed})")
     click.echo(f"  final x         {xs[-1][0]:+.10g}   (optimum {prob.xstar:+g})")
     click.echo(f"  average regret  {float(regrets.mean()):.6g}")

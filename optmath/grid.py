@@ -52,12 +52,12 @@ class Batch:
     """The inputs of a run of configurations of one program, one row each (arrays float64)."""
 
     alg: object  # the Algorithm whose program (equations) every row runs
-    problem: int
+    problem: object  # the problems' Family (optmath.problems.family)
     hps: np.ndarray  # (n, inputs): the kernel inputs (optmath.kernels.plan), d = 1
     lrs0: np.ndarray  # (n,)
     x0s: np.ndarray  # (n,)
     inits: np.ndarray  # (n, states)
-    pps: np.ndarray  # (n, 4)
+    pps: np.ndarray  # (n, the family's parameters)
     xstars: np.ndarray  # (n,)
     lr_mult: np.ndarray  # (T,)
     draws: np.ndarray  # (T,)
@@ -192,10 +192,7 @@ class Grid:
             else:
                 prob_axes.append(k)
         if prob_axes:
-            known = {"reddi": ("C", "n", "phase", "D"), "periodic": ("C", "n", "phase", "D"),
-                     "synthetic": ("C", "n", "phase", "D"), "stochastic": ("C", "p", "D"),
-                     "quadratic": ("h", "c"), "finite_sum": ("n",), "sparse": ("C", "p", "D", "q"),
-                     "heavy_tail": ("mu", "alpha", "s")}.get(fam_name.strip(), ())
+            known = P.get_family(fam_name.strip()).names
             for k in prob_axes:
                 if k not in known:
                     raise UnknownNameError(f"grid axis (not a hyperparameter of {spec.name} nor a parameter of "
@@ -216,7 +213,7 @@ class Grid:
         pp = P.parameter_rows(probs)
         lr_mult = learning_rates(1.0, self.schedule, int(self.steps))
         self._cache.update(spec=spec, plan=bp, opt_axes=opt_axes, prob_axes=prob_axes, pshape=pshape,
-                           pp=pp, xstar=np.array([q.xstar for q in probs]), code=probs[0].code,
+                           pp=pp, xstar=np.array([q.xstar for q in probs]), family=probs[0].family,
                            lo=probs[0].lo, hi=probs[0].hi, lr_mult=lr_mult,
                            draws=P.draws(probs[0], int(self.steps), self.seed))
         return self._cache
@@ -247,7 +244,7 @@ class Grid:
                 prob_pos.append(idx[i])
         if prob_pos:
             pidx = np.ravel_multi_index(tuple(prob_pos), tb["pshape"])
-        return Batch(p.alg, tb["code"], hps, np.ascontiguousarray(lrs0), np.ascontiguousarray(x0s),
+        return Batch(p.alg, tb["family"], hps, np.ascontiguousarray(lrs0), np.ascontiguousarray(x0s),
                      np.repeat(p.init[None, :], n, axis=0), tb["pp"][pidx], tb["xstar"][pidx], tb["lr_mult"],
                      tb["draws"], tb["lo"], tb["hi"])
 

@@ -75,7 +75,8 @@ def test_second_run_loads_compiled_kernels_from_the_cache(tmp_path):
     code = ("import numpy as np\nfrom optmath import get_spec, run\nfrom optmath.kernels import generate\n"
             "alg = get_spec('adam').resolve('pytorch')\n"
             "run(alg, problem='reddi', steps=100)\n"
-            "k = generate.load_run(alg).run_oracle\n"
+            "from optmath.problems import get_family\n"
+            "k = generate.load_oracle(alg, get_family('reddi')).run_oracle\n"
             "import json; print(json.dumps({'hits': sum(k.stats.cache_hits.values()),"
             " 'misses': sum(k.stats.cache_misses.values())}))")
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "OPTMATH_KERNEL_CACHE": str(tmp_path / "gen")}

@@ -98,10 +98,12 @@ def test_the_lock_key_tells_generated_kernels_apart():
     the same program generated twice is the same module and the same lock."""
     from optmath import get_spec
     from optmath.kernels import generate
+    from optmath.problems import get_family
 
-    k1 = generate.load_sweep(get_spec("adam").resolve("pytorch")).sweep_blocked
-    k2 = generate.load_sweep(get_spec("amsgrad").resolve("pytorch")).sweep_blocked
+    REDDI = get_family("reddi")
+    k1 = generate.load_sweep(get_spec("adam").resolve("pytorch"), REDDI).sweep_blocked
+    k2 = generate.load_sweep(get_spec("amsgrad").resolve("pytorch"), REDDI).sweep_blocked
     sig = (np.float64,)
     assert compile_once._lock_path(k1, sig) != compile_once._lock_path(k2, sig)
-    again = generate.load_sweep(get_spec("adam").resolve("pytorch", lr=0.5)).sweep_blocked
+    again = generate.load_sweep(get_spec("adam").resolve("pytorch", lr=0.5), REDDI).sweep_blocked
     assert compile_once._lock_path(k1, sig) == compile_once._lock_path(again, sig)

@@ -306,12 +306,11 @@ from optmath.search.phase import parse_grid, phase, write_phase  # noqa: E402
 
 
 def test_finite_sum_components_sum_to_the_stated_function():
-    from optmath.problems import loss, grad
     prob = make_problem("finite_sum", n=7)
+    fam = prob.family
     for x in (-3.5, -2.0, -1.0, -0.3, 0.8):
-        xs = np.array([x])
-        total = sum(loss(prob.code, prob.pp, xs, 1, float(i)) for i in range(7))
-        slope = sum(grad(prob.code, prob.pp, xs, 1, float(i), np.empty(1))[0] for i in range(7))
+        total = sum(fam.loss_value(x, 1.0, float(i), 0.0, prob.pp) for i in range(7))
+        slope = sum(fam.grad_jit(x, 1.0, float(i), 0.0, *prob.pp) for i in range(7))
         expect = x if x >= -1 else 0.5 * (x + 2) ** 2 - 1.5
         assert total == pytest.approx(expect, abs=1e-12) and slope == pytest.approx(1.0 if x >= -1 else x + 2)
     cyc = problem_draws(prob, 14)

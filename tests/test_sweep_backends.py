@@ -42,9 +42,8 @@ def batch(name, prof, problem, n=37, steps=150, seed=0, vary_betas=False):
     if vary_betas:  # lanes with different b1, b2: per-lane bias corrections
         hps[:, p.column("b1")] = rng.uniform(0.5, 0.99, n)
         hps[:, p.column("b2")] = rng.choice([0.9, 0.99, 0.999], n)
-    pp = np.zeros((n, 4))
-    pp[:, :q.pp.shape[0]] = q.pp
-    return Batch(p.alg, q.code, hps, np.exp(rng.uniform(np.log(1e-3), np.log(50.0), n)), rng.uniform(-1, 1, n),
+    pp = np.repeat(q.pp[None], n, 0)
+    return Batch(p.alg, q.family, hps, np.exp(rng.uniform(np.log(1e-3), np.log(50.0), n)), rng.uniform(-1, 1, n),
                  np.repeat(p.init[None], n, 0), pp, np.full(n, q.xstar), learning_rates(1.0, "inv_sqrt", steps),
                  P.draws(q, steps, seed + 1), q.lo, q.hi)
 

@@ -14,7 +14,7 @@ import pytest
 from optmath import get_spec
 from optmath.kernels import quick
 from optmath.kernels.runner import run
-from optmath.problems import parse_problem
+from optmath.problems import get_family, parse_problem
 
 COMMAND = ["run", "adam", "--problem", "reddi:C=3", "--steps", "1000"]
 PROBE = ("import sys; from optmath.cli import main; sys.argv = ['optmath'] + {args!r}; "
@@ -65,20 +65,23 @@ def test_a_stored_plan_gives_the_bits_of_a_resolved_run(tmp_path, monkeypatch):
                                              ("nadam", "pytorch", {}, {}, "stochastic:C=3")]:
         alg = get_spec(name).resolve(profile, sw, **sets)
         tr = run(alg, problem=parse_problem(problem), steps=300, x0=0.5, seed=3)
-        assert quick.load(name, profile, sw, sets) is None
-        assert quick.store(name, profile, sw, sets, alg)
-        plan = quick.load(name, profile, sw, sets)
+        fam = parse_problem(problem).family
+        assert quick.load(name, profile, sw, sets, fam) is None
+        assert quick.store(name, profile, sw, sets, alg, fam)
+        plan = quick.load(name, profile, sw, sets, fam)
         out = quick.run(plan, parse_problem(problem), 300, x0=0.5, seed=3)
         assert np.array_equal(out["xs"], tr.xs) and np.array_equal(out["regrets"], tr.regrets), name
 
 
-def test_a_plan_is_keyed_by_the_source_and_the_optimizer_arguments():
-    base = quick.plan_key("adam", "paper", {}, {})
-    assert quick.plan_key("adam", "paper", {}, {}, source="another tree") != base
-    assert quick.plan_key("adam", "pytorch", {}, {}) != base
-    assert quick.plan_key("adam", "paper", {"first_moment": "lerp"}, {}) != base
-    assert quick.plan_key("adam", "paper", {}, {"lr": 0.1}) != base
-    assert quick.plan_key("adam", "paper", {}, {"lr": 0.1}) != quick.plan_key("adam", "paper", {}, {"lr": 0.1 + 1e-17})
+def test_a_plan_is_keyed_by_the_source_the_optimizer_arguments_and_the_family():
+    q = get_family("quadratic")
+    base = quick.plan_key("adam", "paper", {}, {}, q)
+    assert quick.plan_key("adam", "paper", {}, {}, q, source="another tree") != base
+    assert quick.plan_key("adam", "pytorch", {}, {}, q) != base
+    assert quick.plan_key("adam", "paper", {"first_moment": "lerp"}, {}, q) != base
+    assert quick.plan_key("adam", "paper", {}, {"lr": 0.1}, q) != base
+    assert quick.plan_key("adam", "paper", {}, {"lr": 0.1}, q) != quick.plan_key("adam", "paper", {}, {"lr": 0.1 + 1e-17}, q)
+    assert quick.plan_key("adam", "paper", {}, {}, get_family("reddi")) != base
     assert len(quick.fingerprint()) == 64
 
 
@@ -88,7 +91,7 @@ def test_an_unreadable_plan_is_a_miss_never_an_error(tmp_path, monkeypatch, dama
     monkeypatch.setenv("OPTMATH_KERNEL_CACHE", str(tmp_path))
     alg = get_spec("adam").resolve("paper")
     run(alg, problem=parse_problem("quadratic"), steps=5)
-    path = quick.store("adam", "paper", {}, {}, alg)
+    path = quick.store("adam", "paper", {}, {}, alg, get_family("quadratic"))
     data = json.loads(open(path).read())
     if damage == "garbage":
         open(path, "w").write("{not json")
@@ -102,7 +105,7 @@ def test_an_unreadable_plan_is_a_miss_never_an_error(tmp_path, monkeypatch, dama
         json.dump({**data, "init": data["init"] + [0.0]}, open(path, "w"))
     else:
         json.dump({**data, "module_name": "os"}, open(path, "w"))
-    assert quick.load("adam", "paper", {}, {}) is None
+    assert quick.load("adam", "paper", {}, {}, get_family("quadratic")) is None
 
 
 def test_bad_input_on_a_warm_run_is_the_same_one_line_error(caches):

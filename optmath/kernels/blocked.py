@@ -27,20 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from numba import get_num_threads
 
-from .. import problems as P
 from . import compile_once, generate
 
 #: lanes per block: 16 AVX-512 registers of float64, enough independent work to hide the
 #: latency of divide and square root
 DEFAULT_BLOCK = 128
-
-
-def period_start(prob: int, pp: np.ndarray) -> np.ndarray:
-    """Each configuration's position in its period at step 1 (``(t - 1 - phase) mod n`` of
-    problems.coef1 at t = 1; ``pp`` is (N, 4)); zeros for the other families."""
-    if prob == P.PERIODIC:
-        return np.mod(-np.floor(pp[:, 2]), pp[:, 1])
-    return np.zeros(pp.shape[0])
 
 
 _POOL: list = []  # one thread pool per process, made on first use (threads: NUMBA_NUM_THREADS)
@@ -83,7 +74,7 @@ def columns(batch, rows=None):
             np.ascontiguousarray(batch.inits[r].T) if ns else np.zeros((0, len(batch.x0s[r]))),
             np.ascontiguousarray(batch.pps[r].T), batch.draws, float(batch.lo), float(batch.hi),
             bool(batch.project), np.ascontiguousarray(batch.xstars[r]),
-            period_start(batch.problem, batch.pps[r]))
+            batch.problem.cycle_start(batch.pps[r]))
 
 
 def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR) -> np.ndarray:
@@ -93,7 +84,7 @@ def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR
     Configurations are sorted by their inputs (so that equal inputs share blocks and get their
     per-step values once per block) and padded to whole blocks with copies of the last one,
     whose results are dropped.  ``anchor``: the running products' anchor period (tests)."""
-    mod = generate.load_sweep(batch.alg, anchor)
+    mod = generate.load_sweep(batch.alg, batch.problem, anchor)
     W = int(block)
     n = len(batch)
     out = np.empty((n, 4))
@@ -102,15 +93,15 @@ def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR
     order = np.lexsort(batch.hps.T[::-1]) if batch.hps.shape[1] > 1 else np.arange(n)
     full = np.concatenate([order, np.full((-n) % W, order[-1])])
     res = np.empty((full.size, 4))
-    in_threads(mod.sweep_blocked, (W, int(batch.problem), *columns(batch, full), res), full.size // W)
+    in_threads(mod.sweep_blocked, (W, *columns(batch, full), res), full.size // W)
     out[order] = res[:n]
     return out
 
 
 def run_scalar(batch) -> np.ndarray:
     """Sweep a :class:`optmath.grid.Batch` with one configuration per parallel iteration."""
-    mod = generate.load_sweep(batch.alg)
+    mod = generate.load_sweep(batch.alg, batch.problem)
     out = np.empty((len(batch), 4))
     if len(batch):
-        in_threads(mod.sweep_scalar, (int(batch.problem), *columns(batch), out), len(batch))
+        in_threads(mod.sweep_scalar, (*columns(batch), out), len(batch))
     return out

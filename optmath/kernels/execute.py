@@ -101,10 +101,11 @@ def oracle(load, hv, init, lr: float, prob, steps, x0, schedule, seed: int, lo=N
     xs = np.empty((steps + 1, dim))
     srec = np.empty((steps + 1, ns, dim) if record_states else (1, ns, dim))
     losses, regrets = np.empty(steps), np.empty(steps)
-    bad_step = compile_once.call(mod.run_oracle, x, st, hv, prob.code, prob.pp, draws, lrs, lo_, hi_,
-                                 bool(math.isfinite(lo_) or math.isfinite(hi_)), float(prob.xstar), xs, srec,
+    ctr0 = float(prob.family.cycle_start(prob.pp[None])[0])
+    bad_step = compile_once.call(mod.run_oracle, x, st, hv, prob.pp, draws, lrs, lo_, hi_,
+                                 bool(math.isfinite(lo_) or math.isfinite(hi_)), float(prob.xstar), ctr0, xs, srec,
                                  record_states, losses, regrets, np.empty((mod.KEPT, dim)), np.empty(dim),
-                                 np.empty(dim), np.empty(dim))
+                                 np.empty(dim))
     n = bad_step or steps
     return {"xs": xs, "srec": srec, "losses": losses[:n], "regrets": regrets[:n], "bad_step": int(bad_step)}
 

@@ -2,8 +2,7 @@ r"""The sweep on a CUDA GPU: one configuration per thread (``optmath sweep --dev
 
 The kernel is generated with the CPU kernels (``make_cuda`` of the module that
 :mod:`optmath.kernels.generate` writes): the same printed statements of the program, the same
-problem gradient (the statements of :mod:`optmath.kernels.oracle`, their helpers compiled as
-device functions from their Python source), the same acceptance rule (projection, regret, freezing at the first
+problem family's gradient and loss (compiled as device functions from their Python source), the same acceptance rule (projection, regret, freezing at the first
 non-finite value, max |x|).
 
 In CI there is no GPU: the tests run this kernel under Numba's CUDA simulator
@@ -42,7 +41,7 @@ def _cuda():
 def run_cuda(batch) -> np.ndarray:
     """Run a :class:`optmath.grid.Batch` on the GPU; ``out`` (n, 4) as the CPU backends."""
     _cuda()
-    mod = generate.load_sweep(batch.alg)
+    mod = generate.load_sweep(batch.alg, batch.problem)
     kernel = _KERNELS.get(mod.__name__)
     if kernel is None:
         kernel = _KERNELS[mod.__name__] = mod.make_cuda()
@@ -53,5 +52,5 @@ def run_cuda(batch) -> np.ndarray:
     args = columns(batch)
     dev = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
     d_out = cuda.to_device(out)
-    kernel[math.ceil(n / THREADS), THREADS](int(batch.problem), *dev, d_out)
+    kernel[math.ceil(n / THREADS), THREADS](*dev, d_out)
     return d_out.copy_to_host()

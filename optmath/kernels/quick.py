@@ -33,8 +33,8 @@ _FINGERPRINT: list = []
 
 
 def _sources() -> list[str]:
-    files = [os.path.join(_PACKAGE, f) for f in ("spec.py", "problems.py", "_version.py")]
-    for sub in ("optimizers", "kernels"):
+    files = [os.path.join(_PACKAGE, f) for f in ("spec.py", "_version.py")]
+    for sub in ("optimizers", "kernels", "problems", os.path.join("problems", "families")):
         folder = os.path.join(_PACKAGE, sub)
         files += sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".py"))
     return files
@@ -58,21 +58,23 @@ def fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-def plan_key(name: str, profile: str, switches: dict, sets: dict, source: str | None = None) -> str:
-    """The key of a command's plan: its optimizer arguments and the source fingerprint."""
+def plan_key(name: str, profile: str, switches: dict, sets: dict, fam, source: str | None = None) -> str:
+    """The key of a command's plan: its optimizer arguments, the problem family (its kernel is a
+    compile-time choice) and the source fingerprint."""
     payload = json.dumps([source or fingerprint(), name, profile, sorted(switches.items()),
-                          sorted((k, float(v).hex()) for k, v in sets.items())])
+                          sorted((k, float(v).hex()) for k, v in sets.items()), fam.name, fam.fingerprint])
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def plan_path(name: str, profile: str, switches: dict, sets: dict) -> str:
-    return os.path.join(cache_dir(), "plans", f"p_{plan_key(name, profile, switches, sets)}.json")
+def plan_path(name: str, profile: str, switches: dict, sets: dict, fam) -> str:
+    return os.path.join(cache_dir(), "plans", f"p_{plan_key(name, profile, switches, sets, fam)}.json")
 
 
-def load(name: str, profile: str, switches: dict, sets: dict) -> dict | None:
-    """The stored plan of the command, or ``None`` (none yet, unreadable, or its module gone)."""
+def load(name: str, profile: str, switches: dict, sets: dict, fam) -> dict | None:
+    """The stored plan of the command on family ``fam``, or ``None`` (none yet, unreadable, or
+    its module gone)."""
     try:
-        with open(plan_path(name, profile, switches, sets), encoding="utf-8") as f:
+        with open(plan_path(name, profile, switches, sets, fam), encoding="utf-8") as f:
             plan = json.load(f)
         if plan.get("version") != PLAN_VERSION or not os.path.isfile(plan["module"]):
             return None
@@ -87,19 +89,20 @@ def load(name: str, profile: str, switches: dict, sets: dict) -> dict | None:
         return None
 
 
-def store(name: str, profile: str, switches: dict, sets: dict, alg) -> str | None:
-    """Write the plan of the command whose resolved algorithm is ``alg`` (after a run, so its
-    module is in the cache); returns the plan's path, ``None`` where the cache cannot be written."""
+def store(name: str, profile: str, switches: dict, sets: dict, alg, fam) -> str | None:
+    """Write the plan of the command whose resolved algorithm is ``alg``, run on family ``fam``
+    (after a run, so its module is in the cache); returns the plan's path, ``None`` where the
+    cache cannot be written."""
     from . import generate
     from .plan import plan as kernel_plan
 
-    mod = generate.load_run(alg)
+    mod = generate.load_oracle(alg, fam)
     p = kernel_plan(alg)
     data = {"version": PLAN_VERSION, "spec": alg.spec.name, "title": alg.spec.title, "profile": profile,
             "module": os.path.abspath(mod.__file__), "module_name": mod.__name__,
             "hv": [float(v) for v in p.hv], "init": [float(v) for v in p.init], "lr": float(p.lr),
             "states": list(p.states)}
-    path = plan_path(name, profile, switches, sets)
+    path = plan_path(name, profile, switches, sets, fam)
     try:
         write_text(path, json.dumps(data, indent=1))
     except OSError:

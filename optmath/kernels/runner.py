@@ -120,7 +120,7 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     prob = P.parse_problem(problem) if isinstance(problem, str) else problem
     if not isinstance(prob, P.Problem):
         raise OptmathTypeError(f"problem must be a Problem or text, got {type(problem).__name__}")
-    out = oracle(lambda: generate.load_run(alg), p.hv, p.init, p.lr, prob, steps, x0, schedule, seed, lo, hi, record_states)
+    out = oracle(lambda: generate.load_oracle(alg, prob.family), p.hv, p.init, p.lr, prob, steps, x0, schedule, seed, lo, hi, record_states)
     return _finish(alg, out["xs"], out["srec"], p, out["bad_step"], on_nonfinite, record_states,
                    losses=out["losses"], regrets=out["regrets"], meta={"problem": prob.name, "seed": seed})
 
@@ -155,7 +155,7 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     if len(probs) != len(algs):
         raise ShapeError(f"{len(algs)} algorithms but {len(probs)} problems")
     plans = [plan(a) for a in algs]
-    if len({q.code for q in probs}) != 1:
+    if len({q.family for q in probs}) != 1:
         raise DomainError("a sweep runs one problem family")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise DomainError(f"steps = {steps!r} must be a positive integer")
@@ -182,7 +182,7 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     for idx in groups.values():
         ix = np.array(idx)
         pl = plans[idx[0]]
-        out[ix] = run_batch(Batch(pl.alg, probs[0].code, np.stack([plans[i].hv for i in idx]),
+        out[ix] = run_batch(Batch(pl.alg, probs[0].family, np.stack([plans[i].hv for i in idx]),
                                   np.array([plans[i].lr for i in idx]), x0s[ix],
                                   np.stack([plans[i].init for i in idx]).reshape(len(idx), len(pl.states)),
                                   pps[ix], xstars[ix], sched, draws, lo, hi), backend)

@@ -12,6 +12,7 @@ import numpy as np
 KERNEL_VS_SPEC = 1e-12  # kernel against the generated reference step, float64
 FRAMEWORK_PARITY = 1e-12  # kernel against torch.optim / optax, float64
 FRAGMENT_IDENTITY = 1e-12  # a convention fragment against the same arithmetic written out by hand (operation order)
+FAMILY_DERIVATIVE = 1e-6  # a family's gradient against the central difference (step 1e-6) of its loss
 GOLDEN_DIGITS = 7  # printed digits of the golden values in REFERENCES.md
 TINY = 1e-300
 CLOSED_FORM_VS_KERNEL = 1e-12  # a derived closed form evaluated in float64 against the kernel
