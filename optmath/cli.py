@@ -248,6 +248,29 @@ def show(name, profile, latex, switches, sets, kernel, family):
                    + " and no implementation listed in its spec uses these switch values together)")
 
 
+class _precision_warnings:
+    """Print each :class:`~optmath.errors.PrecisionWarning` of the block as one ``warning:`` line
+    on stderr (the run goes on: a NaN it leads to is reported as usual)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings(record=True)
+        self._seen = self._ctx.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        from .errors import PrecisionWarning
+
+        seen = list(self._seen)
+        self._ctx.__exit__(*exc)
+        for w in seen:
+            if issubclass(w.category, PrecisionWarning):
+                click.echo(f"warning: {w.message}", err=True)
+        return False
+
+
 @cli.command("run")
 @click.argument("name")
 @click.option("--problem", required=True, metavar="FAMILY[:k=v,...]",
@@ -260,7 +283,10 @@ def show(name, profile, latex, switches, sets, kernel, family):
 @click.option("--switch", "switches", multiple=True, metavar="NAME=VALUE")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE")
 @click.option("--plot", type=click.Path(dir_okay=False), help="write the trajectory as a PNG")
-def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, plot):
+@click.option("--precision", default="float64", show_default=True,
+              type=click.Choice(["float64", "float32", "float16", "bfloat16"]),
+              help="the kernel's arithmetic: every operation rounded to it (float16, bfloat16 emulated)")
+def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, plot, precision):
     """Run an optimizer on a problem with the Numba kernel and summarise the trajectory."""
     if plot is not None and not str(plot).lower().endswith(".png"):
         raise OptmathError(f"--plot {plot!r} must name a .png file")
@@ -273,25 +299,27 @@ def run_cmd(name, problem, profile, steps, x0, schedule, seed, switches, sets, p
     sw, st = _parse_switches(switches), _parse_sets(sets)
     prob = parse_problem(problem)
     # a command run before (same optimizer arguments, family and source) needs no spec, hence no SymPy
-    plan = quick.load(name, profile, sw, st, prob.family)
+    plan = quick.load(name, profile, sw, st, prob.family, precision)
     alg = None
     if plan is None:
         from .optimizers import get_spec
 
         alg = get_spec(name).resolve(profile, sw, **st)
     t0 = time.perf_counter()
-    if plan is not None:
-        out = quick.run(plan, prob, steps, x0=x0, schedule=schedule, seed=seed)
-        xs, regrets, spec_name, title = out["xs"], out["regrets"], plan["spec"], plan["title"]
-    else:
-        from .kernels.runner import run
+    with _precision_warnings():
+        if plan is not None:
+            out = quick.run(plan, prob, steps, x0=x0, schedule=schedule, seed=seed)
+            xs, regrets, spec_name, title = out["xs"], out["regrets"], plan["spec"], plan["title"]
+        else:
+            from .kernels.runner import run
 
-        tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed)
-        xs, regrets, spec_name, title = tr.xs, tr.regrets, alg.spec.name, alg.spec.title
+            tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, precision=precision)
+            xs, regrets, spec_name, title = tr.xs, tr.regrets, alg.spec.name, alg.spec.title
     wall = time.perf_counter() - t0
     if alg is not None:
-        quick.store(name, profile, sw, st, alg, prob.family)
-    click.echo(f"{spec_name}/{profile} on {prob.name} for {steps} steps (seed {seed})")
+        quick.store(name, profile, sw, st, alg, prob.family, precision)
+    on = "" if precision == "float64" else f" in {precision}"
+    click.echo(f"{spec_name}/{profile} on {prob.name} for {steps} steps (seed {seed}){on}")
     click.echo(f"  final x         {xs[-1][0]:+.10g}   (optimum {prob.xstar:+g})")
     click.echo(f"  average regret  {float(regrets.mean()):.6g}")
     click.echo(f"  max |x|         {abs(xs).max():.6g}")
@@ -722,8 +750,11 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
 @click.option("--chunk", default=1 << 16, show_default=True, type=int, help="configurations per chunk (Dask task)")
 @_dask_options
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="write the summaries (.npz) here")
+@click.option("--precision", default="float64", show_default=True,
+              type=click.Choice(["float64", "float32", "float16", "bfloat16"]),
+              help="the kernels' arithmetic: every operation rounded to it (float16, bfloat16 emulated)")
 def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule, x0, seed, device, backend, block,
-              chunk, dask_mode, scheduler, out):
+              chunk, dask_mode, scheduler, out, precision):
     """Run a grid of configurations and summarise each (final x, regret, max |x|, first non-finite step)."""
     if out is not None and not str(out).endswith(".npz"):
         raise OptmathError(f"--out {out!r} must name a .npz file (NumPy would write {str(out) + '.npz'!r})")
@@ -749,9 +780,10 @@ def sweep_cmd(optimizer, problem, axes, steps, profile, switches, sets, schedule
     _check_sweep_size(axes, steps, chunk, where)
     parsed = [parse_axis(a) for a in axes]
     grid = Grid.make(optimizer, problem, dict(parsed), steps=steps, profile=profile,
-                     switches=_parse_switches(switches), values=_parse_sets(sets), schedule=schedule, x0=x0, seed=seed)
+                     switches=_parse_switches(switches), values=_parse_sets(sets), schedule=schedule, x0=x0, seed=seed,
+                     precision=precision)
     t0 = time.perf_counter()
-    with Progress(transient=True) as bar:
+    with _precision_warnings(), Progress(transient=True) as bar:
         task = bar.add_task("chunks", total=None)
         res = sweep_grid(grid, backend=backend, device=device, block=block, chunk=chunk,
                          scheduler=where, progress=lambda d, n: bar.update(task, completed=d, total=n))

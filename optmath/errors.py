@@ -49,3 +49,9 @@ class NonFiniteError(OptmathValueError):
 class LimitError(OptmathValueError):
     """A size (steps, configurations, examples, memory) beyond a documented limit, refused
     before any work starts (see :mod:`optmath.limits`)."""
+
+
+class PrecisionWarning(UserWarning):
+    """A value that a low-precision run's format cannot hold: a hyperparameter that rounds to
+    zero, becomes subnormal or overflows, or a state that underflowed during the run
+    (:mod:`optmath.kernels.precision`)."""

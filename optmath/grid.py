@@ -32,6 +32,7 @@ import numpy as np
 
 from . import limits
 from . import problems as P
+from .kernels.precision import check_precision
 from .errors import DomainError, OptmathTypeError, UnknownNameError
 from .kernels.plan import plan
 from .kernels.runner import SweepResult, learning_rates
@@ -63,6 +64,7 @@ class Batch:
     draws: np.ndarray  # (T,)
     lo: float
     hi: float
+    precision: str = "float64"  # optmath.kernels.precision
 
     def __len__(self) -> int:
         return self.hps.shape[0]
@@ -119,21 +121,22 @@ class Grid:
     schedule: str = "constant"
     x0: float = 0.0
     seed: int = 0
+    precision: str = "float64"  # the kernels' arithmetic (optmath.kernels.precision)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __reduce__(self):  # pickled for Dask without the derived tables
         return (Grid, (self.optimizer, self.problem, self.axes, self.steps, self.profile, self.switches,
-                       self.values, self.schedule, self.x0, self.seed))
+                       self.values, self.schedule, self.x0, self.seed, self.precision))
 
     @classmethod
     def make(cls, optimizer: str, problem: str, axes: dict, *, steps: int, profile: str = "paper",
              switches: dict | None = None, values: dict | None = None, schedule: str = "constant",
-             x0: float = 0.0, seed: int = 0) -> "Grid":
+             x0: float = 0.0, seed: int = 0, precision: str = "float64") -> "Grid":
         if not isinstance(axes, dict) or not axes:
             raise DomainError("a grid needs at least one axis, e.g. {'lr': [0.01, 0.1]}")
         g = cls(optimizer, problem, tuple((str(k), _axis(k, v)) for k, v in axes.items()), steps, profile,
                 tuple(sorted((switches or {}).items())), tuple(sorted((values or {}).items())), schedule,
-                float(x0), int(seed))
+                float(x0), int(seed), check_precision(precision))
         g._tables()  # validate everything now, with one-line errors
         return g
 
@@ -246,7 +249,7 @@ class Grid:
             pidx = np.ravel_multi_index(tuple(prob_pos), tb["pshape"])
         return Batch(p.alg, tb["family"], hps, np.ascontiguousarray(lrs0), np.ascontiguousarray(x0s),
                      np.repeat(p.init[None, :], n, axis=0), tb["pp"][pidx], tb["xstar"][pidx], tb["lr_mult"],
-                     tb["draws"], tb["lo"], tb["hi"])
+                     tb["draws"], tb["lo"], tb["hi"], self.precision)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from numba import get_num_threads
 
 from . import compile_once, generate
+from .precision import input_warnings, round_array
 
 #: lanes per block: 16 AVX-512 registers of float64, enough independent work to hide the
 #: latency of divide and square root
@@ -69,12 +70,35 @@ def columns(batch, rows=None):
     layout: inputs and states as rows of configuration columns."""
     r = slice(None) if rows is None else rows
     ns = batch.inits.shape[1]
+    pr = batch.precision  # the start and states in the format; hyperparameters stay float64 scalars
     return (np.ascontiguousarray(batch.hps[r].T), np.ascontiguousarray(batch.lrs0[r]), batch.lr_mult,
-            np.ascontiguousarray(batch.x0s[r]),
-            np.ascontiguousarray(batch.inits[r].T) if ns else np.zeros((0, len(batch.x0s[r]))),
+            round_array(batch.x0s[r], pr),
+            np.ascontiguousarray(round_array(batch.inits[r], pr).T) if ns else np.zeros((0, len(batch.x0s[r]))),
             np.ascontiguousarray(batch.pps[r].T), batch.draws, float(batch.lo), float(batch.hi),
             bool(batch.project), np.ascontiguousarray(batch.xstars[r]),
             batch.problem.cycle_start(batch.pps[r]))
+
+
+def warn_inputs(mod, batch) -> None:
+    """A :class:`~optmath.errors.PrecisionWarning` for each input value of a low-precision
+    sweep that its format cannot hold (checked on each input's distinct values)."""
+    if batch.precision == "float64" or not len(batch):
+        return
+    from .execute import warn_precision
+
+    named = {}
+    for k, n in enumerate(mod.INPUTS):
+        if k:
+            for v in np.unique(batch.hps[:, k])[:64]:
+                named.setdefault(n, []).append(float(v))
+    named["lr"] = [float(np.min(batch.lrs0) * np.min(batch.lr_mult))]
+    seen = set()
+    for n, vals in named.items():
+        for v in vals:
+            for line in input_warnings({n: v}, batch.precision):
+                if n not in seen:
+                    seen.add(n)
+                    warn_precision(line)
 
 
 def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR) -> np.ndarray:
@@ -84,7 +108,8 @@ def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR
     Configurations are sorted by their inputs (so that equal inputs share blocks and get their
     per-step values once per block) and padded to whole blocks with copies of the last one,
     whose results are dropped.  ``anchor``: the running products' anchor period (tests)."""
-    mod = generate.load_sweep(batch.alg, batch.problem, anchor)
+    mod = generate.load_sweep(batch.alg, batch.problem, anchor, batch.precision)
+    warn_inputs(mod, batch)
     W = int(block)
     n = len(batch)
     out = np.empty((n, 4))
@@ -100,7 +125,8 @@ def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR
 
 def run_scalar(batch) -> np.ndarray:
     """Sweep a :class:`optmath.grid.Batch` with one configuration per parallel iteration."""
-    mod = generate.load_sweep(batch.alg, batch.problem)
+    mod = generate.load_sweep(batch.alg, batch.problem, precision=batch.precision)
+    warn_inputs(mod, batch)
     out = np.empty((len(batch), 4))
     if len(batch):
         in_threads(mod.sweep_scalar, (*columns(batch), out), len(batch))

@@ -14,6 +14,7 @@ from .. import limits
 from .. import problems as P
 from ..errors import DomainError, NonFiniteError, ShapeError, UnknownNameError
 from . import compile_once
+from .precision import PRECISIONS, check_precision, input_warnings, round_array, state_warning
 
 SCHEDULES = ("constant", "inv_sqrt")
 
@@ -77,8 +78,37 @@ def start_arrays(hv: np.ndarray, init: np.ndarray, dim: int):
     return hv, st
 
 
+def to_precision(mod, hv, init, lrs, x, precision: str):
+    """The inputs of a run in ``precision``: the start and the initial states rounded to it (the
+    hyperparameters and learning rates stay float64 scalars), with a
+    :class:`~optmath.errors.PrecisionWarning` for each value the format cannot hold."""
+    if check_precision(precision) == "float64":
+        return hv, init, lrs, x
+    named = {n: hv[k] for k, n in enumerate(mod.INPUTS) if k > 0}
+    named["lr"] = float(np.min(lrs))
+    named.update({f"x0[{i}]": v for i, v in enumerate(x) if v != 0.0} if x.size <= 8 else {})
+    for line in input_warnings(named, precision):
+        warn_precision(line)
+    return hv, round_array(init, precision), lrs, round_array(x, precision)
+
+
+def warn_precision(line: str) -> None:
+    import warnings
+
+    from ..errors import PrecisionWarning
+
+    warnings.warn(PrecisionWarning(line), stacklevel=3)
+
+
+def after_run(uf: np.ndarray, precision: str) -> None:
+    """The warning for a state that underflowed during a low-precision run (``uf[0]``: its step)."""
+    line = state_warning(int(uf[0]), precision) if precision != "float64" else None
+    if line:
+        warn_precision(line)
+
+
 def oracle(load, hv, init, lr: float, prob, steps, x0, schedule, seed: int, lo=None, hi=None,
-           record_states: bool = False) -> dict:
+           record_states: bool = False, precision: str = "float64") -> dict:
     """Run the generated run module that ``load()`` returns on ``prob``'s gradient oracle (the
     checks first, then the module, the draws made outside the kernel and the call).  Returns ``xs``, ``srec``, ``losses``, ``regrets`` (cut
     at the first non-finite step) and ``bad_step`` (0 when every value stayed finite)."""
@@ -97,6 +127,8 @@ def oracle(load, hv, init, lr: float, prob, steps, x0, schedule, seed: int, lo=N
     dim = x.shape[0]
     draws = P.draws(prob, int(steps), seed)
     mod = load()
+    hv, init, lrs, x = to_precision(mod, np.asarray(hv, dtype=np.float64), np.asarray(init, dtype=np.float64), lrs, x,
+                                    precision)
     hv, st = start_arrays(hv, init, dim)
     xs = np.empty((steps + 1, dim))
     srec = np.empty((steps + 1, ns, dim) if record_states else (1, ns, dim))
@@ -105,10 +137,11 @@ def oracle(load, hv, init, lr: float, prob, steps, x0, schedule, seed: int, lo=N
     bad_step = compile_once.call(mod.run_oracle, x, st, hv, prob.pp, draws, lrs, lo_, hi_,
                                  bool(math.isfinite(lo_) or math.isfinite(hi_)), float(prob.xstar), ctr0, xs, srec,
                                  record_states, losses, regrets, np.empty((mod.KEPT, dim)), np.empty(dim),
-                                 np.empty(dim))
+                                 np.empty(dim), uf := np.zeros(1))
+    after_run(uf, precision)
     n = bad_step or steps
     return {"xs": xs, "srec": srec, "losses": losses[:n], "regrets": regrets[:n], "bad_step": int(bad_step)}
 
 
-__all__ = ["SCHEDULES", "MAX_STATES", "trajectory_bytes", "learning_rates", "initial_iterate", "check_bounds",
+__all__ = ["PRECISIONS", "to_precision", "after_run", "warn_precision", "SCHEDULES", "MAX_STATES", "trajectory_bytes", "learning_rates", "initial_iterate", "check_bounds",
            "start_arrays", "oracle"]

@@ -38,8 +38,10 @@ does; ``Piecewise`` is a chain of conditional expressions; rationals are float l
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -49,6 +51,7 @@ from ..errors import DomainError
 from ..spec import Algorithm
 from .cache import cache_dir, fallback_dir, import_file, write_text
 from .lanes import ANCHOR, LaneProgram, Plus0, analyse
+from .precision import TINY, check_precision
 
 #: bump when the templates change: part of every cache key
 GENERATOR_VERSION = "4"
@@ -160,10 +163,47 @@ def expr_source(e) -> str:
     return _PRINTER.doprint(e)
 
 
+#: the precision whose rounding the templates print while a module is generated (None: float64)
+_ROUNDING: list = [None]
+#: calls whose result is exact in any format (selections, sign, magnitude) or already rounded
+_EXACT_CALLS = {"_max", "_min", "_sign", "abs", "float", "R"}
+
+
+class _Rounder(ast.NodeTransformer):
+    """Wrap every arithmetic operation and every inexact call in ``R(...)``, innermost first,
+    so each operation of the printed evaluation order is rounded once."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        return ast.Call(func=ast.Name("R", ast.Load()), args=[node], keywords=[])
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if name in _EXACT_CALLS:
+            return node
+        return ast.Call(func=ast.Name("R", ast.Load()), args=[node], keywords=[])
+
+
+def _r(text: str) -> str:
+    """``text`` (an expression of the templates) with its operations rounded when a
+    low-precision module is being generated; unchanged for float64."""
+    if _ROUNDING[0] is None:
+        return text
+    return ast.unparse(_Rounder().visit(ast.parse(text, mode="eval")))
+
+
+def _e(e) -> str:
+    return _r(expr_source(e))
+
+
 # -- statement blocks -----------------------------------------------------------------------
 
-def _assign(values, indent: str) -> list[str]:
-    return [f"{indent}{v.name} = {expr_source(v.expr)}" for v in values]
+def _assign(values, indent: str, lane: bool = False) -> list[str]:
+    """``name = expr`` per value; ``lane``: per-coordinate (or per-tensor) arithmetic, the part
+    that a low-precision module rounds (the scalars of the configuration and of the step stay
+    float64, as Python floats do in a framework's optimizer step)."""
+    return [f"{indent}{v.name} = {_e(v.expr) if lane else expr_source(v.expr)}" for v in values]
 
 
 def _products(prog: LaneProgram, indent: str) -> list[str]:
@@ -233,6 +273,9 @@ def _header(alg: Algorithm, prog: LaneProgram, anchor: int, fam=None) -> list[st
         f"SCALAR_STATES = {tuple(c.state for c in prog.carried if c.state)!r}",
         f"ANCHOR = {int(anchor)}",
         f"PHASES = {prog.phases}",
+        f"PRECISION = {(_ROUNDING[0] or 'float64')!r}",
+        *([f"from optmath.kernels.precision import round_{_ROUNDING[0]} as R",
+           f"TINY = {TINY[_ROUNDING[0]]!r}"] if _ROUNDING[0] else []),
         *(_family_globals(fam) if fam is not None else []),
         "",
         "",
@@ -267,7 +310,7 @@ def _load_inputs(prog, names, src: str, indent: str) -> list[str]:
 
 def _init_block(prog: LaneProgram, indent: str, target: str) -> list[str]:
     """Initial state values into ``target.format(r=row)``."""
-    return [f"{indent}{target.format(r=r)} = float({expr_source(e)})" for r, e in enumerate(prog.init)]
+    return [f"{indent}{target.format(r=r)} = float({_e(e)})" for r, e in enumerate(prog.init)]
 
 
 def _finite_expr(names) -> str:
@@ -293,10 +336,10 @@ def _run_kernels(prog: LaneProgram, names: dict, fam=None) -> list[str]:
         if with_oracle:
             out += ["@njit(cache=True, error_model=\"numpy\")",
                     "def run_oracle(x, st, hv, pp, draws, lrs, lo, hi, project, xstar, ctr0, xs, srec, record, "
-                    "losses, regrets, work, gbuf, xe):"]
+                    "losses, regrets, work, gbuf, xe, uf):"]
         else:
             out += ["@njit(cache=True, error_model=\"numpy\")",
-                    "def run_grads(x, st, hv, grads, lrs, lo, hi, project, xs, srec, record, work):"]
+                    "def run_grads(x, st, hv, grads, lrs, lo, hi, project, xs, srec, record, work, uf):"]
         ind = "    "
         out += _load_inputs(prog, names, "hv[{k}]", ind)
         out += _assign(prog.const, ind)
@@ -318,14 +361,14 @@ def _run_kernels(prog: LaneProgram, names: dict, fam=None) -> list[str]:
             if prog.point is not None:
                 out += [f"{ind2}for i in range(n):", f"{ind2}    x_0 = x[i]"]
                 out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
-                out += [f"{ind2}    xe[i] = {expr_source(prog.point.expr)}"]
+                out += [f"{ind2}    xe[i] = {_e(prog.point.expr)}"]
             else:
                 out += [f"{ind2}for i in range(n):", f"{ind2}    xe[i] = x[i]"]
             a = f"tf, u, ctr, {_pargs(fam)}"
             loss = ((lambda v: f"F_grad({v}, {a}) * {v}") if fam.loss is None else (lambda v: f"F_loss({v}, {a})"))
             out += [f"{ind2}u = draws[k]",
                     f"{ind2}for i in range(n):",
-                    f"{ind2}    gbuf[i] = F_grad(xe[i], {a})",
+                    f"{ind2}    gbuf[i] = {_r(f'F_grad(xe[i], {a})')}",
                     f"{ind2}fx = 0.0",
                     f"{ind2}fo = 0.0",
                     f"{ind2}for i in range(n):",
@@ -344,22 +387,31 @@ def _run_kernels(prog: LaneProgram, names: dict, fam=None) -> list[str]:
             out += [f"{ind2}    {s}_0 = st[{rows[s]}, i]" for s in prog.lane_states]
             out += [f"{ind2}    {n} = work[{kept_row[n]}, i]" for n in kept
                     if any(v.name == n and v.phase < ph for v in prog.lane)]
-            out += _assign([v for v in prog.lane if v.phase == ph], ind2 + "    ")
+            out += _assign([v for v in prog.lane if v.phase == ph], ind2 + "    ", lane=True)
             for r in reds:
                 a = expr_source(r.args[0])
                 if r.kind == "max":  # NaN wins, as in NumPy's and torch's max
-                    out += [f"{ind2}    _mx = {a}", f"{ind2}    if _mx > {r.name} or _mx != _mx:",
+                    out += [f"{ind2}    _mx = {_r(a)}", f"{ind2}    if _mx > {r.name} or _mx != _mx:",
                             f"{ind2}        {r.name} = _mx"]
                     continue
                 b = expr_source(r.args[-1]) if r.kind == "inner" else a
-                out.append(f"{ind2}    {r.name} += ({a}) * ({b})")
+                if _ROUNDING[0] is None:
+                    out.append(f"{ind2}    {r.name} += ({a}) * ({b})")
+                else:
+                    out.append(f"{ind2}    {r.name} = {_r(f'{r.name} + ({a}) * ({b})')}")
             out += [f"{ind2}    work[{kept_row[n]}, i] = {n}" for n in kept
                     if any(v.name == n and v.phase == ph for v in prog.lane) and ph < last]
             if ph == last:
                 out.append(f"{ind2}    x[i] = {prog.x}")
+                if _ROUNDING[0] is not None:  # a nonzero state that became zero or subnormal
+                    for st_ in prog.states:
+                        new, old = prog.finals[st_], f"st[{rows[st_]}, i]"
+                        out += [f"{ind2}    if uf[0] == 0.0 and (({new} == 0.0 and {old} != 0.0) or "
+                                f"(abs({new}) < TINY and {new} != 0.0)):",
+                                f"{ind2}        uf[0] = tf"]
                 out += [f"{ind2}    st[{rows[s]}, i] = {prog.finals[s]}" for s in prog.states]
-            out += [f"{ind2}{r.name} = math.sqrt({r.name})" for r in reds if r.kind == "norm"]
-            out += _assign([v for v in prog.tensor if v.phase == ph + 1], ind2)
+            out += [f"{ind2}{r.name} = {_r(f'math.sqrt({r.name})')}" for r in reds if r.kind == "norm"]
+            out += _assign([v for v in prog.tensor if v.phase == ph + 1], ind2, lane=True)
         for c in prog.carried:
             if c.state and c.new != c.name:
                 out.append(f"{ind2}{c.name} = {c.new}")
@@ -402,7 +454,7 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str) -> list[s
     out = []
     if block:
         out += [f"{indent}x_0 = X[j]", f"{indent}g_0 = G[j]"] + _lane_loads(prog, names, indent)
-    out += _assign(prog.lane, indent)
+    out += _assign(prog.lane, indent, lane=True)
     finals = [prog.finals[s] for s in prog.lane_states] + [c.new for c in prog.carried if c.state]
     out += [f"{indent}xn = {prog.x}",
             f"{indent}if project:",
@@ -444,7 +496,7 @@ def _family_step(fam, indent: str) -> list[str]:
     (``ld``) and the cycle counter's next value: the family's functions, called with the
     parameters ``p0 ..``, the step ``tf``, the draw ``u`` and the counter ``ctr``."""
     a = f"tf, u, ctr, {_pargs(fam)}"
-    out = [f"{indent}g_0 = F_grad(xe, {a})"]
+    out = [f"{indent}g_0 = {_r(f'F_grad(xe, {a})')}"]
     if fam.loss is None:
         out.append(f"{indent}ld = (0.0 + g_0 * x_0) - (0.0 + g_0 * xs)")
     else:
@@ -530,7 +582,7 @@ def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
     out += [f"{i3}for jj in range(W):", f"{i4}j = uint64(jj)", f"{i4}x_0 = X[j]"]
     out += _load_params(fam, "PP[{r}, j]", i4) + [f"{i4}xs = XS[j]", f"{i4}ctr = CTR[j]"]
     if prog.point is not None:
-        out += _lane_loads(prog, names, i4) + [f"{i4}xe = {expr_source(prog.point.expr)}"]
+        out += _lane_loads(prog, names, i4) + [f"{i4}xe = {_e(prog.point.expr)}"]
     else:
         out += [f"{i4}xe = x_0"]
     out += _family_step(fam, i4)
@@ -567,7 +619,7 @@ def _config_body(prog: LaneProgram, names: dict, indent: str, fam) -> list[str]:
     out += [f"{i2}x_0 = x"] + [f"{i2}{s}_0 = s_{s}" for s in prog.lane_states]
     out += [f"{i2}lr = lrc * lr_mult[k]"]
     out += _assign(prog.steplr, i2)
-    out += [f"{i2}xe = {expr_source(prog.point.expr)}" if prog.point is not None else f"{i2}xe = x_0"]
+    out += [f"{i2}xe = {_e(prog.point.expr)}" if prog.point is not None else f"{i2}xe = x_0"]
     out += _family_step(fam, i2)
     out += [f"{i2}reg = reg + ld"]
     out += _lane_body(prog, names, i2, "scalar")
@@ -600,6 +652,7 @@ def _cuda_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
            "",
            "    dsign, dmax, dmin = dev(_sign), dev(_max), dev(_min)"]
     out += ["    D_grad = cuda.jit(device=True)(FAMILY.gradient)"]
+    out += ["    dR = dev(R)"] if _ROUNDING[0] else []
     out += ["    D_loss = cuda.jit(device=True)(FAMILY.loss)"] if fam.loss is not None else []
     out += ["",
             "    @cuda.jit",
@@ -610,9 +663,24 @@ def _cuda_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
     body = _config_body(prog, names, "        ", fam)
     body = [ln.replace("_sign(", "dsign(").replace("_max(", "dmax(").replace("_min(", "dmin(")
             .replace("F_grad(", "D_grad(").replace("F_loss(", "D_loss(") for ln in body]
+    body = [re.sub(r"\bR\(", "dR(", ln) for ln in body]
     return out + body + ["", "    return sweep_cuda", "", ""]
 
 
+def _rounding(fn):
+    """Generate with the templates' rounding set to ``precision`` (float64: none)."""
+    def wrapped(*args, precision: str = "float64", **kw):
+        check_precision(precision)
+        _ROUNDING[0] = None if precision == "float64" else precision
+        try:
+            return fn(*args, **kw)
+        finally:
+            _ROUNDING[0] = None
+    wrapped.__name__, wrapped.__doc__ = fn.__name__, fn.__doc__
+    return wrapped
+
+
+@_rounding
 def run_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
     """The generated module of ``alg``'s runs over ``d`` coordinates on explicit gradients
     (``init_states``, ``run_grads``); ``anchor`` the running products' anchor period (1: every
@@ -622,6 +690,7 @@ def run_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
     return "\n".join(lines + _run_kernels(prog, _layout(prog))) + "\n"
 
 
+@_rounding
 def oracle_source(alg: Algorithm, fam, anchor: int = ANCHOR) -> str:
     """The generated module of ``alg``'s runs over ``d`` coordinates on the problem family ``fam``
     (``init_states``, ``run_oracle``)."""
@@ -630,6 +699,7 @@ def oracle_source(alg: Algorithm, fam, anchor: int = ANCHOR) -> str:
     return "\n".join(lines + _run_kernels(prog, _layout(prog), fam)) + "\n"
 
 
+@_rounding
 def sweep_source(alg: Algorithm, fam, anchor: int = ANCHOR) -> str:
     """The generated module of ``alg``'s one-dimensional sweeps on the problem family ``fam``
     (``init_states``, ``sweep_blocked``, ``sweep_scalar``, ``make_cuda``)."""
@@ -676,17 +746,18 @@ def load_source(text: str):
 _BY_PROGRAM: dict = {}
 
 
-def _memo(kind: str, alg: Algorithm, anchor: int, make, fam=None):
+def _memo(kind: str, alg: Algorithm, anchor: int, make, fam=None, precision: str = "float64"):
     """The module of ``alg``'s program, generated once per process: printing the source needs the
     SymPy analysis (tens of milliseconds), which a run of a few steps must not pay each time.
     Keyed by spec, switches and anchor; the stored program is compared with ``alg``'s, so a
     program built on the fly (a mutant of the same spec) gets its own module."""
     fk = None if fam is None else (fam.name, fam.fingerprint)
-    k = (kind, alg.spec.name, tuple(sorted(alg.switches.items())), int(anchor), fk)
+    k = (kind, alg.spec.name, tuple(sorted(alg.switches.items())), int(anchor), fk, precision)
     hit = _BY_PROGRAM.get(k)
     if hit is not None and hit[0] == alg.program:
         return hit[1]
-    mod = load_source(make(alg, anchor) if fam is None else make(alg, fam, anchor))
+    pk = {} if precision == "float64" else {"precision": precision}  # interval sources take none
+    mod = load_source(make(alg, anchor, **pk) if fam is None else make(alg, fam, anchor, **pk))
     _BY_PROGRAM[k] = (alg.program, mod)
     return mod
 
@@ -705,19 +776,19 @@ def specialisations() -> list[tuple[str, str, str]]:
     return out
 
 
-def load_run(alg: Algorithm, anchor: int = ANCHOR):
+def load_run(alg: Algorithm, anchor: int = ANCHOR, precision: str = "float64"):
     """The generated run module of ``alg`` (see :func:`run_source`)."""
-    return _memo("run", alg, anchor, run_source)
+    return _memo("run", alg, anchor, run_source, None, precision)
 
 
-def load_oracle(alg: Algorithm, fam, anchor: int = ANCHOR):
+def load_oracle(alg: Algorithm, fam, anchor: int = ANCHOR, precision: str = "float64"):
     """The generated run module of ``alg`` on the problem family ``fam`` (:func:`oracle_source`)."""
-    return _memo("oracle", alg, anchor, oracle_source, fam)
+    return _memo("oracle", alg, anchor, oracle_source, fam, precision)
 
 
-def load_sweep(alg: Algorithm, fam, anchor: int = ANCHOR):
+def load_sweep(alg: Algorithm, fam, anchor: int = ANCHOR, precision: str = "float64"):
     """The generated sweep module of ``alg`` on the problem family ``fam`` (:func:`sweep_source`)."""
-    return _memo("sweep", alg, anchor, sweep_source, fam)
+    return _memo("sweep", alg, anchor, sweep_source, fam, precision)
 
 
 def load_interval(alg: Algorithm):

@@ -41,7 +41,7 @@ def _cuda():
 def run_cuda(batch) -> np.ndarray:
     """Run a :class:`optmath.grid.Batch` on the GPU; ``out`` (n, 4) as the CPU backends."""
     _cuda()
-    mod = generate.load_sweep(batch.alg, batch.problem)
+    mod = generate.load_sweep(batch.alg, batch.problem, precision=batch.precision)
     kernel = _KERNELS.get(mod.__name__)
     if kernel is None:
         kernel = _KERNELS[mod.__name__] = mod.make_cuda()

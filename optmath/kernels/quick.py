@@ -58,25 +58,27 @@ def fingerprint() -> str:
     return _FINGERPRINT[0]
 
 
-def plan_key(name: str, profile: str, switches: dict, sets: dict, fam, source: str | None = None) -> str:
+def plan_key(name: str, profile: str, switches: dict, sets: dict, fam, precision: str = "float64",
+             source: str | None = None) -> str:
     """The key of a command's plan: its optimizer arguments, the problem family (its kernel is a
     compile-time choice) and the source fingerprint."""
     payload = json.dumps([source or fingerprint(), name, profile, sorted(switches.items()),
-                          sorted((k, float(v).hex()) for k, v in sets.items()), fam.name, fam.fingerprint])
+                          sorted((k, float(v).hex()) for k, v in sets.items()), fam.name, fam.fingerprint, precision])
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def plan_path(name: str, profile: str, switches: dict, sets: dict, fam) -> str:
-    return os.path.join(cache_dir(), "plans", f"p_{plan_key(name, profile, switches, sets, fam)}.json")
+def plan_path(name: str, profile: str, switches: dict, sets: dict, fam, precision: str = "float64") -> str:
+    return os.path.join(cache_dir(), "plans", f"p_{plan_key(name, profile, switches, sets, fam, precision)}.json")
 
 
-def load(name: str, profile: str, switches: dict, sets: dict, fam) -> dict | None:
+def load(name: str, profile: str, switches: dict, sets: dict, fam, precision: str = "float64") -> dict | None:
     """The stored plan of the command on family ``fam``, or ``None`` (none yet, unreadable, or
     its module gone)."""
     try:
-        with open(plan_path(name, profile, switches, sets, fam), encoding="utf-8") as f:
+        with open(plan_path(name, profile, switches, sets, fam, precision), encoding="utf-8") as f:
             plan = json.load(f)
-        if plan.get("version") != PLAN_VERSION or not os.path.isfile(plan["module"]):
+        if (plan.get("version") != PLAN_VERSION or not os.path.isfile(plan["module"])
+                or plan.get("precision", "float64") != precision):
             return None
         plan["hv"] = np.array(plan["hv"], dtype=np.float64)
         plan["init"] = np.array(plan["init"], dtype=np.float64)
@@ -89,20 +91,20 @@ def load(name: str, profile: str, switches: dict, sets: dict, fam) -> dict | Non
         return None
 
 
-def store(name: str, profile: str, switches: dict, sets: dict, alg, fam) -> str | None:
+def store(name: str, profile: str, switches: dict, sets: dict, alg, fam, precision: str = "float64") -> str | None:
     """Write the plan of the command whose resolved algorithm is ``alg``, run on family ``fam``
     (after a run, so its module is in the cache); returns the plan's path, ``None`` where the
     cache cannot be written."""
     from . import generate
     from .plan import plan as kernel_plan
 
-    mod = generate.load_oracle(alg, fam)
+    mod = generate.load_oracle(alg, fam, precision=precision)
     p = kernel_plan(alg)
     data = {"version": PLAN_VERSION, "spec": alg.spec.name, "title": alg.spec.title, "profile": profile,
             "module": os.path.abspath(mod.__file__), "module_name": mod.__name__,
             "hv": [float(v) for v in p.hv], "init": [float(v) for v in p.init], "lr": float(p.lr),
-            "states": list(p.states)}
-    path = plan_path(name, profile, switches, sets, fam)
+            "states": list(p.states), "precision": precision}
+    path = plan_path(name, profile, switches, sets, fam, precision)
     try:
         write_text(path, json.dumps(data, indent=1))
     except OSError:
@@ -115,7 +117,7 @@ def run(plan: dict, prob, steps, x0=0.0, schedule="constant", seed: int = 0) -> 
     for a problem, from the plan's numbers): ``xs``, ``losses``, ``regrets``; a non-finite value
     raises :class:`~optmath.errors.NonFiniteError` with the step, as a resolved run does."""
     out = execute.oracle(lambda: import_file(plan["module_name"], plan["module"]), plan["hv"], plan["init"],
-                         plan["lr"], prob, steps, x0, schedule, seed)
+                         plan["lr"], prob, steps, x0, schedule, seed, precision=plan.get("precision", "float64"))
     bad = out["bad_step"]
     if bad:
         raise NonFiniteError(f"{plan['spec']}/{plan['profile']}: non-finite value at step {bad}", bad)

@@ -16,7 +16,8 @@ from ..spec import Algorithm
 from . import compile_once, generate
 from .execute import check_bounds as _check_bounds
 from .execute import initial_iterate as _x0
-from .execute import learning_rates, oracle, start_arrays, trajectory_bytes
+from .execute import after_run, learning_rates, oracle, start_arrays, to_precision, trajectory_bytes
+from .precision import check_precision, round_array
 from .plan import plan
 
 @dataclass
@@ -64,7 +65,7 @@ def _finish(alg, xs, srec, p, bad, on_nonfinite, record_states, **kw) -> Traject
 
 def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, schedule="constant",
         lo=None, hi=None, record_states: bool = False, seed: int = 0,
-        on_nonfinite: str = "raise") -> Trajectory:
+        on_nonfinite: str = "raise", precision: str = "float64") -> Trajectory:
     """Run ``alg`` over an explicit gradient stream or a problem's gradient oracle.
 
     Parameters
@@ -79,6 +80,10 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
     schedule : ``"constant"``, ``"inv_sqrt"`` or an array of per-step learning rates.
     on_nonfinite : ``"raise"`` (default: :class:`NonFiniteError` with the step) or ``"stop"``
         (return the trajectory up to that step with ``nonfinite_step`` set).
+    precision : ``"float64"`` (default), ``"float32"``, or ``"float16"`` / ``"bfloat16"``
+        (emulated): every operation of the rule rounded to it (:mod:`optmath.kernels.precision`),
+        with a :class:`~optmath.errors.PrecisionWarning` for a hyperparameter the format cannot
+        hold (``eps = 1e-8`` is 0 in float16) or a state that underflowed.
 
     Examples
     --------
@@ -109,18 +114,23 @@ def run(alg, grads=None, *, problem=None, steps: int | None = None, x0=0.0, sche
         lrs = learning_rates(p.lr, schedule, T)
         lo_, hi_ = _check_bounds(lo, hi)
         x = _x0(x0, dim)
-        mod = generate.load_run(alg)
-        hv, st = start_arrays(p.hv, p.init, dim)
+        mod = generate.load_run(alg, precision=precision)
+        hv, init, lrs, x = to_precision(mod, np.asarray(p.hv, dtype=np.float64), np.asarray(p.init, dtype=np.float64),
+                                        lrs, x, precision)
+        G = round_array(G, precision)
+        hv, st = start_arrays(hv, init, dim)
         xs = np.empty((T + 1, dim))
         srec = np.empty((T + 1, ns, dim) if record_states else (1, ns, dim))
         bad_step = compile_once.call(mod.run_grads, x, st, hv, np.ascontiguousarray(G), lrs, lo_, hi_,
                                      bool(lo is not None or hi is not None), xs, srec, record_states,
-                                     np.empty((mod.KEPT, dim)))
+                                     np.empty((mod.KEPT, dim)), uf := np.zeros(1))
+        after_run(uf, precision)
         return _finish(alg, xs, srec, p, bad_step, on_nonfinite, record_states)
     prob = P.parse_problem(problem) if isinstance(problem, str) else problem
     if not isinstance(prob, P.Problem):
         raise OptmathTypeError(f"problem must be a Problem or text, got {type(problem).__name__}")
-    out = oracle(lambda: generate.load_oracle(alg, prob.family), p.hv, p.init, p.lr, prob, steps, x0, schedule, seed, lo, hi, record_states)
+    out = oracle(lambda: generate.load_oracle(alg, prob.family, precision=precision), p.hv, p.init, p.lr, prob, steps,
+                 x0, schedule, seed, lo, hi, record_states, precision)
     return _finish(alg, out["xs"], out["srec"], p, out["bad_step"], on_nonfinite, record_states,
                    losses=out["losses"], regrets=out["regrets"], meta={"problem": prob.name, "seed": seed})
 
@@ -136,7 +146,7 @@ class SweepResult:
 
 
 def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int = 0,
-          backend: str = "auto") -> SweepResult:
+          backend: str = "auto", precision: str = "float64") -> SweepResult:
     """Run many one-dimensional configurations in parallel and summarise each.
 
     ``algs`` is a list of :class:`Algorithm` (different hyperparameters and switches; each
@@ -144,7 +154,7 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
     ``problems`` a list of problems of one family and the same length (or one problem for all).  Every configuration sees the same seeded stream of draws.  ``backend``:
     ``blocked`` (SIMD lanes, the default ``auto``), ``scalar`` or ``cuda``,
     bit-identical on a CPU (:mod:`optmath.grid`; for grids too large to list, see
-    :class:`optmath.grid.Grid`).
+    :class:`optmath.grid.Grid`).  ``precision``: as for :func:`run`.
     """
     algs = [_resolve(a) for a in algs]
     if not algs:
@@ -185,7 +195,7 @@ def sweep(algs, problems, *, steps: int, x0=0.0, schedule="constant", seed: int 
         out[ix] = run_batch(Batch(pl.alg, probs[0].family, np.stack([plans[i].hv for i in idx]),
                                   np.array([plans[i].lr for i in idx]), x0s[ix],
                                   np.stack([plans[i].init for i in idx]).reshape(len(idx), len(pl.states)),
-                                  pps[ix], xstars[ix], sched, draws, lo, hi), backend)
+                                  pps[ix], xstars[ix], sched, draws, lo, hi, check_precision(precision)), backend)
     return SweepResult(out[:, 0], out[:, 1], out[:, 2], out[:, 3].astype(np.int64))
 
 
