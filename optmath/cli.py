@@ -635,8 +635,11 @@ def _check_sandboxed(target, as_, profile, style, step, init, examples, timeout,
 @click.option("--out", default="counterexample.json", show_default=True, type=click.Path(dir_okay=False),
               help="where the JSON record goes")
 @_dask_options
+@click.option("--precision", default="float64", show_default=True,
+              type=click.Choice(["float64", "float32", "float16", "bfloat16"]),
+              help="every run's arithmetic (float16, bfloat16 emulated); a low-precision record is never certified")
 def search(fails, converges, also, b1, b2, eps_items, family, lr, schedule, steps, budget, seed, profile_items, sets,
-           switches, out, dask_mode, scheduler):
+           switches, out, dask_mode, scheduler, precision):
     """Find and certify a problem where --fails fails while every --converges method converges,
     with the same step sizes, start, stream, betas and eps.  Exit 0 when found and certified."""
     _output_file(out, "--out")
@@ -660,7 +663,10 @@ def search(fails, converges, also, b1, b2, eps_items, family, lr, schedule, step
         result = run_search(fails, tuple(converges) + tuple(also), b1=b1, b2=b2, eps=eps, family=family, lr=lr,
                             schedule=schedule, steps=steps, budget=budget, seed=seed, profile=profile,
                             switches=_parse_switches(switches), scheduler=where, settings=settings,
+                            precision=precision,
                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for line in (result.record or {}).get("warnings", []):
+        click.echo(f"warning: {line}", err=True)
     click.echo(str(result))
     if result.record:
         path = write_record(result.record, out)
@@ -705,8 +711,11 @@ def replay_cmd(record):
 @click.option("--out", default="phase", show_default=True, type=click.Path(file_okay=False),
               help="folder for the JSON data and the PNG figure")
 @_dask_options
+@click.option("--precision", default="float64", show_default=True,
+              type=click.Choice(["float64", "float32", "float16", "bfloat16"]),
+              help="the cells' arithmetic: every operation rounded to it (float16, bfloat16 emulated)")
 def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, seed, profile, switches, out, dask_mode,
-          scheduler):
+          scheduler, precision):
     """Map converges / fails / diverges over a (b1, b2) grid for one problem; writes JSON and PNG."""
     _output_dir(out, "--out")
     from rich.progress import Progress
@@ -723,8 +732,10 @@ def phase(optimizer, family, params, b1, b2, horizon, lr, schedule, x0, eps, see
         d = run_phase(optimizer, family, problem, b1=parse_grid(b1, "b1"), b2=parse_grid(b2, "b2"),
                       steps=horizon, lr=lr, schedule=schedule, x0=x0, eps=eps if _given("eps") else None, seed=seed,
                       profile=profile,
-                      switches=_parse_switches(switches), scheduler=where,
+                      switches=_parse_switches(switches), scheduler=where, precision=precision,
                       progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for line in d.settings.get("warnings", []):
+        click.echo(f"warning: {line}", err=True)
     jpath, ppath = write_phase(d, out)
     click.echo(f"{optimizer} on {family} {problem or ''}: " + ", ".join(f"{k} {v}" for k, v in d.counts().items()))
     click.echo(f"wrote {jpath} and {ppath}")

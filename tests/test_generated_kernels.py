@@ -148,7 +148,7 @@ def _generated_run(alg, G, x0, anchor):
     st = np.ascontiguousarray(np.repeat(pl.init[:, None], d, axis=1)) if pl.states else np.zeros((0, d))
     xs, srec = np.empty((T + 1, d)), np.empty((T + 1, len(pl.states), d))
     mod.run_grads(np.array(x0, dtype=float), st, hv, G, np.full(T, alg.values["lr"]), -np.inf, np.inf, False,
-                  xs, srec, True, np.empty((mod.KEPT, d)))
+                  xs, srec, True, np.empty((mod.KEPT, d)), np.zeros(1))
     return xs
 
 

@@ -135,3 +135,28 @@ def test_cli_run_in_float16_prints_the_warning_on_one_line(tmp_path):
     err = r.stderr.strip().splitlines()
     assert r.returncode == 2 and err[0] == "warning: eps = 1e-08 rounds to 0 in float16", err
     assert "non-finite value at step 1" in err[-1] and len(err) == 2
+
+
+def test_a_float32_search_finds_reddis_counterexample_and_does_not_call_it_certified(tmp_path):
+    from optmath.search.search import replay_record, search, write_record
+
+    r = search("adam", ("amsgrad",), b1=0.0, b2="reddi", eps=1e-8, lr=0.5, steps=3000, seed=0, budget=20,
+               profile="paper", switches={"bias_correction": "none"}, precision="float32")
+    rec = r.record
+    assert rec is not None and rec["precision"] == "float32", str(r)
+    assert rec["verdicts"]["adam"]["class"] in ("fails", "diverges")
+    assert not rec["certified"] and "not certified: the runs are in float32" in rec["certification"]["summary"]
+    holds, fresh = replay_record(write_record(rec, tmp_path / "f32.json"))  # the replay reruns in float32
+    assert holds and fresh["precision"] == "float32" and fresh["final_x"] == rec["final_x"]
+
+
+def test_a_float16_phase_diagram_keeps_its_warnings():
+    from optmath.search.phase import phase
+
+    d = phase("adam", "reddi", {"C": 3.0}, b1=[0.0], b2=[0.5, 0.9], steps=2000, lr=0.5, x0=1.0, profile="paper",
+              precision="float16")
+    assert d.settings["precision"] == "float16"
+    assert "adam: eps" not in " ".join(d.settings["warnings"])  # a phase names the input itself
+    assert any("eps = 1e-08 rounds to 0 in float16" in w for w in d.settings["warnings"])
+    with pytest.raises(UnknownNameError, match="float8"):
+        phase("adam", "reddi", {"C": 3.0}, b1=[0.0], b2=[0.5], steps=100, precision="float8")

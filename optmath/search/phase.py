@@ -61,30 +61,41 @@ class PhaseDiagram:
                 "counts": self.counts(), "version": __version__}
 
 
-def _phase_row(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, profile, switches, tick=None):
-    """One row of the diagram (every ``b1`` at one ``b2``): ``(classes, final x)``.  A module-level
-    function of plain data, so a Dask worker can run it."""
+def _phase_row(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, profile, switches, tick=None,
+               precision="float64"):
+    """One row of the diagram (every ``b1`` at one ``b2``): ``(classes, final x, warnings)``, the
+    warnings of a low-precision row as text.  A module-level function of plain data, so a Dask
+    worker can run it."""
+    import warnings
+
+    from ..errors import PrecisionWarning
     from ..kernels.runner import run
 
-    row, frow = [], []
+    row, frow, said = [], [], []
     for v1 in b1s:
         alg = resolve_method(optimizer, lr, v1, v2, eps, profile, switches)
-        tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PrecisionWarning)
+            tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop",
+                     precision=precision)
+        said += [str(w.message) for w in caught if issubclass(w.category, PrecisionWarning)]
         row.append(classify_trajectory(tr, prob).kind)
         frow.append(float(tr.xs[-1, 0]))
         if tick:
             tick()
-    return row, frow
+    return row, frow, said
 
 
 def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None = None, *, b1=(0.0,), b2=(0.999,),
           steps: int = 30000, lr: float = 0.5, schedule: str = "inv_sqrt", x0: float = 1.0, eps: float | None = None,
           seed: int = 0, profile: str | None = None, switches: dict | None = None, progress=None,
-          scheduler: str | None = None, client=None) -> PhaseDiagram:
+          scheduler: str | None = None, client=None, precision: str = "float64") -> PhaseDiagram:
     """Classify ``optimizer`` on one problem over the grid ``b1 x b2`` (see the module docstring).
 
     ``scheduler`` (``"local"`` or ``tcp://HOST:PORT``) or ``client`` runs the rows of the grid as
     Dask tasks; the diagram is the same, bit for bit.  ``progress(done, total)`` counts cells.
+    ``precision``: the cells' arithmetic (:mod:`optmath.kernels.precision`); its warnings are
+    kept in ``settings["warnings"]``.
     ``eps=None`` is ``1e-8`` where the optimizer has an eps; an ``eps`` given must be one of its
     hyperparameters (Lion has none).  Cells x steps are at most ``optmath.limits.MAX_WORK``.
     """
@@ -93,6 +104,9 @@ def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None
     except DomainError as exc:
         raise SearchError(str(exc)) from None
     b1s, b2s = [float(v) for v in b1], [float(v) for v in b2]
+    from ..kernels.precision import check_precision
+
+    check_precision(precision)
     check_methods([optimizer], profile, switches, need=("b1", "b2"), given=() if eps is None else ("eps",))
     eps = DEFAULTS["eps"] if eps is None else eps
     limits.check_count("steps", steps, limits.MAX_STEPS)
@@ -114,15 +128,20 @@ def phase(optimizer: str = "adam", family: str = "periodic", params: dict | None
         if progress:
             progress(done[0], total)
 
-    args = [(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, profile, switches, tick if local else None)
-            for v2 in b2s]
+    args = [(optimizer, prob, b1s, v2, steps, lr, schedule, x0, eps, seed, profile, switches, tick if local else None,
+             precision) for v2 in b2s]
     from ..distributed import task_map
 
-    for i, (row, frow) in task_map(_phase_row, args, scheduler=scheduler, client=client):
+    said: list = []
+    for i, (row, frow, row_said) in task_map(_phase_row, args, scheduler=scheduler, client=client):
         classes[i], finals[i] = row, frow
+        said += [w for w in row_said if w not in said]
         if not local:
             for _ in row:
                 tick()
+    if precision != "float64":
+        settings["precision"] = precision
+        settings["warnings"] = sorted(said)  # a state underflow is reported at its first step in any cell
     return PhaseDiagram(optimizer, family, dict(params or {}), b1s, b2s, classes, finals, settings)
 
 

@@ -257,7 +257,10 @@ def _problem(family: str, params: dict):
 
 
 def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, profile, switches,
-           per=None) -> Trial:
+           per=None, precision="float64") -> Trial:
+    import warnings
+
+    from ..errors import PrecisionWarning
     from ..kernels.runner import run
 
     prob = _problem(family, params)
@@ -265,7 +268,10 @@ def _trial(methods, family, params, lr, schedule, steps, x0, seed, b1, b2, eps, 
     verdicts, final = {}, {}
     for m in methods:
         alg = resolve_method(m, lr, b1, b2v, eps, profile, switches, per)
-        tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop")
+        with warnings.catch_warnings():  # a low-precision search reports its inputs' warnings once, up front
+            warnings.simplefilter("ignore", PrecisionWarning)
+            tr = run(alg, problem=prob, steps=steps, x0=x0, schedule=schedule, seed=seed, on_nonfinite="stop",
+                     precision=precision)
         verdicts[m] = classify_trajectory(tr, prob)
         final[m] = float(tr.xs[-1, 0])
     return Trial(dict(params), lr, verdicts, final)
@@ -292,7 +298,7 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
            family: str = "periodic", lr: float | None = None, schedule: str = "inv_sqrt", steps: int = 200_000,
            budget: int = 200, seed: int = 0, x0: float = 1.0, profile: str | None = None,
            switches: dict | None = None, certify: bool = True, progress=None, scheduler: str | None = None,
-           client=None, settings: dict | None = None) -> SearchResult:
+           client=None, settings: dict | None = None, precision: str = "float64") -> SearchResult:
     r"""Find a problem of ``family`` where ``fails`` fails or diverges while every method in
     ``converges`` converges, all with identical step sizes, start, stream, betas and eps.
 
@@ -307,8 +313,13 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
     ``progress(done, total)`` is called after each simulated problem.  ``scheduler``
     (``"local"`` or ``tcp://HOST:PORT``) or ``client`` simulates the candidates as Dask tasks, a
     few per worker thread ahead of the one awaited, and takes them in the local loop's order:
-    the same record, counts and trials as the local search.
+    the same record, counts and trials as the local search.  ``precision`` (float32, float16,
+    bfloat16): every run in that arithmetic (:mod:`optmath.kernels.precision`); such a record is
+    never certified (the interval replay encloses the exact run), and says why.
     """
+    from ..kernels.precision import check_precision
+
+    check_precision(precision)
     methods = [fails, *converges]
     for m in methods:
         get_spec(m)
@@ -356,7 +367,8 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
                 passed[0] += 1
                 continue
             before.append(passed[0])
-            yield (methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches, per)
+            yield (methods, family, params, lr_k, schedule, steps, x0, seed, b1, b2, eps, profile, switches, per,
+                   precision)
 
     from ..distributed import connected, task_map, worker_threads
 
@@ -400,15 +412,17 @@ def search(fails: str = "adam", converges=("yogi",), *, b1: float | None = None,
             if screen and not _adam_pushed_wrong(p, b1, b2, eps, per):
                 continue
             refine.append((methods, family, p, found.lr * factor_lr, schedule, steps, x0, seed, b1, b2, eps, profile,
-                           switches, per))
+                           switches, per, precision))
         for _, t in task_map(_trial, refine, client=client, ordered=True):
             evaluated += 1
             trials.append(t)
             if t.is_counterexample(fails, converges) and t.margin(fails, converges) > best.margin(fails, converges):
                 best = t
     record = make_record(best, fails, list(converges), family, schedule, steps, x0, seed, b1, b2, eps,
-                         profile, switches, certify=certify, per=per)
+                         profile, switches, certify=certify, per=per, precision=precision)
     msg = ("counterexample found and certified" if record["certified"] else
+           f"counterexample found in {precision} (not certified: an interval replay encloses the exact run only)"
+           if precision != "float64" else
            "counterexample found; certification FAILED" if certify else "counterexample found (not certified)")
     return SearchResult(record, evaluated, screened, budget, msg, trials)
 
@@ -424,7 +438,7 @@ def _adam_pushed_wrong(params, b1, b2, eps, per=None) -> bool:
 
 
 def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, seed, b1, b2, eps,
-                profile, switches, certify: bool = True, per: dict | None = None) -> dict:
+                profile, switches, certify: bool = True, per: dict | None = None, precision: str = "float64") -> dict:
     """The JSON record of a counterexample with its certificates (see the module docstring)."""
     import mpmath
     import numba
@@ -444,12 +458,23 @@ def make_record(trial: Trial, fails, converges, family, schedule, steps, x0, see
            "versions": {"optmath": __version__, "numpy": np.__version__, "numba": numba.__version__,
                         "sympy": sympy.__version__, "mpmath": mpmath.__version__,
                         "python": platform.python_version()}}
-    if certify:
+    if precision != "float64":  # the runs are rounded; an enclosure of the exact run says nothing of them
+        rec["precision"] = precision
+        from ..kernels.precision import input_warnings
+
+        rec["warnings"] = sorted({w for m in methods for w in input_warnings(
+            {f"{m}: {k}": v for k, v in rec["method_hyper"][m].items() if isinstance(v, (int, float))}, precision)})
+        rec["certification"] = {"certified": False, "methods": {m: f"not certified: the runs are in {precision}" for m in methods},
+                                "summary": f"not certified: the runs are in {precision}, and the interval replay "
+                                           "encloses the exact (real-arithmetic) run, not the rounded one"}
+    elif certify:
         certify_record(rec, trial, b2v, algs)
     else:
         rec["certification"] = {"certified": False, "summary": "not certified (certification was not asked for)",
                                 "methods": {m: "not checked" for m in methods}}
     rec["certified"] = bool(certify and rec["certification"]["certified"])
+    if precision != "float64":
+        rec["certified"] = False
     return rec
 
 
@@ -578,7 +603,7 @@ def write_record(record: dict, path) -> Path:
 RECORD_NEEDS = ("family", "params", "lr", "schedule", "steps", "x0", "seed", "fails", "converges", "hyper",
                 "verdicts")
 RECORD_MAY = ("b2_rule", "profile", "switches", "method_settings", "method_hyper", "profiles", "final_x", "replay",
-              "certificate", "cycles", "certification", "versions", "certified")
+              "certificate", "cycles", "certification", "versions", "certified", "precision", "warnings")
 PARAMS = {"periodic": (("C", "n"), ("D",)), "stochastic": (("C", "p"), ("D",))}
 
 
@@ -677,8 +702,11 @@ def check_record(rec) -> dict:
         raise bad(f"method_settings: {exc}") from None
     check_methods(methods, profile, switches)
     b2 = "reddi" if rule == "reddi" else b2v
+    precision = rec.get("precision", "float64")
+    if precision not in ("float32", "float16", "bfloat16", "float64"):
+        raise bad(f"precision = {str(precision)[:40]!r} must be float32, float16 or bfloat16")
     return {"methods": methods, "args": (family, params, lr, rec["schedule"], steps, x0, seed, b1, b2, eps, profile,
-                                         switches, per)}
+                                         switches, per, precision)}
 
 
 def replay_record(path, certify: bool = True) -> tuple[bool, dict]:
@@ -719,7 +747,7 @@ def replay_report(path, certify: bool = True) -> tuple[bool, dict, list[str]]:
     except (DomainError, UnknownNameError) as exc:
         raise SearchError(f"{where}: {exc}") from None
     fresh = make_record(trial, fails, converges, family, args[3], steps, args[5], seed, args[7], b2, args[9],
-                        args[10], args[11], certify=certify, per=args[12])
+                        args[10], args[11], certify=certify, per=args[12], precision=args[13])
     holds, problems = compare_records(rec, fresh, trial.is_counterexample(fails, converges), certify)
     return holds, fresh, problems
 
@@ -750,7 +778,7 @@ def compare_records(rec: dict, fresh: dict, counterexample: bool, certify: bool 
                 problems.append(f"{m}: the record's {key} {rec[key].get(m)!r} are not the replay's {fresh[key][m]!r}")
     if not counterexample:
         problems.append("the replayed runs are not a counterexample")
-    if certify and not fresh["certified"]:
+    if certify and not fresh["certified"] and "precision" not in fresh:  # a low-precision record claims no certificate
         problems.append(fresh.get("certification", {}).get("summary", "the replay is not certified"))
     if rec.get("certified") and not fresh["certified"]:
         problems.append("the record says certified, the replay does not certify it")
