@@ -149,6 +149,7 @@ def test_5b_keras_small_step_is_eps_hat_together_with_the_larger_eps():
         return float(abs(run(get_spec("adam").resolve(profile, lr=2.0**-10, eps=eps), np.array([[k["g"]]])).xs[1, 0])
                      / 2.0**-10)
 
+    # the report's numbers are the kernel's: recomputed when the kernels change (optmath report --compute)
     assert k["keras"] == step("keras", 1e-7) and k["eps_hat_alone"] == step("keras", 1e-8)
     assert k["larger_eps_alone"] == step("pytorch", 1e-7)
     # independent: PyTorch form |g|/(|g| + eps); eps-hat form |g|/(|g| + eps/sqrt(1 - b2)) at t = 1

@@ -101,14 +101,14 @@ def warn_inputs(mod, batch) -> None:
                     warn_precision(line)
 
 
-def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR) -> np.ndarray:
+def run_blocked(batch, block: int = DEFAULT_BLOCK, anchor: int = generate.ANCHOR, reciprocals: bool = True) -> np.ndarray:
     """Sweep a :class:`optmath.grid.Batch` in blocks of ``block`` lanes; ``out`` (N, 4) in the
     input order, bit-identical to :func:`run_scalar`.
 
     Configurations are sorted by their inputs (so that equal inputs share blocks and get their
     per-step values once per block) and padded to whole blocks with copies of the last one,
     whose results are dropped.  ``anchor``: the running products' anchor period (tests)."""
-    mod = generate.load_sweep(batch.alg, batch.problem, anchor, batch.precision)
+    mod = generate.load_sweep(batch.alg, batch.problem, anchor, batch.precision, reciprocals)
     warn_inputs(mod, batch)
     W = int(block)
     n = len(batch)

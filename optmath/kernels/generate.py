@@ -54,7 +54,7 @@ from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 from .precision import TINY, check_precision
 
 #: bump when the templates change: part of every cache key
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 
 
 class KernelPrinter(PythonCodePrinter):
@@ -165,6 +165,8 @@ def expr_source(e) -> str:
 
 #: the precision whose rounding the templates print while a module is generated (None: float64)
 _ROUNDING: list = [None]
+#: whether the module being generated multiplies by hoisted reciprocals (lanes.py, rule 3)
+_RECIPROCALS: list = [True]
 #: calls whose result is exact in any format (selections, sign, magnitude) or already rounded
 _EXACT_CALLS = {"_max", "_min", "_sign", "abs", "float", "R"}
 
@@ -274,6 +276,7 @@ def _header(alg: Algorithm, prog: LaneProgram, anchor: int, fam=None) -> list[st
         f"ANCHOR = {int(anchor)}",
         f"PHASES = {prog.phases}",
         f"PRECISION = {(_ROUNDING[0] or 'float64')!r}",
+        f"RECIPROCALS = {_RECIPROCALS[0]!r}",
         *([f"from optmath.kernels.precision import round_{_ROUNDING[0]} as R",
            f"TINY = {TINY[_ROUNDING[0]]!r}"] if _ROUNDING[0] else []),
         *(_family_globals(fam) if fam is not None else []),
@@ -433,18 +436,21 @@ def _run_kernels(prog: LaneProgram, names: dict, fam=None) -> list[str]:
     return init + out
 
 
-def _lane_loads(prog: LaneProgram, names: dict, indent: str) -> list[str]:
+def _lane_loads(prog: LaneProgram, names: dict, indent: str, shared: bool = False) -> list[str]:
     """Lane ``j``'s states, inputs, per-configuration and per-step values and learning rate, read
-    from the block arrays (before the lane equations, and before the gradient point)."""
+    from the block arrays (before the lane equations, and before the gradient point);
+    ``shared``: the step's values and the inputs they read are lane 0's scalars already."""
     out = [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
-    out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"]]
-    out += [f"{indent}{n} = K_{n}[j]" for n in names["const"]]
-    out += [f"{indent}{n} = U_{n}[j]" for n in names["step_used"]]
+    skip = set(names["step_inputs"]) | set(names["step_consts"]) if shared else set()
+    out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"] if n not in skip]
+    out += [f"{indent}{n} = K_{n}[j]" for n in names["const"] if n not in skip]
+    out += [] if shared else [f"{indent}{n} = U_{n}[j]" for n in names["step_used"]]
     out += [f"{indent}{c.name} = C_{c.name}[j]" for c in names["lane_carried"]]
     return out + [f"{indent}lr = LR0[j] * lm"] + _assign(prog.steplr, indent)
 
 
-def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str) -> list[str]:
+def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, loaded: bool = False,
+               shared: bool = False) -> list[str]:
     """The statements of one step of a one-dimensional configuration after its gradient: the
     lane equations and the acceptance rule (projection, freezing at the first non-finite
     value, max |x|).  ``mode`` ``"block"``: lane ``j`` of block arrays; ``"scalar"``: one
@@ -452,8 +458,8 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str) -> list[s
     Conditions are combined with ``&`` (selects, no branches: the lane loop vectorises)."""
     block = mode == "block"
     out = []
-    if block:
-        out += [f"{indent}x_0 = X[j]", f"{indent}g_0 = G[j]"] + _lane_loads(prog, names, indent)
+    if block and not loaded:  # x_0 and g_0 are the gradient's; the lane's inputs, unless read for its point
+        out += _lane_loads(prog, names, indent, shared)
     out += _assign(prog.lane, indent, lane=True)
     finals = [prog.finals[s] for s in prog.lane_states] + [c.new for c in prog.carried if c.state]
     out += [f"{indent}xn = {prog.x}",
@@ -519,7 +525,8 @@ def _load_params(fam, src: str, indent: str) -> list[str]:
 
 def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str) -> list[str]:
     """The per-step statements of a block for lane ``lane`` (``"0"``: once for lanes that share
-    their inputs, the values stored to every lane; ``"j"``: lane ``j``)."""
+    their inputs, the values left in scalars that the shared lane loop reads; ``"j"``: lane
+    ``j``, stored to ``U_*``)."""
     out = [f"{indent}{n} = I_{n}[{lane}]" for n in names["step_inputs"]]
     out += [f"{indent}{n} = K_{n}[{lane}]" for n in names["step_consts"]]
     out += [f"{indent}{c.name} = C_{c.name}[{lane}]" for c in prog.carried]
@@ -528,9 +535,24 @@ def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str) -> list
     out += [f"{indent}C_{c.name}[{lane}] = {c.new}" for c in prog.carried if c not in names["lane_carried"]]
     if lane != "0":
         out += [f"{indent}U_{n}[{lane}] = {n}" for n in names["step_used"]]
-    elif names["step_used"]:
-        out += [f"{indent}for jj in range(W):"] + [f"{indent}    U_{n}[jj] = {n}" for n in names["step_used"]]
     return out + [f"{indent}pass"]
+
+
+def _lane_loop(prog: LaneProgram, names: dict, fam, indent: str, shared: bool) -> list[str]:
+    """One loop over the lanes of a block: the gradient at the lane's gradient point and the loss
+    difference added to the regret (the family is compiled in: no branch on it), then the lane's
+    equations and acceptance rule.  ``shared``: the lanes share the step's values, read from the
+    scalars of lane 0 instead of ``U_*``."""
+    i4, out = indent + "    ", []
+    out += [f"{indent}for jj in range(W):", f"{i4}j = uint64(jj)", f"{i4}x_0 = X[j]"]
+    out += _load_params(fam, "PP[{r}, j]", i4) + [f"{i4}xs = XS[j]", f"{i4}ctr = CTR[j]"]
+    if prog.point is not None:
+        out += _lane_loads(prog, names, i4, shared) + [f"{i4}xe = {_e(prog.point.expr)}"]
+    else:
+        out += [f"{i4}xe = x_0"]
+    out += _family_step(fam, i4)
+    out += [f"{i4}CTR[j] = ctr", f"{i4}REG[j] = REG[j] + ld if BAD[j] == 0.0 else REG[j]"]
+    return out + _lane_body(prog, names, i4, "block", loaded=prog.point is not None, shared=shared)
 
 
 def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
@@ -545,7 +567,7 @@ def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
            "        s = uint64(b * W)"]
     i2 = "        "
     # the block's columns copied element by element (see the module's note on slice copies)
-    blocks = ([f"I_{n}" for n in names["inputs"]] + ["LR0", "XS", "X", "CTR", "G", "REG", "XMAX", "BAD"]
+    blocks = ([f"I_{n}" for n in names["inputs"]] + ["LR0", "XS", "X", "CTR", "REG", "XMAX", "BAD"]
               + [f"S_{s}" for s in prog.lane_states] + [f"C_{c.name}" for c in carried]
               + [f"K_{n}" for n in names["const"]] + [f"U_{n}" for n in names["step_used"]])
     out += [f"{i2}{a} = np.empty(W)" for a in blocks] + [f"{i2}PP = np.empty((ppT.shape[0], W))"]
@@ -572,23 +594,17 @@ def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
     i4 = i3 + "    "
     i5 = i4 + "    "
     if names["step_used"] or carried or prog.step:
-        # the step's values: once from lane 0 when the lanes share them, else lane by lane (the
-        # same statements, the same bits); the lane loop reads them from U_*
+        # the step's values: once from lane 0 when the lanes share them, then a lane loop that
+        # reads them (and the inputs they read) as scalars; else lane by lane, stored to U_*
+        # (the same statements, the same bits)
         out.append(f"{i3}if uni:")
         out += _step_values(prog, names, i4, "0")
+        out += _lane_loop(prog, names, fam, i4, shared=True)
         out += [f"{i3}else:", f"{i4}for j in range(W):"]
         out += _step_values(prog, names, i5, "j")
-    # the gradient of every lane at its gradient point, the loss difference added to the regret
-    out += [f"{i3}for jj in range(W):", f"{i4}j = uint64(jj)", f"{i4}x_0 = X[j]"]
-    out += _load_params(fam, "PP[{r}, j]", i4) + [f"{i4}xs = XS[j]", f"{i4}ctr = CTR[j]"]
-    if prog.point is not None:
-        out += _lane_loads(prog, names, i4) + [f"{i4}xe = {_e(prog.point.expr)}"]
+        out += _lane_loop(prog, names, fam, i4, shared=False)
     else:
-        out += [f"{i4}xe = x_0"]
-    out += _family_step(fam, i4)
-    out += [f"{i4}G[j] = g_0", f"{i4}CTR[j] = ctr", f"{i4}REG[j] = REG[j] + ld if BAD[j] == 0.0 else REG[j]"]
-    out += [f"{i3}for jj in range(W):", f"{i4}j = uint64(jj)"]
-    out += _lane_body(prog, names, i4, "block")
+        out += _lane_loop(prog, names, fam, i3, shared=False)
     out += [f"{i2}for jj in range(W):",
             f"{i2}    j = uint64(jj)",
             f"{i2}    out[s + j, 0] = X[j]",
@@ -668,14 +684,17 @@ def _cuda_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
 
 
 def _rounding(fn):
-    """Generate with the templates' rounding set to ``precision`` (float64: none)."""
-    def wrapped(*args, precision: str = "float64", **kw):
+    """Generate with the templates' rounding set to ``precision`` (float64: none) and the
+    hoisting of reciprocals on or off (``reciprocals``, default on)."""
+    def wrapped(*args, precision: str = "float64", reciprocals: bool = True, **kw):
         check_precision(precision)
         _ROUNDING[0] = None if precision == "float64" else precision
+        _RECIPROCALS[0] = bool(reciprocals)
         try:
             return fn(*args, **kw)
         finally:
             _ROUNDING[0] = None
+            _RECIPROCALS[0] = True
     wrapped.__name__, wrapped.__doc__ = fn.__name__, fn.__doc__
     return wrapped
 
@@ -685,7 +704,7 @@ def run_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
     """The generated module of ``alg``'s runs over ``d`` coordinates on explicit gradients
     (``init_states``, ``run_grads``); ``anchor`` the running products' anchor period (1: every
     power computed by ``pow``, for tests that compare operation by operation)."""
-    prog = analyse(alg)
+    prog = analyse(alg, reciprocals=_RECIPROCALS[0])
     lines = _header(alg, prog, anchor) + [f"KEPT = {max(1, len(prog.kept))}", "", ""]
     return "\n".join(lines + _run_kernels(prog, _layout(prog))) + "\n"
 
@@ -694,7 +713,7 @@ def run_source(alg: Algorithm, anchor: int = ANCHOR) -> str:
 def oracle_source(alg: Algorithm, fam, anchor: int = ANCHOR) -> str:
     """The generated module of ``alg``'s runs over ``d`` coordinates on the problem family ``fam``
     (``init_states``, ``run_oracle``)."""
-    prog = analyse(alg)
+    prog = analyse(alg, reciprocals=_RECIPROCALS[0])
     lines = _header(alg, prog, anchor, fam) + [f"KEPT = {max(1, len(prog.kept))}", "", ""]
     return "\n".join(lines + _run_kernels(prog, _layout(prog), fam)) + "\n"
 
@@ -703,7 +722,7 @@ def oracle_source(alg: Algorithm, fam, anchor: int = ANCHOR) -> str:
 def sweep_source(alg: Algorithm, fam, anchor: int = ANCHOR) -> str:
     """The generated module of ``alg``'s one-dimensional sweeps on the problem family ``fam``
     (``init_states``, ``sweep_blocked``, ``sweep_scalar``, ``make_cuda``)."""
-    prog = analyse(alg, one_dimensional=True)
+    prog = analyse(alg, one_dimensional=True, reciprocals=_RECIPROCALS[0])
     names = _layout(prog)
     lines = _header(alg, prog, anchor, fam)
     init = ["@njit(cache=True, error_model=\"numpy\")", "def init_states(hv, out):"]
@@ -746,17 +765,17 @@ def load_source(text: str):
 _BY_PROGRAM: dict = {}
 
 
-def _memo(kind: str, alg: Algorithm, anchor: int, make, fam=None, precision: str = "float64"):
+def _memo(kind: str, alg: Algorithm, anchor: int, make, fam=None, precision: str = "float64", reciprocals: bool = True):
     """The module of ``alg``'s program, generated once per process: printing the source needs the
     SymPy analysis (tens of milliseconds), which a run of a few steps must not pay each time.
     Keyed by spec, switches and anchor; the stored program is compared with ``alg``'s, so a
     program built on the fly (a mutant of the same spec) gets its own module."""
     fk = None if fam is None else (fam.name, fam.fingerprint)
-    k = (kind, alg.spec.name, tuple(sorted(alg.switches.items())), int(anchor), fk, precision)
+    k = (kind, alg.spec.name, tuple(sorted(alg.switches.items())), int(anchor), fk, precision, bool(reciprocals))
     hit = _BY_PROGRAM.get(k)
     if hit is not None and hit[0] == alg.program:
         return hit[1]
-    pk = {} if precision == "float64" else {"precision": precision}  # interval sources take none
+    pk = {} if (precision, reciprocals) == ("float64", True) else {"precision": precision, "reciprocals": reciprocals}
     mod = load_source(make(alg, anchor, **pk) if fam is None else make(alg, fam, anchor, **pk))
     _BY_PROGRAM[k] = (alg.program, mod)
     return mod
@@ -776,9 +795,9 @@ def specialisations() -> list[tuple[str, str, str]]:
     return out
 
 
-def load_run(alg: Algorithm, anchor: int = ANCHOR, precision: str = "float64"):
+def load_run(alg: Algorithm, anchor: int = ANCHOR, precision: str = "float64", reciprocals: bool = True):
     """The generated run module of ``alg`` (see :func:`run_source`)."""
-    return _memo("run", alg, anchor, run_source, None, precision)
+    return _memo("run", alg, anchor, run_source, None, precision, reciprocals)
 
 
 def load_oracle(alg: Algorithm, fam, anchor: int = ANCHOR, precision: str = "float64"):
@@ -786,9 +805,9 @@ def load_oracle(alg: Algorithm, fam, anchor: int = ANCHOR, precision: str = "flo
     return _memo("oracle", alg, anchor, oracle_source, fam, precision)
 
 
-def load_sweep(alg: Algorithm, fam, anchor: int = ANCHOR, precision: str = "float64"):
+def load_sweep(alg: Algorithm, fam, anchor: int = ANCHOR, precision: str = "float64", reciprocals: bool = True):
     """The generated sweep module of ``alg`` on the problem family ``fam`` (:func:`sweep_source`)."""
-    return _memo("sweep", alg, anchor, sweep_source, fam, precision)
+    return _memo("sweep", alg, anchor, sweep_source, fam, precision, reciprocals)
 
 
 def load_interval(alg: Algorithm):
