@@ -54,7 +54,7 @@ from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 from .precision import TINY, check_precision
 
 #: bump when the templates change: part of every cache key
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "7"
 
 
 class KernelPrinter(PythonCodePrinter):
@@ -208,10 +208,15 @@ def _assign(values, indent: str, lane: bool = False) -> list[str]:
     return [f"{indent}{v.name} = {_e(v.expr) if lane else expr_source(v.expr)}" for v in values]
 
 
-def _products(prog: LaneProgram, indent: str) -> list[str]:
+def _products(prog: LaneProgram, indent: str, form: str = "either") -> list[str]:
+    """The running products' statements: ``"either"`` chooses on ``anchor`` per statement;
+    ``"anchor"`` and ``"product"`` are the two branches, for a lane loop split on ``anchor``
+    (a loop without ``pow`` in it vectorises)."""
     out = []
     for p in prog.products:
-        out.append(f"{indent}{p.name} = {expr_source(p.anchor)} if anchor else {p.name} * {p.factor}")
+        rhs = {"either": f"{expr_source(p.anchor)} if anchor else {p.name} * {p.factor}",
+               "anchor": expr_source(p.anchor), "product": f"{p.name} * {p.factor}"}[form]
+        out.append(f"{indent}{p.name} = {rhs}")
     return out
 
 
@@ -436,21 +441,24 @@ def _run_kernels(prog: LaneProgram, names: dict, fam=None) -> list[str]:
     return init + out
 
 
-def _lane_loads(prog: LaneProgram, names: dict, indent: str, shared: bool = False) -> list[str]:
+def _lane_loads(prog: LaneProgram, names: dict, indent: str, shared: str | None = None) -> list[str]:
     """Lane ``j``'s states, inputs, per-configuration and per-step values and learning rate, read
-    from the block arrays (before the lane equations, and before the gradient point);
-    ``shared``: the step's values and the inputs they read are lane 0's scalars already."""
+    from the block arrays (before the lane equations, and before the gradient point).
+    ``shared`` true: the step's values and the inputs they read are lane 0's scalars already;
+    else the lane computes its own step values here, ``shared`` naming the running products'
+    form (:func:`_products`)."""
     out = [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
-    skip = set(names["step_inputs"]) | set(names["step_consts"]) if shared else set()
+    skip = set(names["step_inputs"]) | set(names["step_consts"]) if shared is True else set()
+    if shared is not True and (names["step_used"] or prog.carried or prog.step):
+        out += _step_values(prog, names, indent, "j", shared or "either")
     out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"] if n not in skip]
     out += [f"{indent}{n} = K_{n}[j]" for n in names["const"] if n not in skip]
-    out += [] if shared else [f"{indent}{n} = U_{n}[j]" for n in names["step_used"]]
     out += [f"{indent}{c.name} = C_{c.name}[j]" for c in names["lane_carried"]]
     return out + [f"{indent}lr = LR0[j] * lm"] + _assign(prog.steplr, indent)
 
 
 def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, loaded: bool = False,
-               shared: bool = False) -> list[str]:
+               shared: bool | str | None = None) -> list[str]:
     """The statements of one step of a one-dimensional configuration after its gradient: the
     lane equations and the acceptance rule (projection, freezing at the first non-finite
     value, max |x|).  ``mode`` ``"block"``: lane ``j`` of block arrays; ``"scalar"``: one
@@ -523,26 +531,25 @@ def _load_params(fam, src: str, indent: str) -> list[str]:
     return [f"{indent}{_pargs(fam)}{',' if k == 1 else ''} = {', '.join(src.format(r=r) for r in range(k))}"]
 
 
-def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str) -> list[str]:
+def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str, form: str = "either") -> list[str]:
     """The per-step statements of a block for lane ``lane`` (``"0"``: once for lanes that share
     their inputs, the values left in scalars that the shared lane loop reads; ``"j"``: lane
-    ``j``, stored to ``U_*``)."""
+    ``j``'s, inside its lane loop); ``form``: the running products' branch (:func:`_products`)."""
     out = [f"{indent}{n} = I_{n}[{lane}]" for n in names["step_inputs"]]
     out += [f"{indent}{n} = K_{n}[{lane}]" for n in names["step_consts"]]
     out += [f"{indent}{c.name} = C_{c.name}[{lane}]" for c in prog.carried]
-    out += _products(prog, indent)
+    out += _products(prog, indent, form)
     out += _assign(prog.step, indent)
     out += [f"{indent}C_{c.name}[{lane}] = {c.new}" for c in prog.carried if c not in names["lane_carried"]]
-    if lane != "0":
-        out += [f"{indent}U_{n}[{lane}] = {n}" for n in names["step_used"]]
-    return out + [f"{indent}pass"]
+    return out
 
 
-def _lane_loop(prog: LaneProgram, names: dict, fam, indent: str, shared: bool) -> list[str]:
+def _lane_loop(prog: LaneProgram, names: dict, fam, indent: str, shared: bool | str | None) -> list[str]:
     """One loop over the lanes of a block: the gradient at the lane's gradient point and the loss
     difference added to the regret (the family is compiled in: no branch on it), then the lane's
-    equations and acceptance rule.  ``shared``: the lanes share the step's values, read from the
-    scalars of lane 0 instead of ``U_*``."""
+    equations and acceptance rule.  ``shared`` true: the lanes share the step's values, read
+    from the scalars of lane 0; else each lane computes its own in the same loop (``shared``
+    names the running products' form, :func:`_products`)."""
     i4, out = indent + "    ", []
     out += [f"{indent}for jj in range(W):", f"{i4}j = uint64(jj)", f"{i4}x_0 = X[j]"]
     out += _load_params(fam, "PP[{r}, j]", i4) + [f"{i4}xs = XS[j]", f"{i4}ctr = CTR[j]"]
@@ -569,7 +576,7 @@ def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
     # the block's columns copied element by element (see the module's note on slice copies)
     blocks = ([f"I_{n}" for n in names["inputs"]] + ["LR0", "XS", "X", "CTR", "REG", "XMAX", "BAD"]
               + [f"S_{s}" for s in prog.lane_states] + [f"C_{c.name}" for c in carried]
-              + [f"K_{n}" for n in names["const"]] + [f"U_{n}" for n in names["step_used"]])
+              + [f"K_{n}" for n in names["const"]])
     out += [f"{i2}{a} = np.empty(W)" for a in blocks] + [f"{i2}PP = np.empty((ppT.shape[0], W))"]
     fill = [f"I_{n}[j] = HT[{k}, s + j]" for k, n in enumerate(names["inputs"])]
     fill += ["LR0[j] = lr0[s + j]", "XS[j] = xstar[s + j]", "X[j] = x0[s + j]", "CTR[j] = ctr0[s + j]",
@@ -595,16 +602,20 @@ def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
     i5 = i4 + "    "
     if names["step_used"] or carried or prog.step:
         # the step's values: once from lane 0 when the lanes share them, then a lane loop that
-        # reads them (and the inputs they read) as scalars; else lane by lane, stored to U_*
-        # (the same statements, the same bits)
+        # reads them (and the inputs they read) as scalars; else each lane's own, in its lane
+        # loop (the same statements, the same bits), split on anchor where running products
+        # are: between anchors the loop has no pow in it and vectorises
         out.append(f"{i3}if uni:")
-        out += _step_values(prog, names, i4, "0")
+        out += _step_values(prog, names, i4, "0") + [f"{i4}pass"]
         out += _lane_loop(prog, names, fam, i4, shared=True)
-        out += [f"{i3}else:", f"{i4}for j in range(W):"]
-        out += _step_values(prog, names, i5, "j")
-        out += _lane_loop(prog, names, fam, i4, shared=False)
+        out.append(f"{i3}else:")
+        if prog.products:
+            out += [f"{i4}if anchor:"] + _lane_loop(prog, names, fam, i5, shared="anchor")
+            out += [f"{i4}else:"] + _lane_loop(prog, names, fam, i5, shared="product")
+        else:
+            out += _lane_loop(prog, names, fam, i4, shared="either")
     else:
-        out += _lane_loop(prog, names, fam, i3, shared=False)
+        out += _lane_loop(prog, names, fam, i3, shared="either")
     out += [f"{i2}for jj in range(W):",
             f"{i2}    j = uint64(jj)",
             f"{i2}    out[s + j, 0] = X[j]",

@@ -40,9 +40,14 @@ Hoisting policy (one policy, used by every backend, so their bits agree)
    anchors at most ``K - 1`` roundings accumulate, so ``P_t`` is within ``(K - 1) 2**-53``
    (relative) of the exactly rounded power; per configuration this costs one multiplication per
    step instead of a ``pow``.  A bias correction ``1 - P_t`` inherits that error times
-   ``P_t / (1 - P_t)``: about 1e-13 relative at ``b = 0.999`` (at most ``K - 1`` times the error
-   of ``1 - pow(b, t)``), but 1e-10 at ``b = 1 - 1e-6`` and ``t = 64``; a rule whose decay is that
-   close to 1 and that needs more can use :func:`optmath.kernels.generate.run_source` with
+   ``P_t / (1 - P_t)``.  At step ``t`` at most ``min(t, K) - 1`` roundings have accumulated, and
+   ``1 - b**t = (1 - b)(1 + b + ... + b**(t-1)) >= n (1 - b) b**n`` for ``n = min(t, K)``, so the
+   error is below ``2**-53 / (1 - b)`` relative whatever the period: about 1e-13 at ``b = 0.999``,
+   1e-12 at ``0.9999`` and 1e-10 at ``b = 1 - 1e-6``.  The period only bounds the power itself.
+   ``K = 256`` (64 before generator version 7): a ``pow`` costs about a dozen lane steps, so with
+   ``K = 64`` the anchors took a fifth of the time of a sweep whose configurations have their own
+   betas (the phase workload of ``benchmarks/bench_workloads.py``).  A rule whose decay is that close to 1 and that
+   needs more can use :func:`optmath.kernels.generate.run_source` with
    ``anchor=1`` (every power by ``pow``).  Every backend (scalar run, blocked and scalar sweep, CUDA) uses the
    same recurrence and the same anchors.
 
@@ -71,7 +76,7 @@ from ..spec import Algorithm, Dot, Norm, RowInner, RowNorm, TensorMax, sym
 CONST, STEP, TENSOR, LANE = 0, 1, 2, 3
 LEVEL_NAMES = ("const", "step", "tensor", "lane")
 #: running products are recomputed exactly every ANCHOR steps (see the module docstring)
-ANCHOR = 64
+ANCHOR = 256
 
 T = sym("t")
 LR = sym("lr")
