@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from conftest import CASES
 from optmath.cli import cli
 from optmath.optimizers import REGISTRY, get_spec
-from optmath.optimizers.fragments import STANDARD_DECAY, WEIGHT_DECAY_CHOICES
+from optmath.errors import DomainError
+from optmath.optimizers.fragments import RUNNING_MAX_CHOICES, STANDARD_DECAY, WEIGHT_DECAY_CHOICES
 from optmath.verify.conformance import check
 from optmath.verify.reference import numpy_namespace, reference_step
 from optmath.verify.tolerances import FRAGMENT_IDENTITY
@@ -80,6 +81,73 @@ def test_each_kind_of_weight_decay_is_its_fragment(name):
         assert np.all(np.isfinite(got)), (name, kind)
         np.testing.assert_allclose(got, want, rtol=FRAGMENT_IDENTITY, atol=0, err_msg=f"{name} {kind}")
         assert not np.allclose(got, _run(plain, grads, x0), rtol=1e-6), (name, kind)  # the decay acts
+
+
+MAXED = [n for n in REGISTRY if "amsgrad" in {s.name for s in get_spec(n).switches}]
+LOOKAHEAD = [n for n in REGISTRY if "nesterov" in {s.name for s in get_spec(n).switches}]
+
+
+def test_the_running_maximum_and_the_nesterov_fragment_are_offered_beyond_adam():
+    assert {"adam", "amsgrad", "yogi", "adabelief", "adabound", "laprop"} <= set(MAXED)
+    assert {"adam", "adamw", "yogi", "adabelief"} <= set(LOOKAHEAD)
+    for name in MAXED:  # one wording, one fragment
+        assert all(v == RUNNING_MAX_CHOICES[k] for k, v in get_spec(name).switch("amsgrad").choices.items()), name
+
+
+@pytest.mark.parametrize("name", MAXED)
+def test_the_running_maximum_is_its_fragment(name):
+    """Where the second moment never falls (|g| growing) its running maximum is the moment itself,
+    so each kind of maximum computes what the rule without it computes; where it falls (|g|
+    shrinking) the maximum acts."""
+    spec = get_spec(name)
+    profile = next(iter(spec.profiles))
+    grow = np.geomspace(0.1, 10.0, 12)[:, None] * np.array([1.0, -2.0])
+    for kind in spec.switch("amsgrad").choices:
+        if kind == "none":
+            continue
+        sw = {"amsgrad": kind}
+        names = {s.name for s in spec.switches}
+        if kind == "corrected" and "eps_placement" in names and "vhat" in spec.switch("eps_placement").choices:
+            sw["eps_placement"] = "vhat"  # the corrected maximum has no other eps form
+        try:
+            alg = spec.resolve(profile, sw, lr=0.05, b2=0.5)
+        except DomainError:  # a combination the rule refuses (and says so)
+            continue
+        plain = spec.resolve(profile, {**sw, "amsgrad": "none"}, lr=0.05, b2=0.5)
+        np.testing.assert_allclose(_run(alg, grow, [1.0, -2.0]), _run(plain, grow, [1.0, -2.0]),
+                                   rtol=FRAGMENT_IDENTITY, atol=0, err_msg=f"{name} {kind}")
+        fall = grow[::-1]
+        assert not np.allclose(_run(alg, fall, [1.0, -2.0]), _run(plain, fall, [1.0, -2.0]), rtol=1e-6), (name, kind)
+
+
+@pytest.mark.parametrize("name", LOOKAHEAD)
+def test_the_nesterov_look_ahead_is_its_fragment(name):
+    """With b1 = 0 the first moment is the gradient and looking it ahead changes nothing; with
+    b1 = 0.9 it does."""
+    spec = get_spec(name)
+    profile = next(iter(spec.profiles))
+    grads = np.array([[0.3, -1.2], [0.5, 0.2], [-0.7, 0.9], [0.1, -0.4], [0.8, 0.3]])
+    for b1, same in ((0.0, True), (0.9, False)):
+        ahead = _run(spec.resolve(profile, {"nesterov": "yes"}, lr=0.05, b1=b1), grads, [1.0, -2.0])
+        plain = _run(spec.resolve(profile, {"nesterov": "no"}, lr=0.05, b1=b1), grads, [1.0, -2.0])
+        if same:
+            np.testing.assert_allclose(ahead, plain, rtol=FRAGMENT_IDENTITY, atol=0, err_msg=name)
+        else:
+            assert not np.allclose(ahead, plain, rtol=1e-6), name
+
+
+def test_show_names_the_packages_that_use_a_running_maximum_and_flags_one_none_uses(capsys):
+    from optmath.cli import main
+
+    runner = CliRunner()
+    known = runner.invoke(cli, ["show", "adabound", "-p", "authors", "--switch", "amsgrad=raw"])
+    assert known.exit_code == 0 and "conventions used by: authors_amsbound" in known.output
+    new = runner.invoke(cli, ["show", "laprop", "--switch", "amsgrad=corrected"])
+    assert new.exit_code == 0 and "conventions used by: no known implementation" in new.output
+    with pytest.raises(SystemExit) as exit_:
+        main(["show", "laprop", "-p", "pytorch_optimizer", "--switch", "amsgrad=corrected"])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert exit_.value.code == 2 and len(err) == 1 and "amsgrad='corrected' has no raw eps form" in err[0], err
 
 
 @pytest.mark.parametrize("name,profile", CASES, ids=[f"{n}-{p}" for n, p in CASES])
@@ -199,16 +267,26 @@ def test_a_check_reports_how_many_settings_the_probes_tried():
      {"weight_decay": "decoupled", "rectify": "ge", "eps_placement": "hat"}),
     ("torch.optim:RAdam", "radam", {"weight_decay": 1e-2, "decoupled_weight_decay": True},
      {"weight_decay": "decoupled", "eps_placement": "raw"}),
-], ids=["torch-optimizer-yogi-wd", "adabelief-pytorch-defaults", "adabelief-pytorch-wd", "torch-radam-decoupled"])
+    # the running-maximum and Nesterov fragments on rules beyond Adam's family
+    ("torch_optimizer:AdaBound", "adabound", {"amsbound": True, "weight_decay": 1e-2},
+     {"amsgrad": "raw", "weight_decay": "l2"}),
+    ("pytorch_optimizer:LaProp", "laprop", {"ams_bound": True, "foreach": False},
+     {"amsgrad": "raw", "lr_placement": "inside", "eps_placement": "raw"}),
+    ("optax:adam", "adam", {"nesterov": True}, {"nesterov": "yes"}),
+    ("optax:adamw", "adamw", {"nesterov": True}, {"nesterov": "yes", "weight_decay": "decoupled"}),
+], ids=["torch-optimizer-yogi-wd", "adabelief-pytorch-defaults", "adabelief-pytorch-wd", "torch-radam-decoupled",
+        "torch-optimizer-amsbound-wd", "pytorch-optimizer-laprop-ams-bound", "optax-adam-nesterov",
+        "optax-adamw-nesterov"])
 def test_installed_classes_with_weight_decay_conform_with_their_fragments_named(target, optimizer, options, named):
     r = check(target, optimizer, examples=5, options=options)
     assert r.conforms, str(r)
     for switch, value in named.items():
         assert r.conventions[switch].startswith(f"{value}:"), (switch, r.conventions)
         assert f"{switch}={value}" in r.matched[0], str(r)
+    decay = "weight_decay" if "weight_decay" in r.kwargs else None
     if "weight_decay" in options:
         assert r.kwargs["weight_decay"] == options["weight_decay"]
-    else:  # the defaults: the checker probes decay with its own coefficient
+    elif decay and "weight_decay" in named:  # the defaults: the checker probes decay with its own coefficient
         assert r.kwargs["weight_decay"] > 0
 
 

@@ -20,6 +20,8 @@ paper's "efficient" form used by Keras/TF: ``lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(
 ``first_moment`` ``blend`` | ``lerp`` (PyTorch's ``lerp_``; equal in exact arithmetic);
 ``init`` ``zero`` | ``accumulator`` (m0 = v0 = acc0: optax Yogi) | ``second_only``
 (m0 = 0, v0 = acc0: TF-Addons Yogi);
+``nesterov`` ``no`` | ``yes`` (the step uses ``b1 m/(1 - b1^(t+1)) + (1 - b1) g/(1 - b1^t)``:
+optax's ``adam(nesterov=True)`` and ``adamw(nesterov=True)``);
 ``rectify`` ``none`` | ``gt`` | ``ge`` (RAdam's rectifier from :mod:`.fragments`, applied to this
 rule's adaptive step while ``rho_t`` passes the threshold: adabelief-pytorch's ``rectify=True``),
 with ``below_threshold`` ``sgd`` | ``skip`` for the steps before.
@@ -33,7 +35,8 @@ from ..errors import DomainError
 from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
 from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, EPS_ROOT, LR, THRESHOLD, THRESHOLD_RULES, WD, A, S,
                         belief_second_moment, bias_correction, ema, g, lr, rectifier, second_moment, sma_length, x,
-                        yogi_second_moment, decay_before, weight_decay_switch)
+                        yogi_second_moment, decay_before, weight_decay_switch, running_max_switch, running_max,
+                        nesterov_switch, first_moment_used)
 
 ACC0 = Hyper("acc0", r"v_0", "initial accumulator value (Yogi)", 1e-6, 0.0, None)
 
@@ -42,9 +45,7 @@ SWITCHES = (
         "ema": "v <- b2 v + (1 - b2) g^2 (Adam)",
         "yogi": "v <- v - (1 - b2) sign(v - g^2) g^2 (Yogi)",
         "belief": "s <- b2 s + (1 - b2)(g - m)^2 + eps_root (AdaBelief)"}),
-    Switch("amsgrad", "running maximum of the second moment", {
-        "none": "no maximum", "raw": "max of raw v (PyTorch, Keras, Reddi)",
-        "corrected": "max of bias-corrected v (optax)"}),
+    running_max_switch(),
     Switch("bias_correction", "bias correction of the moments",
            {"both": "divide by 1 - b^t", "none": "no correction (Reddi's AMSGrad, Yogi paper)"}),
     Switch("eps_placement", "where eps enters", {
@@ -60,11 +61,12 @@ SWITCHES = (
         "none": "no rectification", **{k: f"rectified while {v} (RAdam's r_t)" for k, v in THRESHOLD_RULES.items()}}),
     Switch("below_threshold", "the step while rho_t has not passed the threshold (rectify only)", {
         "sgd": BELOW_THRESHOLD["sgd"], "skip": "no step (the decay still applies, as in adabelief-pytorch)"}),
+    nesterov_switch(),
 )
 
 
 def build(sw) -> Program:
-    m, v, vmax, eps = S("m"), S("v"), S("vmax"), S("eps")
+    v, eps = S("v"), S("eps")
     if sw["amsgrad"] == "corrected" and sw["eps_placement"] == "hat":
         raise DomainError("amsgrad='corrected' has no eps-hat form; use eps_placement='vhat'")
     wd_mode = sw["weight_decay"]
@@ -83,12 +85,10 @@ def build(sw) -> Program:
     correct = sw["bias_correction"] == "both"
     bc1 = bias_correction("b1") if correct else 1
     bc2 = bias_correction("b2") if correct else 1
-    second = v
-    if sw["amsgrad"] != "none":
-        states.append(StateVar("vmax", r"\hat v^{\max}", "running maximum of the second moment"))
-        new = v if sw["amsgrad"] == "raw" else v / bc2
-        ups.append(A("vmax", sp.Max(vmax, new), "AMSGrad maximum"))
-        second = vmax
+    more, extra, second, max_corrected = running_max(sw["amsgrad"], v, bc2)
+    ups += more
+    states += extra
+    mhat = first_moment_used(sw["nesterov"], correct)
     root_eps = S("eps_root") if sw["eps_root"] == "yes" and kind != "belief" else 0
     rectified = sw["rectify"] != "none"
     if rectified:  # RAdam's rectifier (fragments.rectifier), applied to this rule's adaptive step
@@ -97,14 +97,15 @@ def build(sw) -> Program:
     temps = {"rho_t": "SMA length"} if rectified else {}
     if sw["eps_placement"] == "hat":
         if rectified:
-            ups.append(A("x", x - lr * sp.Piecewise((rect * sp.sqrt(bc2) / bc1 * m / (sp.sqrt(second + root_eps) + eps),
-                                                     cond), (below * m / bc1, True)), "rectified step (eps-hat form)"))
+            ups.append(A("x", x - lr * sp.Piecewise((rect * sp.sqrt(bc2) * mhat / (sp.sqrt(second + root_eps) + eps),
+                                                     cond), (below * mhat, True)), "rectified step (eps-hat form)"))
         else:
-            ups.append(A("x", x - lr * sp.sqrt(bc2) / bc1 * m / (sp.sqrt(second + root_eps) + eps),
+            ups.append(A("x", x - lr * sp.sqrt(bc2) * mhat / (sp.sqrt(second + root_eps) + eps),
                          "step (eps-hat form)"))
         return Program(tuple(states), tuple(ups), temporaries=temps)
-    ups.append(A("mhat", m / bc1, "bias-corrected first moment"))
-    vhat = second if sw["amsgrad"] == "corrected" else second / bc2
+    ups.append(A("mhat", mhat, "bias-corrected first moment" if sw["nesterov"] == "no"
+                 else "bias-corrected first moment, looked ahead (Nesterov)"))
+    vhat = second if max_corrected else second / bc2
     ups.append(A("vhat", vhat, "bias-corrected second moment"))
     if rectified:
         ups.append(A("x", x - lr * S("mhat") * sp.Piecewise((rect / (sp.sqrt(S("vhat") + root_eps) + eps), cond),
@@ -136,6 +137,8 @@ ADAM = Spec(
                               "qhoptim 1.1.0): Adam with L2 decay", "torch_optimizer/qhadam.py:137, qhoptim/pyt/qhadam.py:133"),
         "torchopt": Profile({"eps_root": "yes", "weight_decay": "l2"}, {}, "torchopt 0.7.3's Adam",
                             "torchopt/transform/scale_by_adam.py:210"),
+        "optax_nesterov": Profile({"eps_root": "yes", "nesterov": "yes"}, {}, "optax 0.2.8's adam(nesterov=True) "
+                                  "(and optax.nadam)", "optax/_src/transform.py, scale_by_adam"),
     },
 )
 
@@ -146,6 +149,9 @@ ADAMW = ADAM.variant("adamw", "AdamW", adjust={
     "keras": Profile({"weight_decay": "decoupled"}, {"wd": 0.004}, "keras.optimizers.AdamW"),
     "optax": Profile({"weight_decay": "decoupled"}, {"wd": 1e-4}, "optax.adamw"),
     "d2l": None,
+}, implementations={
+    "optax_nesterov": Profile({"eps_root": "yes", "nesterov": "yes", "weight_decay": "decoupled"}, {"wd": 1e-4},
+                              "optax 0.2.8's adamw(nesterov=True) (NAdamW)", "optax/_src/alias.py, adamw"),
 })
 
 AMSGRAD = ADAM.variant("amsgrad", "AMSGrad", adjust={

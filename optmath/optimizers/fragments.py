@@ -138,6 +138,59 @@ def rectifier(rule: str, beta: str = "b2"):
     return cond, sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
 
 
+RUNNING_MAX_CHOICES = {
+    "none": "no maximum",
+    "raw": "max of raw v, then corrected (PyTorch, Keras, Reddi; torch-optimizer's amsbound, "
+           "pytorch-optimizer's ams_bound)",
+    "corrected": "max of bias-corrected v (optax)",
+}
+
+
+def running_max_switch(*kinds: str) -> Switch:
+    """The ``amsgrad`` switch: a running maximum of the second moment (:func:`running_max`), one
+    name and one wording on every rule that admits it; ``kinds`` the rule admits (default all)."""
+    kinds = kinds or tuple(RUNNING_MAX_CHOICES)
+    return Switch("amsgrad", "running maximum of the second moment", {k: RUNNING_MAX_CHOICES[k] for k in kinds})
+
+
+def running_max(mode: str, second, bc2=1, state: str = "vmax"):
+    """AMSGrad's running maximum of the second moment ``second`` (kind ``mode`` of
+    :data:`RUNNING_MAX_CHOICES`; ``bc2`` its bias correction).  Returns ``(updates, states,
+    used, corrected)``: the update of the maximum, its state, the value the rule uses in place of
+    ``second``, and whether that value is bias-corrected already (``corrected``: the rule must
+    not divide by ``bc2`` again)."""
+    if mode == "none":
+        return [], [], second, False
+    new = second if mode == "raw" else second / bc2
+    st = StateVar(state, r"\hat v^{\max}", "running maximum of the second moment")
+    return [A(state, sp.Max(S(state), new), "AMSGrad maximum")], [st], S(state), mode == "corrected"
+
+
+NESTEROV_CHOICES = {
+    "no": "m / (1 - b1^t)",
+    "yes": "b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t): the first moment looked ahead by one "
+           "step (optax's nesterov=True, Dozat's NAdam at a constant momentum)",
+}
+
+
+def nesterov_switch() -> Switch:
+    """The ``nesterov`` switch: the first moment the step uses looks one step ahead
+    (:func:`first_moment_used`)."""
+    return Switch("nesterov", "Nesterov look-ahead of the first moment", NESTEROV_CHOICES)
+
+
+def first_moment_used(mode: str, correct: bool = True, beta: str = "b1", state: str = "m"):
+    """The first moment a step uses: ``m / (1 - b1^t)`` (``correct``; else ``m``), or with
+    ``mode = "yes"`` its Nesterov look-ahead ``b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)``
+    (optax ``scale_by_adam(nesterov=True)``; without correction ``b1 m + (1 - b1) g``)."""
+    b, m = S(beta), S(state)
+    if mode == "yes":
+        if correct:
+            return b * m / bias_correction(beta, 1) + (1 - b) * g / bias_correction(beta)
+        return b * m + (1 - b) * g
+    return m / bias_correction(beta) if correct else m
+
+
 def descend(direction, note: str = "") -> list[Assign]:
     return [A("x", x - lr * direction, note)]
 
@@ -147,6 +200,7 @@ __all__ = [
     "STANDARD_DECAY", "weight_decay_switch", "decay_before", "decay_after",
     "EMA_FORMS", "ema", "l2_penalty", "decoupled_decay", "second_moment",
     "yogi_second_moment", "belief_second_moment", "bias_correction", "descend", "THRESHOLD_RULES",
-    "BELOW_THRESHOLD", "sma_length", "rectifier",
+    "BELOW_THRESHOLD", "sma_length", "rectifier", "RUNNING_MAX_CHOICES", "running_max_switch", "running_max",
+    "NESTEROV_CHOICES", "nesterov_switch", "first_moment_used",
     "Dot", "Norm", "StateVar", "Hyper", "d", "g", "lr", "t", "x",
 ]
