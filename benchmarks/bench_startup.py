@@ -52,7 +52,13 @@ def measure(repeat: int = 7) -> dict:
                  "print('sympy' in sys.modules)" % (COMMAND,))
         r = subprocess.run(python + [probe], capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
         sympy_warm = r.stdout.strip().splitlines()[-1] if r.returncode == 0 else f"failed: {r.stderr[-200:]}"
+    import importlib.util
+
+    extras = [m for m in ("scipy", "torch", "jax") if importlib.util.find_spec(m) is not None]
     return {
+        "environment": (f"{sys.prefix}; installed beside optmath: {', '.join(extras) or 'none of scipy, torch, jax'}"
+                        " (Numba imports scipy's BLAS at start-up when scipy is installed, about 0.1 s of a warm run;"
+                        " `pip install -e .` alone brings none of them)"),
         f"python -c pass (median of {repeat})": f"{base:.3f} s",
         'python -c "import optmath"': f"{imp:.3f} s, heavy modules loaded: {heavy}",
         "optmath --help": f"{hlp:.3f} s (target < {HELP_TARGET_S} s: {'met' if hlp < HELP_TARGET_S else 'MISSED'})",
