@@ -267,13 +267,15 @@ def test_a_check_reports_how_many_settings_the_probes_tried():
      {"weight_decay": "decoupled", "rectify": "ge", "eps_placement": "hat"}),
     ("torch.optim:RAdam", "radam", {"weight_decay": 1e-2, "decoupled_weight_decay": True},
      {"weight_decay": "decoupled", "eps_placement": "raw"}),
-    # the running-maximum and Nesterov fragments on rules beyond Adam's family
-    ("torch_optimizer:AdaBound", "adabound", {"amsbound": True, "weight_decay": 1e-2},
-     {"amsgrad": "raw", "weight_decay": "l2"}),
-    ("pytorch_optimizer:LaProp", "laprop", {"ams_bound": True, "foreach": False},
-     {"amsgrad": "raw", "lr_placement": "inside", "eps_placement": "raw"}),
-    ("optax:adam", "adam", {"nesterov": True}, {"nesterov": "yes"}),
-    ("optax:adamw", "adamw", {"nesterov": True}, {"nesterov": "yes", "weight_decay": "decoupled"}),
+    # the running-maximum and Nesterov fragments on rules beyond Adam's family (slow tier: the
+    # corpus rows of the same classes run there too)
+    pytest.param("torch_optimizer:AdaBound", "adabound", {"amsbound": True, "weight_decay": 1e-2},
+                 {"amsgrad": "raw", "weight_decay": "l2"}, marks=pytest.mark.slow),
+    pytest.param("pytorch_optimizer:LaProp", "laprop", {"ams_bound": True, "foreach": False},
+                 {"amsgrad": "raw", "lr_placement": "inside", "eps_placement": "raw"}, marks=pytest.mark.slow),
+    pytest.param("optax:adam", "adam", {"nesterov": True}, {"nesterov": "yes"}, marks=pytest.mark.slow),
+    pytest.param("optax:adamw", "adamw", {"nesterov": True}, {"nesterov": "yes", "weight_decay": "decoupled"},
+                 marks=pytest.mark.slow),
 ], ids=["torch-optimizer-yogi-wd", "adabelief-pytorch-defaults", "adabelief-pytorch-wd", "torch-radam-decoupled",
         "torch-optimizer-amsbound-wd", "pytorch-optimizer-laprop-ams-bound", "optax-adam-nesterov",
         "optax-adamw-nesterov"])
