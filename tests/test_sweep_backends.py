@@ -48,8 +48,11 @@ def batch(name, prof, problem, n=37, steps=150, seed=0, vary_betas=False):
                  P.draws(q, steps, seed + 1), q.lo, q.hi)
 
 
-def _blocked_equals_scalar(name, prof):
-    for problem in ("reddi:C=3", "stochastic:C=3,p=0.3", "quadratic:h=2,c=0.5"):
+THREE = ("reddi:C=3", "stochastic:C=3,p=0.3", "quadratic:h=2,c=0.5")
+
+
+def _blocked_equals_scalar(name, prof, problems=THREE):
+    for problem in problems:
         b = batch(name, prof, problem)
         ref = run_batch(b, "scalar")
         assert np.array_equal(bits(run_batch(b, "blocked", block=8)), bits(ref)), (name, prof, problem)
@@ -57,7 +60,9 @@ def _blocked_equals_scalar(name, prof):
 
 @pytest.mark.parametrize("name,prof", REPRESENTATIVE, ids=[f"{a}-{b}" for a, b in REPRESENTATIVE])
 def test_blocked_equals_scalar_bit_for_bit(name, prof):
-    _blocked_equals_scalar(name, prof)
+    """The default tier: each representative program on one of the three families in turn (the
+    family is a compile-time choice, so each pair is a module; all three per profile under -m slow)."""
+    _blocked_equals_scalar(name, prof, (THREE[REPRESENTATIVE.index((name, prof)) % len(THREE)],))
 
 
 @pytest.mark.slow
@@ -66,9 +71,13 @@ def test_blocked_equals_scalar_bit_for_bit_for_every_registry_profile(name, prof
     _blocked_equals_scalar(name, prof)
 
 
-@pytest.mark.parametrize("problem", PROBLEMS)
-@pytest.mark.parametrize("name,prof", [("adam", "pytorch"), ("nesterov", "paper"), ("yogi", "optax"),
-                                       ("nadam", "pytorch"), ("radam", "optax")])
+FAMILY_PROGRAMS = [("adam", "pytorch"), ("nesterov", "paper"), ("yogi", "optax"), ("nadam", "pytorch"), ("radam", "optax")]
+#: every family with two of the five programs in the default tier (in turn), every pair under -m slow
+FAMILY_CASES = [pytest.param(n, p, q, id=f"{n}-{p}-{q}", marks=() if (i + j) % len(FAMILY_PROGRAMS) < 2 else pytest.mark.slow)
+                for i, (n, p) in enumerate(FAMILY_PROGRAMS) for j, q in enumerate(PROBLEMS)]
+
+
+@pytest.mark.parametrize("name,prof,problem", FAMILY_CASES)
 def test_blocked_equals_scalar_on_every_problem_family(name, prof, problem):
     b = batch(name, prof, problem, n=41, steps=120, seed=3, vary_betas=name in ("adam", "nadam", "radam"))
     ref = run_batch(b, "scalar")
