@@ -7,8 +7,8 @@ that resolved the spec, :func:`store` writes what a run needs, as numbers and na
 generated module's file, the input vector, the initial states, the learning rate, the names
 printed.  It goes to a JSON *plan* in ``cache_dir()/plans``, keyed by a hash of those arguments
 and of the text of every source file the resolution or the generated code depends on
-(:func:`fingerprint`: ``spec.py``, ``problems.py``, the version, ``optimizers/`` and
-``kernels/``, and SymPy's version).  :func:`load` finds it; an edited spec, fragment or
+(:func:`fingerprint`: ``spec.py``, the version, ``optimizers/``, ``kernels/``, ``problems/``
+and ``problems/families/``, and SymPy's version).  :func:`load` finds it; an edited spec, fragment or
 generator, or another SymPy, gives another key, so a stale plan is never used, and a plan that
 cannot be read is a miss, never an error.  The
 run itself goes through :func:`optmath.kernels.execute.oracle`, as :func:`~optmath.kernels.runner.run`
