@@ -90,6 +90,7 @@ LOOKAHEAD = [n for n in REGISTRY if "nesterov" in {s.name for s in get_spec(n).s
 def test_the_running_maximum_and_the_nesterov_fragment_are_offered_beyond_adam():
     assert {"adam", "amsgrad", "yogi", "adabelief", "adabound", "laprop"} <= set(MAXED)
     assert {"adam", "adamw", "yogi", "adabelief"} <= set(LOOKAHEAD)
+    assert {"adam", "adamw", "amsgrad", "yogi", "adabelief"} <= set(ADAMD)
     for name in MAXED:  # one wording, one fragment
         assert all(v == RUNNING_MAX_CHOICES[k] for k, v in get_spec(name).switch("amsgrad").choices.items()), name
 
@@ -134,6 +135,28 @@ def test_the_nesterov_look_ahead_is_its_fragment(name):
             np.testing.assert_allclose(ahead, plain, rtol=FRAGMENT_IDENTITY, atol=0, err_msg=name)
         else:
             assert not np.allclose(ahead, plain, rtol=1e-6), name
+
+
+ADAMD = [n for n in REGISTRY if "bias_correction" in {s.name for s in get_spec(n).switches}
+         and "second" in get_spec(n).switch("bias_correction").choices]
+
+
+@pytest.mark.parametrize("name", ADAMD)
+def test_correcting_the_second_moment_only_is_its_fragment(name):
+    """AdamD (bias_correction = second) is the fully corrected rule with every step's learning rate
+    times 1 - b1^t: the first moment's correction is the only difference."""
+    from optmath.verify.reference import reference_run
+
+    spec = get_spec(name)
+    profile = next(iter(spec.profiles))
+    grads = np.array([[0.3, -1.2], [0.5, 0.2], [-0.7, 0.9], [0.1, -0.4], [0.8, 0.3], [-0.2, 0.6]])
+    lrs = np.full(len(grads), 0.05)
+    adamd = spec.resolve(profile, {"bias_correction": "second"}, lr=0.05, b1=0.9)
+    both = spec.resolve(profile, {"bias_correction": "both"}, lr=0.05, b1=0.9)
+    scaled = lrs * (1 - 0.9 ** np.arange(1, len(grads) + 1))
+    got = reference_run(adamd, grads, [1.0, -2.0], lrs).xs
+    np.testing.assert_allclose(got, reference_run(both, grads, [1.0, -2.0], scaled).xs, rtol=FRAGMENT_IDENTITY, atol=0)
+    assert not np.allclose(got, reference_run(both, grads, [1.0, -2.0], lrs).xs, rtol=1e-6)
 
 
 def test_show_names_the_packages_that_use_a_running_maximum_and_flags_one_none_uses(capsys):

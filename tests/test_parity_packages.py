@@ -48,6 +48,11 @@ CASES = [
     ("adabound", "authors", {}, {"lr": 1e-2, "wd": 1e-2}, "torch_optimizer:AdaBound", {"lr": 1e-2, "weight_decay": 1e-2}),
     ("adabound", "pytorch_optimizer", {}, {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:AdaBound",
      {"lr": 1e-2, "weight_decay": 1e-2}),
+    # the bias-correction fragment (issue 17): AdamD, the second moment corrected only
+    ("yogi", "optax", {"weight_decay": "decoupled", "first_moment": "lerp", "bias_correction": "second"},
+     {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:Yogi", {"lr": 1e-2, "weight_decay": 1e-2, "adam_debias": True}),
+    ("adabelief", "optax", {"weight_decay": "decoupled", "first_moment": "lerp", "bias_correction": "second"},
+     {"lr": 1e-2, "wd": 1e-2}, "pytorch_optimizer:AdaBelief", {"lr": 1e-2, "weight_decay": 1e-2, "adam_debias": True}),
     ("schedulefree_adamw", "paper", {}, {}, "schedulefree:AdamWScheduleFree", {}),
     ("schedulefree_adamw", "paper", {}, {"lr": 1e-2, "wd": 1e-2, "warmup": 50.0, "r": 0.5},
      "schedulefree:AdamWScheduleFree", {"lr": 1e-2, "weight_decay": 1e-2, "warmup_steps": 50, "r": 0.5}),

@@ -12,7 +12,8 @@ Switches
 ``second_moment`` ``ema`` | ``yogi`` | ``belief``;
 ``amsgrad`` ``none`` | ``raw`` (max of raw v, then corrected: PyTorch, Keras, Reddi) |
 ``corrected`` (max of bias-corrected v: optax);
-``bias_correction`` ``both`` | ``none``;
+``bias_correction`` ``both`` | ``none`` | ``second`` (AdamD: the second moment only,
+pytorch-optimizer's ``adam_debias=True``);
 ``eps_placement`` ``vhat`` (Algorithm 1: ``m_hat / (sqrt(v_hat) + eps)``) | ``hat`` (the
 paper's "efficient" form used by Keras/TF: ``lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps_hat)``);
 ``eps_root`` ``no`` | ``yes`` (optax's ``eps_root`` inside the square root);
@@ -36,7 +37,7 @@ from ..spec import Hyper, Profile, Program, Spec, StateVar, Switch
 from .fragments import (B1, B2, BELOW_THRESHOLD, EMA_FORMS, EPS, EPS_ROOT, LR, THRESHOLD, THRESHOLD_RULES, WD, A, S,
                         belief_second_moment, bias_correction, ema, g, lr, rectifier, second_moment, sma_length, x,
                         yogi_second_moment, decay_before, weight_decay_switch, running_max_switch, running_max,
-                        nesterov_switch, first_moment_used)
+                        nesterov_switch, first_moment_used, bias_correction_switch)
 
 ACC0 = Hyper("acc0", r"v_0", "initial accumulator value (Yogi)", 1e-6, 0.0, None)
 
@@ -46,8 +47,7 @@ SWITCHES = (
         "yogi": "v <- v - (1 - b2) sign(v - g^2) g^2 (Yogi)",
         "belief": "s <- b2 s + (1 - b2)(g - m)^2 + eps_root (AdaBelief)"}),
     running_max_switch(),
-    Switch("bias_correction", "bias correction of the moments",
-           {"both": "divide by 1 - b^t", "none": "no correction (Reddi's AMSGrad, Yogi paper)"}),
+    bias_correction_switch(),
     Switch("eps_placement", "where eps enters", {
         "vhat": "m_hat / (sqrt(v_hat) + eps) (Algorithm 1, PyTorch, optax)",
         "hat": "lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps_hat) (Keras/TF)"}),
@@ -82,9 +82,9 @@ def build(sw) -> Program:
     states = [StateVar("m", "m", "first moment (EMA of g)", m0),
               StateVar("v", "s" if kind == "belief" else "v",
                        "EMA of (g - m)^2" if kind == "belief" else "second moment", v0)]
-    correct = sw["bias_correction"] == "both"
+    correct = sw["bias_correction"] == "both"  # the first moment's; "second" corrects the second only (AdamD)
     bc1 = bias_correction("b1") if correct else 1
-    bc2 = bias_correction("b2") if correct else 1
+    bc2 = bias_correction("b2") if sw["bias_correction"] in ("both", "second") else 1
     more, extra, second, max_corrected = running_max(sw["amsgrad"], v, bc2)
     ups += more
     states += extra
@@ -177,6 +177,10 @@ YOGI = ADAM.variant("yogi", "Yogi", second_moment="yogi", adjust={
     "pytorch_optimizer": Profile({"init": "accumulator", "weight_decay": "decoupled", "first_moment": "lerp"},
                                  {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6}, "pytorch-optimizer 4.1.0's Yogi",
                                  "pytorch_optimizer/optimizer/yogi.py:106"),
+    "pytorch_optimizer_adamd": Profile({"init": "accumulator", "weight_decay": "decoupled", "first_moment": "lerp",
+                                        "bias_correction": "second"}, {"lr": 0.01, "eps": 1e-3, "acc0": 1e-6},
+                                       "pytorch-optimizer 4.1.0's Yogi(adam_debias=True)",
+                                       "pytorch_optimizer/optimizer/yogi.py:219, base/optimizer.py apply_adam_debias"),
 })
 
 ADABELIEF = ADAM.variant("adabelief", "AdaBelief", second_moment="belief", adjust={
@@ -196,6 +200,9 @@ ADABELIEF = ADAM.variant("adabelief", "AdaBelief", second_moment="belief", adjus
                                "torch-optimizer 0.3.0's AdaBelief", "torch_optimizer/adabelief.py:184"),
     "pytorch_optimizer": Profile({"weight_decay": "decoupled", "first_moment": "lerp"}, {"eps": 1e-16, "eps_root": 1e-16},
                                  "pytorch-optimizer 4.1.0's AdaBelief", "pytorch_optimizer/optimizer/adabelief.py:142"),
+    "pytorch_optimizer_adamd": Profile({"weight_decay": "decoupled", "first_moment": "lerp", "bias_correction": "second"},
+                                       {"eps": 1e-16, "eps_root": 1e-16}, "pytorch-optimizer 4.1.0's AdaBelief(adam_debias=True)",
+                                       "pytorch_optimizer/base/optimizer.py apply_adam_debias"),
 })
 
 SPECS = (ADAM, ADAMW, AMSGRAD, YOGI, ADABELIEF)

@@ -166,6 +166,20 @@ def running_max(mode: str, second, bc2=1, state: str = "vmax"):
     return [A(state, sp.Max(S(state), new), "AMSGrad maximum")], [st], S(state), mode == "corrected"
 
 
+BIAS_CORRECTION_CHOICES = {
+    "both": "divide by 1 - b^t",
+    "none": "no correction (Reddi's AMSGrad, Yogi paper)",
+    "second": "the second moment only (AdamD, St John 2021; pytorch-optimizer's adam_debias=True)",
+}
+
+
+def bias_correction_switch(*kinds: str) -> Switch:
+    """The ``bias_correction`` switch: which moments are divided by their bias factor
+    ``1 - b^t`` (:data:`BIAS_CORRECTION_CHOICES`; ``kinds`` the rule admits, default all)."""
+    kinds = kinds or tuple(BIAS_CORRECTION_CHOICES)
+    return Switch("bias_correction", "bias correction of the moments", {k: BIAS_CORRECTION_CHOICES[k] for k in kinds})
+
+
 NESTEROV_CHOICES = {
     "no": "m / (1 - b1^t)",
     "yes": "b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t): the first moment looked ahead by one "
@@ -201,6 +215,6 @@ __all__ = [
     "EMA_FORMS", "ema", "l2_penalty", "decoupled_decay", "second_moment",
     "yogi_second_moment", "belief_second_moment", "bias_correction", "descend", "THRESHOLD_RULES",
     "BELOW_THRESHOLD", "sma_length", "rectifier", "RUNNING_MAX_CHOICES", "running_max_switch", "running_max",
-    "NESTEROV_CHOICES", "nesterov_switch", "first_moment_used",
+    "NESTEROV_CHOICES", "nesterov_switch", "first_moment_used", "BIAS_CORRECTION_CHOICES", "bias_correction_switch",
     "Dot", "Norm", "StateVar", "Hyper", "d", "g", "lr", "t", "x",
 ]
