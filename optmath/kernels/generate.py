@@ -54,7 +54,7 @@ from .lanes import ANCHOR, LaneProgram, Plus0, analyse
 from .precision import TINY, check_precision
 
 #: bump when the templates change: part of every cache key
-GENERATOR_VERSION = "7"
+GENERATOR_VERSION = "8"
 
 
 class KernelPrinter(PythonCodePrinter):
@@ -441,16 +441,17 @@ def _run_kernels(prog: LaneProgram, names: dict, fam=None) -> list[str]:
     return init + out
 
 
-def _lane_loads(prog: LaneProgram, names: dict, indent: str, shared: str | None = None) -> list[str]:
+def _lane_loads(prog: LaneProgram, names: dict, indent: str, shared: bool = False, form: str = "either") -> list[str]:
     """Lane ``j``'s states, inputs, per-configuration and per-step values and learning rate, read
     from the block arrays (before the lane equations, and before the gradient point).
-    ``shared`` true: the step's values and the inputs they read are lane 0's scalars already;
-    else the lane computes its own step values here, ``shared`` naming the running products'
-    form (:func:`_products`)."""
+    ``shared``: the step's values and the inputs they read are lane 0's scalars already; else
+    the lane computes its own step values here (the running products in ``form``,
+    :func:`_products`), which read those inputs themselves."""
     out = [f"{indent}{s}_0 = S_{s}[j]" for s in prog.lane_states]
-    skip = set(names["step_inputs"]) | set(names["step_consts"]) if shared is True else set()
-    if shared is not True and (names["step_used"] or prog.carried or prog.step):
-        out += _step_values(prog, names, indent, "j", shared or "either")
+    own = not shared and bool(names["step_used"] or prog.carried or prog.step)
+    if own:
+        out += _step_values(prog, names, indent, "j", form)
+    skip = set(names["step_inputs"]) | set(names["step_consts"]) if shared or own else set()
     out += [f"{indent}{n} = I_{n}[j]" for n in names["inputs"] if n not in skip]
     out += [f"{indent}{n} = K_{n}[j]" for n in names["const"] if n not in skip]
     out += [f"{indent}{c.name} = C_{c.name}[j]" for c in names["lane_carried"]]
@@ -458,7 +459,7 @@ def _lane_loads(prog: LaneProgram, names: dict, indent: str, shared: str | None 
 
 
 def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, loaded: bool = False,
-               shared: bool | str | None = None) -> list[str]:
+               shared: bool = False, form: str = "either") -> list[str]:
     """The statements of one step of a one-dimensional configuration after its gradient: the
     lane equations and the acceptance rule (projection, freezing at the first non-finite
     value, max |x|).  ``mode`` ``"block"``: lane ``j`` of block arrays; ``"scalar"``: one
@@ -467,7 +468,7 @@ def _lane_body(prog: LaneProgram, names: dict, indent: str, mode: str, loaded: b
     block = mode == "block"
     out = []
     if block and not loaded:  # x_0 and g_0 are the gradient's; the lane's inputs, unless read for its point
-        out += _lane_loads(prog, names, indent, shared)
+        out += _lane_loads(prog, names, indent, shared, form)
     out += _assign(prog.lane, indent, lane=True)
     finals = [prog.finals[s] for s in prog.lane_states] + [c.new for c in prog.carried if c.state]
     out += [f"{indent}xn = {prog.x}",
@@ -544,22 +545,22 @@ def _step_values(prog: LaneProgram, names: dict, indent: str, lane: str, form: s
     return out
 
 
-def _lane_loop(prog: LaneProgram, names: dict, fam, indent: str, shared: bool | str | None) -> list[str]:
+def _lane_loop(prog: LaneProgram, names: dict, fam, indent: str, shared: bool = False, form: str = "either") -> list[str]:
     """One loop over the lanes of a block: the gradient at the lane's gradient point and the loss
     difference added to the regret (the family is compiled in: no branch on it), then the lane's
-    equations and acceptance rule.  ``shared`` true: the lanes share the step's values, read
-    from the scalars of lane 0; else each lane computes its own in the same loop (``shared``
-    names the running products' form, :func:`_products`)."""
+    equations and acceptance rule.  ``shared``: the lanes share the step's values, read from the
+    scalars of lane 0; else each lane computes its own in the same loop, the running products in
+    ``form`` (:func:`_products`)."""
     i4, out = indent + "    ", []
     out += [f"{indent}for jj in range(W):", f"{i4}j = uint64(jj)", f"{i4}x_0 = X[j]"]
     out += _load_params(fam, "PP[{r}, j]", i4) + [f"{i4}xs = XS[j]", f"{i4}ctr = CTR[j]"]
     if prog.point is not None:
-        out += _lane_loads(prog, names, i4, shared) + [f"{i4}xe = {_e(prog.point.expr)}"]
+        out += _lane_loads(prog, names, i4, shared, form) + [f"{i4}xe = {_e(prog.point.expr)}"]
     else:
         out += [f"{i4}xe = x_0"]
     out += _family_step(fam, i4)
     out += [f"{i4}CTR[j] = ctr", f"{i4}REG[j] = REG[j] + ld if BAD[j] == 0.0 else REG[j]"]
-    return out + _lane_body(prog, names, i4, "block", loaded=prog.point is not None, shared=shared)
+    return out + _lane_body(prog, names, i4, "block", loaded=prog.point is not None, shared=shared, form=form)
 
 
 def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
@@ -610,12 +611,12 @@ def _blocked_kernel(prog: LaneProgram, names: dict, fam) -> list[str]:
         out += _lane_loop(prog, names, fam, i4, shared=True)
         out.append(f"{i3}else:")
         if prog.products:
-            out += [f"{i4}if anchor:"] + _lane_loop(prog, names, fam, i5, shared="anchor")
-            out += [f"{i4}else:"] + _lane_loop(prog, names, fam, i5, shared="product")
+            out += [f"{i4}if anchor:"] + _lane_loop(prog, names, fam, i5, form="anchor")
+            out += [f"{i4}else:"] + _lane_loop(prog, names, fam, i5, form="product")
         else:
-            out += _lane_loop(prog, names, fam, i4, shared="either")
+            out += _lane_loop(prog, names, fam, i4)
     else:
-        out += _lane_loop(prog, names, fam, i3, shared="either")
+        out += _lane_loop(prog, names, fam, i3)
     out += [f"{i2}for jj in range(W):",
             f"{i2}    j = uint64(jj)",
             f"{i2}    out[s + j, 0] = X[j]",
